@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+
+.PHONY: run test install install-dev check
+
+install:
+	$(PYTHON) -m pip install -q -r requirements.txt
+
+install-dev:
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { echo "installing Debian chromium and poppler-utils (browser tests, chart images, PDF checks)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+	@command -v pdftoppm >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
+# Installs, builds the demo store when there is none (the app says so on every page), serves.
+run: install
+	$(PYTHON) -m streamlit run dashboard.py
+
+# Lint, the import rule, then the whole test suite (unit, golden, AppTest, browser).
+check:
+	$(PYTHON) -m ruff check .
+	lint-imports
+	$(PYTHON) -m pytest
+
+test: install-dev check

@@ -1,0 +1,49 @@
+"""Command-line entry. Each command lives in its own module and registers its arguments here.
+
+Exit status: 0 on success; 2 with a one-line reason on bad input; the store is untouched on
+any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command -> module with `add_arguments(parser)` and `run(args) -> int`
+COMMANDS = {
+    "ingest": "analytics.cli_ingest",
+    "demo": "analytics.cli_demo",
+    "summary": "analytics.cli_summary",
+    "report": "analytics.cli_report",
+}
+
+
+class UsageError(Exception):
+    """Bad input: reported as one line on stderr, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analytics", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        p = sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0])
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

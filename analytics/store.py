@@ -1,0 +1,225 @@
+"""The DuckDB store: schema, migrations, connections and the build-and-swap writer.
+
+Writes never touch the live file. A writer copies the store to a temporary file beside it,
+changes the copy inside one transaction, checkpoints, and `os.replace`s it over the live file.
+Readers holding the old file keep a consistent snapshot (FAULTS.md 29); a killed or failed
+write leaves the live file exactly as it was (27, 28); a file lock serializes writers (30).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
+
+SCHEMA_VERSION = 1
+
+
+class StoreBusy(RuntimeError):
+    """Another load holds the write lock."""
+
+
+class StoreError(RuntimeError):
+    """The store could not be written; it is unchanged."""
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The store path: the argument, else `OUTCOMES_DB`, else data/outcomes.duckdb."""
+    if path:
+        return Path(path)
+    env = os.environ.get("OUTCOMES_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+# Each migration is (version it produces, statements). Version 1 is the initial schema.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """create table if not exists schema_meta (key varchar primary key, value varchar)""",
+            """create table if not exists participants (
+                participant_id varchar not null, site varchar not null, enrolled_on date not null,
+                exited_on date, exit_reason varchar, age_band varchar, gender varchar,
+                race_ethnicity varchar, funding_stream varchar, referral_source varchar)""",
+            """create table if not exists mentors (
+                mentor_id varchar not null, site varchar not null, supervisor varchar,
+                certified_on date)""",
+            """create table if not exists pairs (
+                pair_id varchar not null, mentor_id varchar not null,
+                participant_id varchar not null, matched_on date not null, closed_on date,
+                close_reason varchar)""",
+            """create table if not exists sessions (
+                session_id varchar not null, pair_id varchar not null, session_date date not null,
+                status varchar not null, duration_min double, modality varchar)""",
+            """create table if not exists goals (
+                goal_id varchar not null, pair_id varchar not null, domain varchar not null,
+                set_on date not null, target_on date, status varchar not null,
+                achieved_on date)""",
+            """create table if not exists assessments (
+                assessment_id varchar not null, participant_id varchar not null,
+                instrument varchar not null, administered_on date not null, score double not null)""",
+            # One row per load; per-table counts in load_audit_tables. No cell values, ever.
+            """create table if not exists load_audit (
+                load_id integer not null, loaded_at timestamp not null, loaded_by varchar,
+                source varchar, outcome varchar not null, note varchar)""",
+            """create table if not exists load_audit_tables (
+                load_id integer not null, table_name varchar not null, file_sha256 varchar,
+                rows_read bigint, inserted bigint, updated bigint, unchanged bigint,
+                duplicates_removed bigint, rejected bigint, flagged bigint,
+                dropped_columns varchar)""",
+            # Findings kept at load time (sessions outside their pair's dates). Findings that
+            # depend on the as-of date are computed by views instead.
+            """create table if not exists dq_findings (
+                finding varchar not null, table_name varchar not null, record_id varchar not null,
+                detail varchar, load_id integer)""",
+        ],
+    ),
+]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_meta'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("select value from schema_meta where key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the schema up to SCHEMA_VERSION; returns the version reached."""
+    version = current_version(con)
+    for target, statements in MIGRATIONS:
+        if target <= version:
+            continue
+        for sql in statements:
+            con.execute(sql)
+        con.execute(
+            "insert or replace into schema_meta values ('schema_version', ?)", [str(target)]
+        )
+        version = target
+    return version
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("select value from schema_meta where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("insert or replace into schema_meta values (?, ?)", [key, value])
+
+
+@dataclass(frozen=True)
+class StoreStamp:
+    """Identifies one version of the store file; changes whenever a load swaps it."""
+
+    path: str
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def stamp(path: str | os.PathLike | None = None) -> StoreStamp | None:
+    p = db_path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        return None
+    return StoreStamp(str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection. Callers keep it only while the stamp is unchanged."""
+    p = db_path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no store at {p.name}: load exports or build the demo first")
+    return duckdb.connect(str(p), read_only=True)
+
+
+@contextlib.contextmanager
+def write_lock(path: str | os.PathLike | None = None, wait_s: float = 0.0) -> Iterator[None]:
+    """Serialize writers of one store (FAULTS.md 30): wait up to wait_s, then StoreBusy."""
+    p = db_path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = p.with_name(p.name + ".lock")
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        "busy: another load is writing this store; try again when it finishes"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _plain_cause(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in text:
+        return "the disk is full"
+    if isinstance(exc, MemoryError) or "Out of Memory" in text or "out of memory" in text:
+        return "the machine ran out of memory"
+    return type(exc).__name__
+
+
+@contextlib.contextmanager
+def swap_writer(
+    path: str | os.PathLike | None = None, wait_s: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a read-write connection to a copy of the store; swap it in on success.
+
+    The copy is migrated first. On any exception the copy is deleted and the live store is
+    untouched; the exception propagates (disk-full and out-of-memory become StoreError with
+    the cause said plainly).
+    """
+    p = db_path(path)
+    with write_lock(p, wait_s=wait_s):
+        tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        con = None
+        try:
+            if p.exists():
+                shutil.copyfile(p, tmp)
+            con = duckdb.connect(str(tmp))
+            migrate(con)
+            yield con
+            con.execute("checkpoint")
+            con.close()
+            con = None
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, p)
+        except (OSError, MemoryError, duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+            raise StoreError(
+                f"the store was not changed: {_plain_cause(exc)}"
+            ) from exc
+        finally:
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.close()
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
