@@ -1,0 +1,59 @@
+"""Store facts for the Data page and banners: load history, demo flag, data as-of, filter choices."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from analytics import store
+from analytics.metrics.scope import data_bounds
+
+# grain: one row per load (counts summed over its tables); no cell values exist in the audit.
+_HISTORY = """
+select
+    a.load_id, a.loaded_at, a.loaded_by, a.outcome,
+    string_agg(t.table_name, ', ' order by t.table_name) as tables,
+    coalesce(sum(t.inserted), 0) as inserted,
+    coalesce(sum(t.updated), 0) as updated,
+    coalesce(sum(t.unchanged), 0) as unchanged,
+    coalesce(sum(t.duplicates_removed), 0) as duplicates_removed,
+    coalesce(sum(t.flagged), 0) as flagged,
+    string_agg(nullif(t.dropped_columns, ''), '; ') as dropped_columns
+from load_audit as a
+left join load_audit_tables as t using (load_id)
+group by a.load_id, a.loaded_at, a.loaded_by, a.outcome
+order by a.load_id desc
+"""
+
+
+def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per load, newest first."""
+    return con.execute(_HISTORY).df()
+
+
+def store_info(con: duckdb.DuckDBPyConnection) -> dict:
+    """Whether the store is the synthetic demo, the data bounds and table sizes."""
+    bounds = data_bounds(con)
+    sizes = {
+        t: con.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608 - fixed table names
+        for t in ("participants", "mentors", "pairs", "sessions", "goals", "assessments")
+    }
+    return {
+        "is_demo": store.get_meta(con, "is_demo") == "true",
+        "schema_version": store.get_meta(con, "schema_version"),
+        "latest_session": bounds["latest_session"],
+        "earliest_match": bounds["earliest_match"],
+        "rows": sizes,
+    }
+
+
+# The values a sidebar filter offers, from the store (never typed by hand).
+_CHOICES = {
+    "site": "select distinct site from participants where site is not null order by 1",
+    "funding_stream": "select distinct funding_stream from participants where funding_stream is not null order by 1",
+    "supervisor": "select distinct supervisor from mentors where supervisor is not null order by 1",
+}
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    return {k: [r[0] for r in con.execute(sql).fetchall()] for k, sql in _CHOICES.items()}

@@ -1,0 +1,240 @@
+"""The time frame and filters every metric is computed over (METRICS.md "Time frame").
+
+A `Scope` carries the as-of date A, the period [S, E], the filters and an optional grouping
+dimension. `SCOPE_CTES` is the SQL prefix every metric query starts with; all values in it are
+bound parameters, and the grouping dimension is chosen by a CASE over an allow-list, so no
+value or name from a user is ever pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+# Dimensions a comparison may group by, and filters may narrow (METRICS.md "Cohort comparison").
+DIMENSIONS = (
+    "site",
+    "supervisor",
+    "mentor",
+    "funding_stream",
+    "match_quarter",
+    "age_band",
+    "gender",
+    "race_ethnicity",
+)
+DIMENSION_LABELS = {
+    "site": "Site",
+    "supervisor": "Supervisor",
+    "mentor": "Mentor",
+    "funding_stream": "Funding stream",
+    "match_quarter": "Match quarter",
+    "age_band": "Age band",
+    "gender": "Gender",
+    "race_ethnicity": "Race/ethnicity",
+}
+# The label a missing dimension value gets, so such pairs are counted, not dropped.
+MISSING_LABEL = "(not recorded)"
+ALL_GROUP = "all"
+
+
+class ScopeError(ValueError):
+    """A period or filter that cannot be computed (e.g. end after as-of)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Each field: the values kept (empty = no filter). Hashable, so it can key caches."""
+
+    site: tuple[str, ...] = ()
+    funding_stream: tuple[str, ...] = ()
+    supervisor: tuple[str, ...] = ()
+    mentor: tuple[str, ...] = ()
+    match_quarter: tuple[str, ...] = ()
+    age_band: tuple[str, ...] = ()
+    gender: tuple[str, ...] = ()
+    race_ethnicity: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, mapping: dict | None) -> Filters:
+        if not mapping:
+            return cls()
+        unknown = set(mapping) - set(DIMENSIONS)
+        if unknown:
+            raise ScopeError(f"unknown filter: {', '.join(sorted(unknown))}")
+        values = {}
+        for key, val in mapping.items():
+            if val is None:
+                continue
+            if isinstance(val, str):
+                val = (val,)
+            values[key] = tuple(sorted(str(v) for v in val))
+        return cls(**values)
+
+    def active(self) -> dict[str, tuple[str, ...]]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v}
+
+    def describe(self) -> str:
+        parts = [f"{DIMENSION_LABELS[k]}: {', '.join(v)}" for k, v in self.active().items()]
+        return "; ".join(parts) if parts else "all pairs"
+
+
+@dataclass(frozen=True)
+class Scope:
+    as_of: date
+    start: date
+    end: date
+    filters: Filters = field(default_factory=Filters)
+    by: str | None = None
+
+    def grouped(self, by: str | None) -> Scope:
+        if by is not None and by not in DIMENSIONS:
+            raise ScopeError(f"unknown dimension {by!r}; choose one of {', '.join(DIMENSIONS)}")
+        return dataclasses.replace(self, by=by)
+
+    def shifted_back(self) -> Scope:
+        """The previous period of the same length, ending the day before this one starts."""
+        from datetime import timedelta
+
+        length = (self.end - self.start).days + 1
+        end = self.start - timedelta(days=1)
+        return dataclasses.replace(self, start=end - timedelta(days=length - 1), end=end)
+
+    def params(self) -> dict:
+        f = self.filters
+        return {
+            "as_of": self.as_of,
+            "start": self.start,
+            "end": self.end,
+            "by": self.by,
+            "f_site": list(f.site) or None,
+            "f_funding_stream": list(f.funding_stream) or None,
+            "f_supervisor": list(f.supervisor) or None,
+            "f_mentor": list(f.mentor) or None,
+            "f_match_quarter": list(f.match_quarter) or None,
+            "f_age_band": list(f.age_band) or None,
+            "f_gender": list(f.gender) or None,
+            "f_race_ethnicity": list(f.race_ethnicity) or None,
+        }
+
+
+# Every metric query starts with these CTEs:
+#   scope_params  one row: a, s, e
+#   pairs_at      pairs matched on or before A, closing read at A, filters applied, with grp
+#   pairs_in_scope  matched_on <= E and (not closed at A or closed_on >= S)
+SCOPE_CTES = """
+scope_params as (
+    select $as_of::date as a, $start::date as s, $end::date as e
+),
+
+pairs_at as (
+    select
+        pf.*,
+        -- METRICS.md: anything dated after A has not happened yet, so a pair closed after A
+        -- is open at A.
+        case when pf.closed_on <= sp.a then pf.closed_on end as closed_at,
+        case when pf.closed_on <= sp.a then pf.close_reason end as close_reason_at,
+        coalesce(
+            case $by::varchar
+                when 'site' then pf.site
+                when 'supervisor' then pf.supervisor
+                when 'mentor' then pf.mentor_id
+                when 'funding_stream' then pf.funding_stream
+                when 'match_quarter' then pf.match_quarter
+                when 'age_band' then pf.age_band
+                when 'gender' then pf.gender
+                when 'race_ethnicity' then pf.race_ethnicity
+                else 'all'
+            end,
+            '(not recorded)'
+        ) as grp
+    from pair_facts as pf, scope_params as sp
+    where pf.matched_on <= sp.a
+      and ($f_site::varchar[] is null or list_contains($f_site::varchar[], pf.site))
+      and ($f_funding_stream::varchar[] is null
+           or list_contains($f_funding_stream::varchar[], pf.funding_stream))
+      and ($f_supervisor::varchar[] is null or list_contains($f_supervisor::varchar[], pf.supervisor))
+      and ($f_mentor::varchar[] is null or list_contains($f_mentor::varchar[], pf.mentor_id))
+      and ($f_match_quarter::varchar[] is null
+           or list_contains($f_match_quarter::varchar[], pf.match_quarter))
+      and ($f_age_band::varchar[] is null or list_contains($f_age_band::varchar[], pf.age_band))
+      and ($f_gender::varchar[] is null or list_contains($f_gender::varchar[], pf.gender))
+      and ($f_race_ethnicity::varchar[] is null
+           or list_contains($f_race_ethnicity::varchar[], pf.race_ethnicity))
+),
+
+pairs_in_scope as (
+    select pa.*
+    from pairs_at as pa, scope_params as sp
+    where pa.matched_on <= sp.e
+      and (pa.closed_at is null or pa.closed_at >= sp.s)
+),
+
+pairs_matched_in_period as (
+    select pa.*
+    from pairs_at as pa, scope_params as sp
+    where pa.matched_on between sp.s and sp.e
+)
+"""
+
+
+def run(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None = None):
+    """Run `with <scope ctes>, <body>` with the scope's bound parameters; returns a DataFrame.
+
+    `body` is constant SQL text written in this package (never user input).
+    """
+    params = scope.params()
+    if extra:
+        params.update(extra)
+    sql = "with " + SCOPE_CTES + ",\n" + body
+    # DuckDB refuses named parameters the statement does not use, so bind only those present.
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    return con.execute(sql, used).df()
+
+
+def data_bounds(con: duckdb.DuckDBPyConnection) -> dict:
+    """Store-wide defaults: A = latest session_date, S = earliest matched_on (before filters)."""
+    row = con.execute(
+        "select (select max(session_date) from sessions), (select min(matched_on) from pairs),"
+        " (select max(matched_on) from pairs)"
+    ).fetchone()
+    return {"latest_session": row[0], "earliest_match": row[1], "latest_match": row[2]}
+
+
+def _as_date(value) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ScopeError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
+def resolve_scope(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of=None,
+    start=None,
+    end=None,
+    filters: Filters | dict | None = None,
+    by: str | None = None,
+) -> Scope:
+    """Fill the METRICS.md defaults: A = latest session, S = earliest match, E = A."""
+    bounds = data_bounds(con)
+    a = _as_date(as_of) or bounds["latest_session"] or bounds["latest_match"]
+    if a is None:
+        raise ScopeError("the store holds no pairs yet: load exports first")
+    e = _as_date(end) or a
+    s = _as_date(start) or bounds["earliest_match"] or e
+    if e > a:
+        raise ScopeError(f"end {e} is after the as-of date {a}")
+    if s > e:
+        raise ScopeError(f"start {s} is after end {e}")
+    if not isinstance(filters, Filters):
+        filters = Filters.from_mapping(filters)
+    scope = Scope(as_of=a, start=s, end=e, filters=filters)
+    return scope.grouped(by)

@@ -1,0 +1,165 @@
+"""The `summary` JSON of METRICS.md: a stable interface other tools script against.
+
+Keys are fixed; numbers are unrounded; null where undefined. `build_summary` returns the
+suppressed document (privacy.suppress_summary); `raw_summary` the unsuppressed one, for
+internal use and tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+
+from analytics import privacy
+from analytics.contract import CODEBOOKS, INSTRUMENTS
+from analytics.metrics import engagement, goals, outcomes, retention
+from analytics.metrics.scope import Scope
+
+
+def _num(x):
+    """JSON-safe number: NaN -> None, numpy scalars -> Python."""
+    if x is None:
+        return None
+    if hasattr(x, "item"):
+        x = x.item()
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    return x
+
+
+def _int(x) -> int:
+    v = _num(x)
+    return int(v) if v is not None else 0
+
+
+def _by_group(df, grp):
+    part = df[df["grp"] == grp]
+    return part.iloc[0] if not part.empty else None
+
+
+def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
+    """Every section from "pairs" on, for each group of the scope ('all' when ungrouped)."""
+    counts = engagement.pair_counts(con, scope)
+    totals = engagement.engagement_totals(con, scope)
+    ret = retention.retention_summary(con, scope)
+    outc = outcomes.outcome_change(con, scope)
+    gl = goals.goals_by_domain(con, scope)
+
+    out: dict[str, dict] = {}
+    for grp in counts["grp"]:
+        c = _by_group(counts, grp)
+        t = _by_group(totals, grp)
+        r = _by_group(ret, grp)
+        doc = {
+            "pairs": {
+                "in_scope": _int(c["pairs_in_scope"]),
+                "matched_in_period": _int(c["matched_in_period"]),
+                "active_at_end": _int(c["active_at_end"]),
+            },
+            "participants": {"in_scope": _int(c["participants_in_scope"])},
+            "engagement": {
+                "attended": _int(t["attended"]),
+                "no_show": _int(t["no_show"]),
+                "cancelled": _int(t["cancelled"]),
+                "attendance_rate": _num(t["attendance_rate"]),
+                "contact_hours": _num(t["contact_hours"]),
+                "pair_days": _int(t["pair_days"]),
+                "sessions_per_pair_month": _num(t["sessions_per_pair_month"]),
+                "median_days_to_first_session": _num(t["median_days_to_first_session"]),
+            },
+            "retention": {
+                "pairs": _int(r["pairs"]) if r is not None else 0,
+                "events": _int(r["events"]) if r is not None else 0,
+                "km_30": _num(r["km_30"]) if r is not None else None,
+                "km_90": _num(r["km_90"]) if r is not None else None,
+                "km_180": _num(r["km_180"]) if r is not None else None,
+                "median_days": _num(r["median_days"]) if r is not None else None,
+                "eligible_90": _int(r["eligible_90"]) if r is not None else 0,
+                "retained_90": _num(r["retained_90"]) if r is not None else None,
+            },
+            "outcomes": {},
+            "goals": {},
+        }
+        for code in INSTRUMENTS:
+            o = outc[(outc["grp"] == grp) & (outc["instrument"] == code)].iloc[0]
+            lo, hi = _num(o["ci95_low"]), _num(o["ci95_high"])
+            doc["outcomes"][code] = {
+                "n_paired": _int(o["n_paired"]),
+                "baseline_mean": _num(o["baseline_mean"]),
+                "followup_mean": _num(o["followup_mean"]),
+                "mean_change": _num(o["mean_change"]),
+                "sd_change": _num(o["sd_change"]),
+                "ci95": [lo, hi] if lo is not None and hi is not None else None,
+                "cohens_dz": _num(o["cohens_dz"]),
+                "reliable_improvement_rate": _num(o["reliable_improvement_rate"]),
+                "reliable_decline_rate": _num(o["reliable_decline_rate"]),
+            }
+        g = gl[gl["grp"] == grp].set_index("domain")
+        doc["goals"] = {
+            "set": _int(g.loc["*", "goals_set"]),
+            "achieved": _int(g.loc["*", "achieved"]),
+            "achievement_rate": _num(g.loc["*", "achievement_rate"]),
+            "median_days_to_achieve": _num(g.loc["*", "median_days_to_achieve"]),
+            "by_domain": {
+                d: {
+                    "set": _int(g.loc[d, "goals_set"]),
+                    "achieved": _int(g.loc[d, "achieved"]),
+                    "achievement_rate": _num(g.loc[d, "achievement_rate"]),
+                }
+                for d in CODEBOOKS["goal_domain"]
+            },
+        }
+        out[grp] = doc
+    return out
+
+
+def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
+    """The unsuppressed summary (groups only when scope.by is set)."""
+    overall = _sections(con, scope.grouped(None)).get("all")
+    if overall is None:  # no pair at all passes the filters
+        overall = _empty_sections()
+    doc = {
+        "as_of": scope.as_of.isoformat(),
+        "start": scope.start.isoformat(),
+        "end": scope.end.isoformat(),
+        "min_cell": min_cell,
+        "suppressed": [],
+        **overall,
+    }
+    if scope.by:
+        doc["groups"] = _sections(con, scope)
+    return doc
+
+
+def _empty_sections() -> dict:
+    return {
+        "pairs": {"in_scope": 0, "matched_in_period": 0, "active_at_end": 0},
+        "participants": {"in_scope": 0},
+        "engagement": {
+            "attended": 0, "no_show": 0, "cancelled": 0, "attendance_rate": None,
+            "contact_hours": 0.0, "pair_days": 0, "sessions_per_pair_month": None,
+            "median_days_to_first_session": None,
+        },
+        "retention": {
+            "pairs": 0, "events": 0, "km_30": None, "km_90": None, "km_180": None,
+            "median_days": None, "eligible_90": 0, "retained_90": None,
+        },
+        "outcomes": {
+            code: {
+                "n_paired": 0, "baseline_mean": None, "followup_mean": None, "mean_change": None,
+                "sd_change": None, "ci95": None, "cohens_dz": None,
+                "reliable_improvement_rate": None, "reliable_decline_rate": None,
+            }
+            for code in INSTRUMENTS
+        },
+        "goals": {
+            "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,
+            "by_domain": {d: {"set": 0, "achieved": 0, "achievement_rate": None} for d in CODEBOOKS["goal_domain"]},
+        },
+    }
+
+
+def build_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
+    """The summary as the command prints it: suppressed with k = min_cell."""
+    return privacy.suppress_summary(raw_summary(con, scope, min_cell), k=min_cell)

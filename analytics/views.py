@@ -1,0 +1,59 @@
+"""Builds the SQL views of analytics/sql/ on a connection, in one explicit order.
+
+Views are temporary (per connection) rather than stored in the file: a read-only connection can
+create them, and an upgraded release never meets stale view text inside an old store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.contract import INSTRUMENTS
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+# Dependencies first. Each file's first line states its grain and inputs.
+VIEW_ORDER = [
+    "pair_facts",
+    "sessions_clean",
+    "sessions_outside_pair_dates",
+    "assessments_timed",
+]
+
+
+def view_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def instrument_registry_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "code": i.code,
+                "name": i.name,
+                "min_score": float(i.min_score),
+                "max_score": float(i.max_score),
+                "higher_is_better": i.higher_is_better,
+                "reliability": float(i.reliability),
+            }
+            for i in INSTRUMENTS.values()
+        ]
+    )
+
+
+def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Create the registry table and every view on this connection (or cursor); returns it."""
+    con.register("instrument_registry_src", instrument_registry_frame())
+    con.execute("create or replace temp table instrument_registry as select * from instrument_registry_src")
+    con.unregister("instrument_registry_src")
+    for name in VIEW_ORDER:
+        con.execute(view_sql(name))
+    return con
+
+
+def analysis_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` with the views built: cursors do not share temp objects."""
+    return build_views(con.cursor())
