@@ -1,0 +1,126 @@
+"""Cohort comparison (METRICS.md "Cohort comparison"): pairs in scope grouped by one dimension.
+
+Each group gets its summary; across groups: a log-rank test on retention (hazard ratio of each
+group against the rest, with CI), a chi-square test on attended vs no-show (Cramer's V with
+CI), and Welch's t-test (two groups; Hedges' g with CI) or one-way ANOVA (more; eta squared with
+CI) on each instrument's change. Groups below the privacy threshold are flagged, never merged:
+they stay in the tests (leaving them out would change the other groups' comparison silently),
+and screens and exports mark them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics import stats
+from analytics.contract import INSTRUMENTS
+from analytics.metrics import engagement, outcomes, retention
+from analytics.metrics.scope import DIMENSION_LABELS, Scope, ScopeError
+
+DEFAULT_K = 11
+
+
+def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K) -> dict[str, Any]:
+    """Side-by-side groups with tests and effect sizes.
+
+    Returns a dict:
+      by, label: the dimension and its display name;
+      groups: DataFrame, one row per group: grp, pairs_in_scope, participants_in_scope,
+        matched_in_period, attended, no_show, attendance_rate, attendance_low/high (Wilson),
+        pairs (retention), events, km_90, km_90_lower/upper, retained_90, eligible_90, hr,
+        hr_lower, hr_upper, and per instrument <code>_n_paired, <code>_mean_change,
+        <code>_ci95_low, <code>_ci95_high; small (pairs_in_scope < k);
+      curve: the Kaplan-Meier curves per group;
+      retention_test, attendance_test: the stats results (chi2, df, p_value, effect sizes);
+      outcome_tests: {instrument: {"test": "welch" | "anova" | None, ...result}};
+      small_groups: the flagged group values.
+    """
+    if by is None:
+        raise ScopeError("choose a dimension to compare by")
+    grouped = scope.grouped(by)
+    counts = engagement.pair_counts(con, grouped)
+    totals = engagement.engagement_totals(con, grouped)
+    durations = retention.duration_counts(con, grouped)
+    curve = retention.retention_curve(con, grouped, durations)
+    ret = retention.retention_summary(con, grouped)
+    change = outcomes.outcome_change(con, grouped)
+
+    groups = counts.merge(
+        totals[["grp", "attended", "no_show", "attendance_rate", "contact_hours", "sessions_per_pair_month"]],
+        on="grp",
+        how="left",
+    ).merge(
+        ret[["grp", "pairs", "events", "km_90", "km_90_lower", "km_90_upper", "retained_90", "eligible_90"]],
+        on="grp",
+        how="left",
+    )
+
+    logrank = stats.logrank(durations.rename(columns={"grp": "group"})) if len(groups) > 1 else None
+    if logrank is not None:
+        hr = logrank["groups"][["group", "hr", "hr_lower", "hr_upper"]].rename(columns={"group": "grp"})
+        groups = groups.merge(hr, on="grp", how="left")
+    else:
+        groups = groups.assign(hr=None, hr_lower=None, hr_upper=None)
+
+    attendance = None
+    if len(groups) > 1:
+        attendance = stats.chi_square_attendance(
+            totals[["grp", "attended", "no_show"]].rename(columns={"grp": "group"})
+        )
+        rates = attendance["groups"][["group", "rate_lower", "rate_upper"]].rename(
+            columns={"group": "grp", "rate_lower": "attendance_low", "rate_upper": "attendance_high"}
+        )
+        groups = groups.merge(rates, on="grp", how="left")
+    else:
+        groups = groups.assign(attendance_low=None, attendance_high=None)
+
+    outcome_tests = {}
+    for code in INSTRUMENTS:
+        part = change[change["instrument"] == code]
+        cols = part[["grp", "n_paired", "mean_change", "ci95_low", "ci95_high"]].rename(
+            columns={
+                "n_paired": f"{code}_n_paired",
+                "mean_change": f"{code}_mean_change",
+                "ci95_low": f"{code}_ci95_low",
+                "ci95_high": f"{code}_ci95_high",
+            }
+        )
+        groups = groups.merge(cols, on="grp", how="left")
+        outcome_tests[code] = _outcome_test(part)
+
+    groups["small"] = groups["pairs_in_scope"] < k
+    return {
+        "by": by,
+        "label": DIMENSION_LABELS[by],
+        "k": k,
+        "groups": groups,
+        "curve": curve,
+        "retention_test": logrank,
+        "attendance_test": attendance,
+        "outcome_tests": outcome_tests,
+        "small_groups": sorted(groups.loc[groups["small"], "grp"].tolist()),
+    }
+
+
+def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
+    """Welch for two groups with n >= 2, one-way ANOVA for more; None when fewer than two."""
+    usable = part[(part["n_paired"] >= 2) & part["sd_change"].notna()]
+    if len(usable) < 2:
+        return {"test": None, "groups_used": usable["grp"].tolist()}
+    if len(usable) == 2:
+        a, b = usable.iloc[0], usable.iloc[1]
+        res = stats.welch_t_from_stats(
+            a["mean_change"], a["sd_change"], int(a["n_paired"]),
+            b["mean_change"], b["sd_change"], int(b["n_paired"]),
+        )
+        return {"test": "welch", "group_1": a["grp"], "group_2": b["grp"], **res,
+                "groups_used": usable["grp"].tolist()}
+    res = stats.anova_from_stats(
+        usable.rename(columns={"grp": "group", "n_paired": "n", "mean_change": "mean", "sd_change": "sd"})[
+            ["group", "n", "mean", "sd"]
+        ]
+    )
+    return {"test": "anova", **res, "groups_used": usable["grp"].tolist()}

@@ -1,0 +1,32 @@
+"""Shared fixtures. The tiny program's store is built once per session from tests/tiny_program.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+import tiny_program  # noqa: E402
+
+from analytics import store, views  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> Path:
+    """A store holding the tiny hand-made program (see tests/tiny_program.py)."""
+    return tiny_program.build(tmp_path_factory.mktemp("tiny") / "tiny.duckdb")
+
+
+@pytest.fixture()
+def tiny_con(tiny_store):
+    """A read-only analysis cursor (views built) on the tiny store."""
+    con = store.connect_read(tiny_store)
+    cur = views.analysis_connection(con)
+    yield cur
+    cur.close()
+    con.close()
