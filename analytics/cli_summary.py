@@ -50,7 +50,7 @@ def run(args) -> int:
 # Keys whose values are counts: a suppressed count reads "<k", anything else "suppressed".
 COUNT_KEYS = {
     "in_scope", "matched_in_period", "active_at_end", "attended", "no_show", "cancelled",
-    "pair_days", "pairs", "events", "eligible_90", "n_paired", "set", "achieved",
+    "pairs", "events", "eligible_90", "n_paired", "set", "achieved",
 }
 
 

@@ -1,0 +1,594 @@
+"""Small-cell suppression for everything that leaves the store.
+
+The summary command, table exports (CSV/XLSX), chart data and the grant report all pass
+through this module. The people described are in substance-use recovery, so we follow the
+CMS cell-size suppression policy: no published figure may describe 1 to 10 people.
+
+Policy (k = DEFAULT_K = 11, configurable; k = 1 turns suppression off for internal analysis)
+
+- A count n with 0 < n < k is suppressed (``null`` in JSON, ``"<11"`` in tables). Zero is
+  shown: it reveals no one.
+- A rate, mean, percentage, confidence interval or effect size is suppressed when its
+  denominator (the number of people/pairs/sessions/goals it is computed over) is 1..k-1, or
+  when any count it is computed from is itself suppressed. The second clause matters because
+  the numbers are unrounded: an attendance rate next to a shown no-show count gives a hidden
+  attended count straight back.
+- Complementary suppression: within a breakdown (the groups of ``--by``; the goal domains),
+  when exactly one member is suppressed for a count, the smallest remaining non-zero member is
+  suppressed too, so "total minus the others" does not reveal the hidden one. A zero member is
+  never suppressed and never used as the complement. When no such member exists (every other
+  member is zero), the total itself is suppressed instead. Values derived from a complement
+  are suppressed with it. This repeats until nothing changes, because the group x domain
+  counts form a two-way table: a complement in one direction can leave a lone suppressed cell
+  in the other (a domain complement inside one group can be the only non-zero cell across
+  the groups, and the top-level figure would then give it, and through it the small cell,
+  back).
+
+Summary rules (data below: COUNT_PATHS, DERIVED_RULES, BREAKDOWNS). Paths are relative to a
+block: the top-level summary, and each member of ``groups``. ``*`` stands for every key of
+that mapping (each instrument, each goal domain).
+
+Counts (suppressed when 1..k-1)::
+
+    pairs.in_scope  pairs.matched_in_period  pairs.active_at_end  participants.in_scope
+    engagement.attended  engagement.no_show  engagement.cancelled
+    retention.pairs  retention.events  retention.eligible_90
+    outcomes.*.n_paired  goals.set  goals.achieved
+    goals.by_domain.*.set  goals.by_domain.*.achieved
+
+Derived values (suppressed when the SUM of the denominator counts is 1..k-1, or when a
+denominator or input count is suppressed)::
+
+    derived value                          denominator                          also hidden with
+    engagement.attendance_rate             engagement.attended + engagement.no_show
+    engagement.contact_hours               pairs.in_scope                       engagement.attended
+    engagement.pair_days                   pairs.in_scope
+    engagement.sessions_per_pair_month     pairs.in_scope                       engagement.attended
+    engagement.median_days_to_first_session pairs.matched_in_period
+    retention.km_30                        retention.pairs                      retention.events
+    retention.km_90                        retention.pairs                      retention.events
+    retention.km_180                       retention.pairs                      retention.events
+    retention.median_days                  retention.pairs                      retention.events
+    retention.retained_90                  retention.eligible_90
+    outcomes.*.baseline_mean               outcomes.*.n_paired
+    outcomes.*.followup_mean               outcomes.*.n_paired
+    outcomes.*.mean_change                 outcomes.*.n_paired
+    outcomes.*.sd_change                   outcomes.*.n_paired
+    outcomes.*.ci95                        outcomes.*.n_paired   (the whole [lo, hi] becomes null)
+    outcomes.*.cohens_dz                   outcomes.*.n_paired
+    outcomes.*.reliable_improvement_rate   outcomes.*.n_paired
+    outcomes.*.reliable_decline_rate       outcomes.*.n_paired
+    goals.achievement_rate                 goals.set                            goals.achieved
+    goals.median_days_to_achieve           goals.achieved
+    goals.by_domain.*.achievement_rate     goals.by_domain.*.set                goals.by_domain.*.achieved
+
+Why these denominators:
+
+- contact_hours, pair_days and sessions_per_pair_month are sums/rates over the pairs in scope,
+  so they describe pairs.in_scope pairs. contact_hours and sessions_per_pair_month also go
+  with a hidden attended count: hours divided by a usual session length, or the rate times
+  the shown pair-days, would give it back.
+- median_days_to_first_session is a median over the pairs matched in the period that had an
+  attended session; the summary does not carry that n, so the nearest carried count,
+  pairs.matched_in_period, is used (it is an upper bound, so this can under-suppress when
+  few of those pairs have met; the metric layer may tighten it by carrying the n).
+- The Kaplan-Meier estimates describe retention.pairs pairs, and with the pair count shown
+  they pin down a hidden number of disengagement events, so they go with retention.events.
+- median_days_to_achieve is a median over the achieved goals, not over all goals set: a
+  median of three achieved goals is one person's timeline. Using goals.achieved is stricter
+  than goals.set (achieved <= set).
+- A denominator of zero does not suppress: the value is then undefined (null) or a plain 0.
+- A denominator that is missing or null cannot be checked, so its values are suppressed
+  (unless k = 1).
+
+Breakdowns (complementary suppression)::
+
+    members of            compared for                              total
+    groups                every count path above                    the same path at the top level
+    goals.by_domain       set, achieved (top level and every group) goals.set, goals.achieved beside it
+
+The total of a breakdown sits next to the mapping of its members under the same key, so it
+is found structurally: for members at ``X.by_domain`` and count ``set`` it is ``X.set``.
+
+Ties for the complement go to the first member name in sort order. Every suppressed value is
+set to ``None`` and its dotted path (keys joined with ".", group names as they are, dots
+included) is listed in the top-level ``"suppressed"`` array. The summary is walked key by key,
+never by splitting those strings.
+
+Not covered: a rate is not also screened for a small implied numerator (share x denominator)
+when that numerator is not itself a reported count, e.g. retained_90 = 0.9 of 30 eligible
+pairs implies 3 early disengagements.
+
+Tables (``suppress_table``): see its docstring. Exports of a narrowed view are refused below
+k (``check_export_allowed``). Text cells are escaped against spreadsheet formula injection
+(``safe_cell``/``safe_frame``).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+DEFAULT_K = 11
+
+# Wildcard in the rule tables: every key of the mapping at that level.
+EACH = "*"
+
+Path = tuple[Hashable, ...]
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"the privacy threshold k must be an integer >= 1, got {k!r}")
+
+
+def suppressed_label(k: int = DEFAULT_K) -> str:
+    """Text shown in tables and charts in place of a suppressed count: "<11"."""
+    _check_k(k)
+    return f"<{k}"
+
+
+def derived_label(k: int = DEFAULT_K) -> str:
+    """Text shown in place of a suppressed rate or mean: "n<11".
+
+    Distinct from the count label so a hidden percentage does not read as "below 11 %".
+    """
+    _check_k(k)
+    return f"n<{k}"
+
+
+# --------------------------------------------------------------------------------------
+# Rule tables for the summary document (see the module docstring).
+
+COUNT_PATHS: tuple[Path, ...] = (
+    ("pairs", "in_scope"),
+    ("pairs", "matched_in_period"),
+    ("pairs", "active_at_end"),
+    ("participants", "in_scope"),
+    ("engagement", "attended"),
+    ("engagement", "no_show"),
+    ("engagement", "cancelled"),
+    ("retention", "pairs"),
+    ("retention", "events"),
+    ("retention", "eligible_90"),
+    ("outcomes", EACH, "n_paired"),
+    ("goals", "set"),
+    ("goals", "achieved"),
+    ("goals", "by_domain", EACH, "set"),
+    ("goals", "by_domain", EACH, "achieved"),
+)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value computed from counts.
+
+    Suppressed when the sum of the ``denominator`` counts is 1..k-1, or when any
+    ``denominator`` or ``inputs`` count is suppressed. Wildcards bind in order: the ``*`` of
+    ``outcomes.*.mean_change`` is the same instrument in ``outcomes.*.n_paired``.
+    """
+
+    value: Path
+    denominator: tuple[Path, ...]
+    inputs: tuple[Path, ...] = ()
+
+
+OUTCOME_STATISTICS = (
+    "baseline_mean", "followup_mean", "mean_change", "sd_change", "ci95", "cohens_dz",
+    "reliable_improvement_rate", "reliable_decline_rate",
+)
+
+_IN_SCOPE = ("pairs", "in_scope")
+_ATTENDED = ("engagement", "attended")
+
+DERIVED_RULES: tuple[Derived, ...] = (
+    Derived(("engagement", "attendance_rate"), (_ATTENDED, ("engagement", "no_show"))),
+    Derived(("engagement", "contact_hours"), (_IN_SCOPE,), (_ATTENDED,)),
+    Derived(("engagement", "pair_days"), (_IN_SCOPE,)),
+    Derived(("engagement", "sessions_per_pair_month"), (_IN_SCOPE,), (_ATTENDED,)),
+    Derived(("engagement", "median_days_to_first_session"), (("pairs", "matched_in_period"),)),
+    *(
+        Derived(("retention", name), (("retention", "pairs"),), (("retention", "events"),))
+        for name in ("km_30", "km_90", "km_180", "median_days")
+    ),
+    Derived(("retention", "retained_90"), (("retention", "eligible_90"),)),
+    *(Derived(("outcomes", EACH, name), (("outcomes", EACH, "n_paired"),)) for name in OUTCOME_STATISTICS),
+    Derived(("goals", "achievement_rate"), (("goals", "set"),), (("goals", "achieved"),)),
+    Derived(("goals", "median_days_to_achieve"), (("goals", "achieved"),)),
+    Derived(
+        ("goals", "by_domain", EACH, "achievement_rate"),
+        (("goals", "by_domain", EACH, "set"),),
+        (("goals", "by_domain", EACH, "achieved"),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Members of the mapping(s) at ``containers`` (paths from the top of the summary) are
+    compared, for each of the ``cells`` (count paths relative to a member), for
+    complementary suppression. The total of a cell is at ``container[:-1] + cell``."""
+
+    containers: tuple[Path, ...]
+    cells: tuple[Path, ...]
+
+
+BREAKDOWNS: tuple[Breakdown, ...] = (
+    Breakdown(containers=(("groups",),), cells=COUNT_PATHS),
+    Breakdown(
+        containers=(("goals", "by_domain"), ("groups", EACH, "goals", "by_domain")),
+        cells=(("set",), ("achieved",)),
+    ),
+)
+
+# Blocks the count and derived rules apply to: the top-level summary and each group.
+BLOCKS: tuple[Path, ...] = ((), ("groups", EACH))
+
+
+# --------------------------------------------------------------------------------------
+# Structural helpers. Paths are tuples of keys; they are joined with "." only for output.
+
+_MISSING = object()
+
+
+def _expand(node: Any, pattern: Path, prefix: Path = ()) -> Iterator[tuple[Path, Path]]:
+    """Every existing path matching ``pattern`` under ``node``, with the keys the wildcards
+    took. Data keys are never compared with the wildcard, so a key "*" is an ordinary key."""
+    if not pattern:
+        yield prefix, ()
+        return
+    if not isinstance(node, Mapping):
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == EACH:
+        for key, child in node.items():
+            for path, bound in _expand(child, rest, (*prefix, key)):
+                yield path, (key, *bound)
+    elif head in node:
+        yield from _expand(node[head], rest, (*prefix, head))
+
+
+def _bind(pattern: Path, bound: Path) -> Path:
+    keys = iter(bound)
+    return tuple(next(keys) if part == EACH else part for part in pattern)
+
+
+def _get(node: Any, path: Path) -> Any:
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return _MISSING
+        node = node[key]
+    return node
+
+
+def _set_none(node: Any, path: Path) -> None:
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = None
+
+
+def _dotted(path: Path) -> str:
+    return ".".join(str(key) for key in path)
+
+
+def _is_undefined(value: Any) -> bool:
+    if value is None or value is _MISSING or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and math.isnan(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_undefined(value)
+
+
+def _is_small(value: Any, k: int) -> bool:
+    return _is_number(value) and 0 < value < k
+
+
+def _denominator_hides(values: Sequence[Any], k: int) -> bool:
+    """Whether a derived value with these denominator counts is suppressed on its own."""
+    if k == 1:
+        return False
+    if not all(_is_number(v) for v in values):
+        return True  # cannot be checked, so not shown
+    return 0 < sum(values) < k
+
+
+# --------------------------------------------------------------------------------------
+# The summary document
+
+
+def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
+    """Return a suppressed copy of the summary JSON document (the input is not changed).
+
+    ``min_cell`` is set to k; suppressed values become ``None`` and their dotted paths are
+    listed, sorted and unique, in ``"suppressed"`` (joined with any paths already there).
+    Every key of the input stays, in its order; ``suppressed`` is added after ``min_cell``
+    when absent.
+    """
+    _check_k(k)
+    if not isinstance(summary, Mapping):
+        raise TypeError("suppress_summary expects the summary mapping")
+    doc = copy.deepcopy(dict(summary))
+
+    blocks = [path for pattern in BLOCKS for path, _ in _expand(doc, pattern)]
+
+    counts: dict[Path, Any] = {}
+    for block_path in blocks:
+        block = _get(doc, block_path)
+        for pattern in COUNT_PATHS:
+            for rel, _ in _expand(block, pattern):
+                counts[(*block_path, *rel)] = _get(block, rel)
+
+    # Primary suppression: counts of 1..k-1.
+    hidden: set[Path] = {path for path, value in counts.items() if _is_small(value, k)}
+
+    # Lines of the breakdowns: for each container and each count, the total's path and the
+    # members' cells.
+    lines: list[tuple[Path, list[tuple[Hashable, Path]]]] = []
+    for breakdown in BREAKDOWNS:
+        for pattern in breakdown.containers:
+            for container_path, _ in _expand(doc, pattern):
+                container = _get(doc, container_path)
+                if not isinstance(container, Mapping):
+                    continue
+                by_cell: dict[Path, list[tuple[Hashable, Path]]] = {}
+                for member, node in container.items():
+                    for cell in breakdown.cells:
+                        for rel, _ in _expand(node, cell):
+                            by_cell.setdefault(rel, []).append((member, (*container_path, member, *rel)))
+                lines.extend(((*container_path[:-1], *rel), cells) for rel, cells in by_cell.items())
+
+    # Complementary suppression, to a fixed point (see the module docstring).
+    changed = True
+    while changed:
+        changed = False
+        for total, line in lines:
+            if sum(path in hidden for _, path in line) != 1:
+                continue
+            candidates = [
+                (counts[path], str(member), path)
+                for member, path in line
+                if path not in hidden and _is_number(counts.get(path)) and counts[path] > 0
+            ]
+            if candidates:
+                hidden.add(min(candidates, key=lambda c: (c[0], c[1]))[2])
+                changed = True
+            elif total in counts and total not in hidden and _is_number(counts[total]) and counts[total] > 0:
+                hidden.add(total)
+                changed = True
+
+    # Derived values follow their denominators and inputs.
+    hidden_derived: set[Path] = set()
+    for block_path in blocks:
+        block = _get(doc, block_path)
+        for rule in DERIVED_RULES:
+            for rel, bound in _expand(block, rule.value):
+                if _is_undefined(_get(block, rel)):
+                    continue  # undefined stays null; nothing is being hidden
+                dens = [(*block_path, *_bind(p, bound)) for p in rule.denominator]
+                ins = [(*block_path, *_bind(p, bound)) for p in rule.inputs]
+                if (
+                    any(p in hidden for p in (*dens, *ins))
+                    or _denominator_hides([_get(doc, p) for p in dens], k)
+                ):
+                    hidden_derived.add((*block_path, *rel))
+
+    for path in hidden | hidden_derived:
+        _set_none(doc, path)
+
+    listed = {_dotted(p) for p in hidden | hidden_derived}
+    listed.update(str(p) for p in summary.get("suppressed") or ())
+
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "suppressed":
+            continue
+        out[key] = value
+        if key == "min_cell":
+            out["min_cell"] = k
+            out["suppressed"] = sorted(listed)
+    if "min_cell" not in out:
+        out["min_cell"] = k
+        out["suppressed"] = sorted(listed)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Tables
+
+
+def suppress_table(
+    df: pd.DataFrame,
+    *,
+    count_cols: Sequence[str],
+    derived: Mapping[str, str | Sequence[str]],
+    k: int = DEFAULT_K,
+    group_col: str | None = None,
+    inputs: Mapping[str, Sequence[str]] | None = None,
+    total_labels: Collection[Hashable] = (),
+) -> tuple[pd.DataFrame, list[tuple[Hashable, str]]]:
+    """Suppress a table for export. Rows are the members of one breakdown.
+
+    - ``count_cols``: count columns; a value 1..k-1 becomes ``suppressed_label(k)`` ("<11").
+    - ``derived``: derived column -> denominator column, or a sequence of columns whose sum is
+      the denominator (attendance_rate -> ("attended", "no_show")). The value becomes
+      ``derived_label(k)`` ("n<11") when that sum is 1..k-1, when a denominator is missing in
+      that row, or when one of those denominator columns is suppressed in that row.
+    - ``inputs``: derived column -> other count columns it is computed from (achievement_rate
+      -> ["achieved"]); it is suppressed in a row where one of them is.
+    - Complementary suppression runs down each count column over the member rows: when
+      exactly one is suppressed, the smallest remaining non-zero row is too (ties: the
+      earlier row); when there is none, the totals rows' cells are. Zero is never
+      suppressed nor used as the complement.
+    - ``group_col``: the column naming the rows (site, mentor, domain, month); the returned
+      row labels are its values. Without it, the index labels are used. Labels must be unique.
+    - ``total_labels``: labels of totals rows (e.g. ``("Total",)``). Their counts and derived
+      values are suppressed by the same thresholds, but they are margins, not members: they
+      are never counted in, nor chosen as, the complement.
+
+    Returns ``(table, cells)``: a new DataFrame and the suppressed cells as
+    ``(row label, column)`` in table order. Columns where nothing was suppressed keep their
+    dtype. A column with a suppressed cell becomes ``object`` dtype holding the original
+    numbers (not strings) plus the label strings, so ``DataFrame.to_excel`` writes numbers
+    as numbers and the label as text; ``cells`` serves as the mask for any other writer.
+    """
+    _check_k(k)
+    inputs = dict(inputs or {})
+    dens_of = {col: (den,) if isinstance(den, str) else tuple(den) for col, den in derived.items()}
+    wanted = [*count_cols, *derived, *(c for d in dens_of.values() for c in d)]
+    wanted += [c for cols in inputs.values() for c in cols]
+    if group_col is not None:
+        wanted.append(group_col)
+    missing = sorted({str(c) for c in wanted if c not in df.columns})
+    if missing:
+        raise ValueError(f"table has no column(s): {', '.join(missing)}")
+    both = sorted(set(count_cols) & set(derived))
+    if both:
+        raise ValueError(f"column(s) both count and derived: {', '.join(both)}")
+    unknown_inputs = sorted(set(inputs) - set(derived))
+    if unknown_inputs:
+        raise ValueError(f"inputs given for column(s) that are not derived: {', '.join(unknown_inputs)}")
+
+    labels = list(df[group_col]) if group_col is not None else list(df.index)
+    if len(set(labels)) != len(labels):
+        raise ValueError("row labels must be unique to report suppressed cells")
+    totals = set(total_labels)
+    members = [i for i, label in enumerate(labels) if label not in totals]
+
+    hidden: set[tuple[int, str]] = set()
+    for col in count_cols:
+        values = df[col].tolist()
+        for i, value in enumerate(values):
+            if not _is_undefined(value) and not _is_number(value):
+                raise TypeError(f"count column {col!r} holds a value that is not a number")
+            if _is_small(value, k):
+                hidden.add((i, col))
+        if sum((i, col) in hidden for i in members) == 1:
+            candidates = [
+                (values[i], i) for i in members
+                if (i, col) not in hidden and _is_number(values[i]) and values[i] > 0
+            ]
+            if candidates:
+                hidden.add((min(candidates)[1], col))
+            else:  # every other row is zero: the total would give the lone row back
+                hidden.update(
+                    (i, col) for i, label in enumerate(labels)
+                    if label in totals and _is_number(values[i]) and values[i] > 0
+                )
+
+    hidden_derived: set[tuple[int, str]] = set()
+    for col, dens in dens_of.items():
+        deps = (*dens, *inputs.get(col, ()))
+        column = df[col].tolist()
+        den_values = {c: df[c].tolist() for c in dens}
+        for i, value in enumerate(column):
+            if _is_undefined(value):
+                continue
+            if any((i, c) in hidden for c in deps) or _denominator_hides([den_values[c][i] for c in dens], k):
+                hidden_derived.add((i, col))
+
+    out = df.copy()
+    count_label, rate_label = suppressed_label(k), derived_label(k)
+    touched: dict[str, list[tuple[int, str]]] = {}
+    for i, col in sorted(hidden | hidden_derived, key=lambda c: c[0]):
+        touched.setdefault(col, []).append((i, count_label if (i, col) in hidden else rate_label))
+    for col, cells in touched.items():
+        column = out[col].astype(object)
+        for i, text in cells:
+            column.iat[i] = text
+        out[col] = column
+
+    col_order = {c: n for n, c in enumerate(df.columns)}
+    ordered = sorted(hidden | hidden_derived, key=lambda c: (c[0], col_order[c[1]]))
+    return out, [(labels[i], col) for i, col in ordered]
+
+
+# --------------------------------------------------------------------------------------
+# Narrowed views
+
+
+class ExportRefused(Exception):
+    """An export would describe fewer than k pairs (or people); ``reason`` says so."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_export_allowed(n_total: int, k: int = DEFAULT_K, *, unit: str = "pairs") -> None:
+    """Refuse exporting a view (one mentor, one month, one site...) covering fewer than k.
+
+    Cell suppression alone would blank nearly every cell of such a view, and what is left
+    (dates, the filter itself) can still point at the few people in it. Raises
+    ``ExportRefused``; returns None when the export may go ahead. With k = 1 nothing is
+    refused.
+    """
+    _check_k(k)
+    if isinstance(n_total, bool) or not isinstance(n_total, numbers.Integral) or n_total < 0:
+        raise ValueError(f"n_total must be a count >= 0, got {n_total!r}")
+    if k > 1 and n_total < k:
+        raise ExportRefused(
+            f"this view covers fewer than {k} {unit}; exports are refused below the privacy threshold"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Spreadsheet formula injection
+
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Escape a text cell that a spreadsheet would run as a formula.
+
+    Text starting with =, +, -, @, tab or carriage return gets a leading apostrophe, so it is
+    shown as text. Anything that is not a string (int, float, numpy numbers, dates, None)
+    is returned unchanged, so numbers stay numbers. A string that looks like a negative
+    number ("-3") is escaped too: numbers must reach the exporter as numbers, and a text
+    "-3" cannot be told apart from "-3+A1" without parsing formulas.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _safe_label(label: Any) -> Any:
+    if isinstance(label, tuple):
+        return tuple(safe_cell(part) for part in label)
+    return safe_cell(label)
+
+
+def _index_needs_escape(index: pd.Index) -> bool:
+    return any(_safe_label(label) != label for label in index)
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell passed through ``safe_cell``.
+
+    Text columns (object, string, categorical) are escaped cell by cell; numeric columns are
+    left as they are. Column and index labels are escaped too, because breakdown values
+    (site or mentor names) become headers in pivoted tables. Apply it last, just before
+    writing.
+    """
+    out = df.copy()
+    for pos in range(out.shape[1]):
+        column = out.iloc[:, pos]
+        dtype = column.dtype
+        if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype | pd.CategoricalDtype):
+            escaped = column.astype(object).map(safe_cell)
+            if isinstance(dtype, pd.StringDtype):
+                escaped = escaped.astype(dtype)
+            out.isetitem(pos, escaped)
+    if _index_needs_escape(out.columns):
+        out.columns = out.columns.map(_safe_label)
+    if _index_needs_escape(out.index):
+        out.index = out.index.map(_safe_label)
+    return out
