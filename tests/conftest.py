@@ -30,3 +30,22 @@ def tiny_con(tiny_store):
     yield cur
     cur.close()
     con.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Path:
+    """A seeded synthetic program (600 participants) loaded through the real load path."""
+    from analytics.demo import build_demo_store
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo_store(path, participants=600, seed=11)
+    return path
+
+
+@pytest.fixture()
+def demo_con(demo_store):
+    con = store.connect_read(demo_store)
+    cur = views.analysis_connection(con)
+    yield cur
+    cur.close()
+    con.close()
