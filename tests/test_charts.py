@@ -1,0 +1,493 @@
+"""Chart builders on the tiny program (tests/tiny_program.py), on empty frames and on small
+synthetic frames. Period S = 2026-01-01, E = A = 2026-03-31. Figures are checked through their
+traces and layout, never rendered, so the tests stay fast and need no browser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analytics import charts, stats
+from analytics.metrics import engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics.scope import resolve_scope
+
+N_IN_TITLE = re.compile(r"\((n = [\d,]+|n<\d+)")
+
+
+@pytest.fixture(scope="module")
+def frames(tiny_store):
+    from analytics import store, views
+
+    con = store.connect_read(tiny_store)
+    cur = views.analysis_connection(con)
+    s = resolve_scope(cur, start="2026-01-01", end="2026-03-31", as_of="2026-03-31")
+    by_site = s.grouped("site")
+    out = {
+        "monthly": engagement.engagement_by_month(cur, s),
+        "curve": retention.retention_curve(cur, s),
+        "curve_site": retention.retention_curve(cur, by_site),
+        "triangle": retention.cohort_triangle(cur, s),
+        "closures": retention.closure_reasons(cur, s),
+        "change": outcomes.outcome_change(cur, s),
+        "change_site": outcomes.outcome_change(cur, by_site),
+        "trend": outcomes.outcome_trend(cur, s),
+        "dist": outcomes.change_distribution(cur, s),
+        "goals": goals.goals_by_domain(cur, s),
+        "mentors": mentors.mentor_caseloads(cur, s),
+        "findings": quality.quality_findings(cur, s),
+    }
+    cur.close()
+    con.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(frames):
+    """Every builder's figure for k = 1 and k = 11, built once (the tests only read them)."""
+    return {k: _builders(frames, k) for k in (1, 11)}
+
+
+def _builders(f, k):
+    """Every builder on the tiny program's frames, with privacy threshold k."""
+    gse_site = f["change_site"][f["change_site"]["instrument"] == "GSE10"]
+    return {
+        "engagement": charts.engagement_monthly_chart(f["monthly"], k=k),
+        "km": charts.km_chart(f["curve"], k=k),
+        "cohort": charts.cohort_heatmap(f["triangle"], k=k),
+        "closures": charts.closure_reasons_chart(f["closures"], k=k),
+        "intake_followup": charts.intake_followup_chart(f["change_site"], "GSE10", k=k),
+        "trend": charts.trend_chart(f["trend"], "GSE10", k=k),
+        "reliable": charts.reliable_change_chart(f["change"], k=k),
+        "distribution": charts.change_distribution_chart(f["dist"], "GSE10", k=k),
+        "goals": charts.goals_chart(f["goals"], k=k),
+        "forest": charts.forest_plot(gse_site, estimate="mean_change", low="ci95_low", high="ci95_high",
+                                     n="n_paired", x_title="Mean GSE10 change", k=k),
+        "mentors": charts.mentor_chart(f["mentors"], k=k),
+        "quality": charts.quality_chart(f["findings"]),
+    }
+
+
+def _title(fig: go.Figure) -> str:
+    return fig.layout.title.text
+
+
+def _annotations(fig: go.Figure, name: str) -> list[str]:
+    return [a.text for a in fig.layout.annotations if a.name == name]
+
+
+def _trace(fig: go.Figure, name: str):
+    hits = [t for t in fig.data if t.name == name]
+    assert hits, f"no trace named {name!r} in {[t.name for t in fig.data]}"
+    return hits[0]
+
+
+# --------------------------------------------------------------------------- every builder
+
+
+@pytest.mark.parametrize("k", [1, 11])
+def test_every_builder_gives_a_serialisable_figure_with_n_in_the_title(built, k):
+    for name, fig in built[k].items():
+        assert isinstance(fig, go.Figure), name
+        assert N_IN_TITLE.search(_title(fig)), name
+        json.loads(fig.to_json())  # what Streamlit and the exports consume
+        assert fig.layout.template.layout.paper_bgcolor == "white", name
+        assert fig.layout.meta["height"] > 0 and fig.layout.height > 0, name
+
+
+def test_titles_carry_the_hand_counted_n(built):
+    figs = built[1]
+    # attended 6 + no-show 3 (ss4 flagged, cancelled ss5 not counted)
+    assert "(n = 9 sessions attended or missed)" in _title(figs["engagement"])
+    # pairs matched in [S, E]: pr1..pr4
+    assert "(n = 4 pairs)" in _title(figs["km"])
+    assert "(n = 4 pairs)" in _title(figs["cohort"])
+    # closed in period: pr1 (lost_contact), pr3 (goals_met)
+    assert "(n = 2 closures)" in _title(figs["closures"])
+    # GSE10 paired: pt1, pt2 (North), pt3 (South)
+    assert "(n = 3 participants)" in _title(figs["intake_followup"])
+    assert "(n = 3 participants)" in _title(figs["distribution"])
+    # GSE10 assessments as1..as8
+    assert "(n = 8 assessments)" in _title(figs["trend"])
+    assert "(n = 5 goals)" in _title(figs["goals"])
+    # one instrument classified (GSE10): the 3 paired participants
+    assert "(n = 3 participants)" in _title(figs["reliable"])
+    assert "(n = 3)" in _title(figs["forest"])
+    assert "(n = 2 mentors" in _title(figs["mentors"])
+    # 1 + 2 BARC10 no-baseline, 1 + 1 no recent session, 1 session outside pair dates
+    assert "(n = 6 records)" in _title(figs["quality"])
+
+
+def test_small_totals_are_not_printed_in_titles(built):
+    figs = built[11]
+    assert "(n<11 sessions attended or missed)" in _title(figs["engagement"])
+    assert "(n<11 pairs)" in _title(figs["km"])
+    assert "(n<11 participants)" in _title(figs["intake_followup"])
+
+
+EMPTY_COLUMNS = {
+    "engagement_monthly_chart": ["grp", "month", "active_pairs", "attended", "no_show", "cancelled", "attendance_rate"],
+    "km_chart": ["grp", *stats.KM_COLUMNS],
+    "cohort_heatmap": ["grp", "cohort_month", "k", "pairs", "pairs_attending", "share"],
+    "closure_reasons_chart": ["grp", "close_reason", "pairs", "is_disengagement"],
+    "reliable_change_chart": ["grp", "instrument", "n_paired", "improved", "no_reliable_change", "declined"],
+    "goals_chart": ["grp", "domain", "goals_set", "achieved", "achievement_rate"],
+    "forest_plot": ["grp", "estimate", "low", "high", "n"],
+    "mentor_chart": ["mentor_id", "site", "supervisor", "caseload_at_end", "attended", "no_show", "attendance_rate"],
+    "quality_chart": ["finding", "description", "instrument", "site", "n"],
+}
+BY_INSTRUMENT = {
+    "intake_followup_chart": ["grp", "instrument", "n_paired", "baseline_mean", "followup_mean"],
+    "trend_chart": ["grp", "instrument", "month", "n", "mean", "sd", "ci95_low", "ci95_high"],
+    "change_distribution_chart": ["grp", "instrument", "change", "participants"],
+}
+
+
+@pytest.mark.parametrize("builder", [*EMPTY_COLUMNS, *BY_INSTRUMENT])
+@pytest.mark.parametrize("frame", ["none", "empty"])
+def test_empty_input_says_no_data(builder, frame):
+    columns = EMPTY_COLUMNS.get(builder) or BY_INSTRUMENT[builder]
+    df = None if frame == "none" else pd.DataFrame(columns=columns)
+    fn = getattr(charts, builder)
+    fig = fn(df, "GSE10") if builder in BY_INSTRUMENT else fn(df)
+    assert isinstance(fig, go.Figure)
+    assert len(fig.data) == 0
+    note = _annotations(fig, "no_data")
+    assert note and "No data" in note[0] or "No data-quality findings" in note[0]
+    assert "(n = 0)" in _title(fig)
+    fig.to_json()
+
+
+def test_an_instrument_nobody_has_is_no_data(frames):
+    # BARC10 in South: nobody paired
+    south = frames["change_site"][frames["change_site"]["grp"] == "South"]
+    fig = charts.intake_followup_chart(south, "BARC10")
+    assert _annotations(fig, "no_data")
+
+
+# --------------------------------------------------------------------------- palette and layout
+
+
+def test_palette_is_okabe_ito():
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert set(charts.PALETTE) == okabe_ito
+    assert len(charts.PALETTE) == 8
+    assert list(charts.HOUSE_TEMPLATE.layout.colorway) == list(charts.PALETTE)
+
+
+def test_palette_colours_are_used(frames, built):
+    assert _trace(built[1]["engagement"], "Attendance rate").line.color == charts.PALETTE[1]
+    km_site = charts.km_chart(frames["curve_site"], k=1)
+    assert _trace(km_site, "North (n = 2)").line.color == charts.PALETTE[0]
+    assert _trace(km_site, "South (n = 2)").line.color == charts.PALETTE[1]
+
+
+def test_house_layout_can_be_applied_again_by_exports(frames):
+    fig = charts.closure_reasons_chart(frames["closures"], k=1)
+    base_height = fig.layout.height
+    footnote = _annotations(fig, "footnote")[0]
+    title = _title(fig) + " - Site: North; Jan-Mar 2026; data as of 31 Mar 2026"
+    charts.house_layout(fig, title=title, subtitle="Filters: Site North")
+    assert _title(fig) == title
+    assert fig.layout.title.subtitle.text == "Filters: Site North"
+    assert _annotations(fig, "footnote") == [footnote]  # kept, not duplicated
+    assert fig.layout.height > base_height  # the subtitle adds room instead of squeezing the plot
+    charts.house_layout(fig, title=title, footnote="Counts of 1-10 are suppressed (shown as <11).")
+    assert _annotations(fig, "footnote") == ["Counts of 1-10 are suppressed (shown as <11)."]
+    assert fig.layout.title.subtitle.text == "Filters: Site North"
+    charts.house_layout(fig, title=title, subtitle="", footnote="")
+    assert not _annotations(fig, "footnote") and not fig.layout.title.subtitle.text
+
+
+def test_long_footnotes_wrap():
+    fig = charts.house_layout(go.Figure(), title="t", footnote="word " * 80)
+    assert "<br>" in _annotations(fig, "footnote")[0]
+
+
+def test_small_number_helpers():
+    assert charts.SMALL_N == 11
+    assert [charts.is_small(v) for v in (0, 1, 10, 11, 500)] == [False, True, True, False, False]
+    assert charts.is_small(float("nan")) and charts.is_small(None)  # suppressed upstream
+    assert not charts.is_small(5, k=1) and not charts.is_small(None, k=1)
+    assert charts.n_text(5) == "n<11" and charts.n_text(1234) == "n = 1,234"
+    assert charts.count_text(3) == "<11" and charts.count_text(0) == "0"
+
+
+# --------------------------------------------------------------------------- builders one by one
+
+
+def test_engagement_monthly(frames):
+    fig = charts.engagement_monthly_chart(frames["monthly"], k=1)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert len(bars) == 1 and list(bars[0].y) == [4, 2, 0]
+    assert list(_trace(fig, "Active pairs").y) == [3, 4, 3]
+    rate = _trace(fig, "Attendance rate")
+    assert rate.yaxis == "y2"
+    # Jan 4/(4+2), Feb 2/2, Mar 0/1
+    assert np.allclose(rate.y, [400 / 6, 100, 0])
+    small = charts.engagement_monthly_chart(frames["monthly"], k=11)
+    assert set(_trace(small, "Attendance rate").marker.symbol) == {"circle-open"}
+    bar = [t for t in small.data if t.type == "bar"][0]
+    # Jan 4 and Feb 2 attended are small; Mar's 0 is shown as it is
+    assert list(bar.marker.pattern.shape) == [charts.SMALL_PATTERN, charts.SMALL_PATTERN, ""]
+    assert "<11" in bar.text
+
+
+def test_engagement_monthly_stacks_groups():
+    monthly = pd.DataFrame(
+        {
+            "grp": ["A", "A", "B", "B"],
+            "month": pd.to_datetime(["2026-01-01", "2026-02-01"] * 2),
+            "active_pairs": [20, 21, 30, 31],
+            "attended": [60, 62, 80, 90],
+            "no_show": [20, 18, 20, 10],
+            "cancelled": [1, 1, 1, 1],
+            "attendance_rate": [0.75, 62 / 80, 0.8, 0.9],
+        }
+    )
+    fig = charts.engagement_monthly_chart(monthly)
+    assert fig.layout.barmode == "stack"
+    assert len([t for t in fig.data if t.type == "bar"]) == 2
+    # totals: Jan 140 / 180, Feb 152 / 180
+    assert np.allclose(_trace(fig, "Attendance rate").y, [140 / 180 * 100, 152 / 180 * 100])
+    assert "(n = 360 sessions attended or missed)" in _title(fig)
+
+
+def _km_lines(fig):
+    return [t for t in fig.data if t.type == "scatter" and t.mode == "lines" and t.showlegend is not False]
+
+
+def test_km_on_the_tiny_program(frames):
+    fig = charts.km_chart(frames["curve"], k=1)
+    (line,) = _km_lines(fig)
+    assert line.line.shape == "hv"
+    # pr1 lost contact on day 39 with 4 at risk: S = 3/4 from then on
+    assert list(line.y) == [100, 75, 75, 75, 75]
+    assert list(line.x) == [0, 39, 48, 57, 84]
+    bands = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(bands) == 1
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 100
+    assert fig.layout.xaxis.title.text == "Days since match"
+    at_risk = [t for t in fig.data if t.mode == "text"]
+    assert len(at_risk) == 1 and at_risk[0].yaxis == "y2"
+    # durations 39, 48, 57, 84: at risk 4 on day 0 and 30, 1 on day 60
+    assert list(at_risk[0].x) == [0, 30, 60] and list(at_risk[0].text) == ["4", "4", "1"]
+    assert "Number at risk" in _annotations(fig, "at_risk_title")
+
+
+def test_km_flags_small_groups(frames):
+    fig = charts.km_chart(frames["curve_site"], k=11)
+    lines = _km_lines(fig)
+    assert {t.name for t in lines} == {"North (n<11)", "South (n<11)"}
+    assert all(t.line.dash == "dash" for t in lines)
+    assert not [t for t in fig.data if t.fill == "tonexty"]  # no band on a small group
+    texts = [x for t in fig.data if t.mode == "text" for x in t.text]
+    assert "<11" in texts and "4" not in texts
+    flagged = charts.km_chart(frames["curve_site"], k=1, small_groups={"South"})
+    assert {t.name for t in _km_lines(flagged)} == {"North (n = 2)", "South (n<1)"}
+
+
+def _synthetic_curves(seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for grp, n in (("Harbor", 150), ("Northside", 90), ("Tiny", 6)):
+        t = rng.integers(0, 400, n)
+        event = rng.random(n) < 0.4
+        counts = pd.DataFrame({"t": t, "events": event.astype(int), "censored": (~event).astype(int)})
+        curve = stats.kaplan_meier(counts)
+        curve.insert(0, "grp", grp)
+        parts.append(curve)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_km_curves_never_rise_and_stay_in_range():
+    curve = _synthetic_curves()
+    fig = charts.km_chart(curve, retention.at_risk_table(curve))
+    lines = _km_lines(fig)
+    assert len(lines) == 3
+    for line in lines:
+        y = np.asarray(line.y, dtype=float)
+        assert (np.diff(y) <= 1e-9).all(), line.name
+        assert y.min() >= 0 and y.max() <= 100
+    for band in (t for t in fig.data if t.fill == "tonexty"):
+        assert np.nanmin(np.asarray(band.y, dtype=float)) >= 0
+    assert len([t for t in fig.data if t.fill == "tonexty"]) == 2  # the small group has none
+    assert "Tiny (n<11)" in {t.name for t in lines}
+    assert "(n = 246 pairs)" in _title(fig)
+
+
+def test_cohort_heatmap(frames):
+    fig = charts.cohort_heatmap(frames["triangle"], k=1)
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    assert list(heat.y) == ["Jan 2026", "Feb 2026"]
+    z = np.asarray(heat.z, dtype=float)
+    # Jan 2026: 3 pairs all attended in days 0-29, none in days 30-59; Feb 2026: pr4 attended
+    assert z[0, 0] == 100 and z[0, 1] == 0 and z[1, 0] == 100
+    assert np.isnan(z[1, 1]) and np.isnan(z[0, 2])  # not yet observed: blank
+    assert heat.text[0][0] == "100%" and heat.text[1][5] == ""
+    small = charts.cohort_heatmap(frames["triangle"], k=11)
+    assert np.isnan(np.asarray(small.data[0].z, dtype=float)).all()
+    assert small.data[1].text[0][0] == "n<11"
+
+
+def test_closure_reasons_highlight_disengagement(frames):
+    fig = charts.closure_reasons_chart(frames["closures"], k=1)
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert len(bars) == 2
+    dis = [t for t in bars.values() if list(t.y) == ["Lost contact"]][0]
+    other = [t for t in bars.values() if list(t.y) == ["Goals met"]][0]
+    assert dis.marker.color[0] == charts.DECLINED and other.marker.color[0] == charts.NEUTRAL
+    assert dis.text[0] == "1 (50%)"
+    legend = {t.name for t in fig.data if t.showlegend is not False}
+    assert legend == {"Disengagement (counts as stopping)", "Other reason"}
+    assert charts.closure_reasons_chart(frames["closures"], k=11).data[0].text[0] == "<11"
+
+
+def test_intake_followup_dumbbell(frames):
+    fig = charts.intake_followup_chart(frames["change_site"], "GSE10", k=1)
+    intake = [t for t in fig.data if t.mode == "markers+text" and "Intake" in t.hovertemplate][0]
+    follow = [t for t in fig.data if t.mode == "markers+text" and "Follow-up" in t.hovertemplate][0]
+    # North: pt1 20 -> 26, pt2 22 -> 25; South: pt3 30 -> 27
+    assert list(intake.y) == ["North", "South"]
+    assert list(intake.x) == [21.0, 30.0] and list(follow.x) == [25.5, 27.0]
+    assert _annotations(fig, "n_label") == ["n = 2", "n = 1"]
+    small = charts.intake_followup_chart(frames["change_site"], "GSE10", k=11)
+    assert _annotations(small, "n_label") == ["n<11", "n<11"]
+    assert all(c.startswith("rgba(") for t in small.data if t.mode == "markers+text" for c in t.marker.color)
+    one = charts.intake_followup_chart(frames["change_site"], "GSE10", k=1, small_groups={"South"})
+    assert _annotations(one, "n_label") == ["n = 2", "n<1"]
+
+
+def test_trend(frames):
+    fig = charts.trend_chart(frames["trend"], "GSE10", k=1)
+    line = _trace(fig, "Mean score")
+    # month 0: 20, 22, 30, 30, 18; month 1: 26, 27; month 2: 25
+    assert list(line.x) == [0, 1, 2] and np.allclose(line.y, [24.0, 26.5, 25.0])
+    assert list(line.customdata[:, 0]) == ["n = 5", "n = 2", "n = 1"]
+    assert any(t.fill == "tonexty" for t in fig.data)  # CI band where n >= 2
+    small = charts.trend_chart(frames["trend"], "GSE10", k=11)
+    assert len(_trace(small, "Mean score").x) == 0
+    faint = [t for t in small.data if t.name and "(n<11)" in t.name][0]
+    assert list(faint.x) == [0, 1, 2] and faint.marker.symbol == "circle-open"
+    assert "n<11" in _annotations(small, "footnote")[0]
+
+
+def test_reliable_change_bars(frames):
+    fig = charts.reliable_change_chart(frames["change"], k=1)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [t.name for t in bars] == ["Improved reliably", "No reliable change", "Declined reliably"]
+    assert fig.layout.barmode == "stack"
+    # GSE10 only (BARC10 has one paired participant: no SD, nobody classified); 1 of 3 improved
+    assert len(bars[0].y) == 1 and "General Self-Efficacy Scale" in bars[0].y[0] and "n = 3" in bars[0].y[0]
+    assert np.allclose([bars[0].x[0], bars[1].x[0], bars[2].x[0]], [100 / 3, 200 / 3, 0])
+    small = charts.reliable_change_chart(frames["change"], k=11)
+    bar = [t for t in small.data if t.type == "bar"][0]
+    assert "n<11" in bar.y[0] and bar.marker.pattern.shape[0] == charts.SMALL_PATTERN
+
+
+def test_change_distribution(frames):
+    fig = charts.change_distribution_chart(frames["dist"], "GSE10", k=1, threshold=5.5)
+    (bar,) = [t for t in fig.data if t.type == "bar"]
+    # pt1 +6, pt2 +3, pt3 -3
+    assert list(bar.x) == [-3, 3, 6] and list(bar.y) == [1, 1, 1]
+    assert list(bar.marker.color) == [charts.DECLINED, charts.IMPROVED, charts.IMPROVED]
+    xs = sorted(s.x0 for s in fig.layout.shapes)
+    assert xs == [-5.5, 0, 5.5]
+
+
+def test_change_distribution_bins_wide_spreads():
+    dist = pd.DataFrame({"grp": "all", "instrument": "GSE10", "change": np.arange(-20, 31), "participants": 12})
+    fig = charts.change_distribution_chart(dist, "GSE10")
+    (bar,) = [t for t in fig.data if t.type == "bar"]
+    assert len(bar.x) <= 17 and 0 in list(bar.x)
+    assert sum(bar.y) == 12 * 51
+
+
+def test_goals_chart_skips_all_domains_row(frames):
+    fig = charts.goals_chart(frames["goals"], k=1)
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert list(bars["Goals set"].x) == ["Health", "Home", "Purpose", "Community"]
+    # gl1, gl3 health achieved; gl5 achieved after A: open
+    assert list(bars["Goals set"].y) == [2, 1, 1, 1] and list(bars["Achieved"].y) == [2, 0, 0, 0]
+    assert _annotations(fig, "rate_label") == ["100% achieved", "0% achieved", "0% achieved", "0% achieved"]
+    assert _annotations(charts.goals_chart(frames["goals"], k=11), "rate_label") == ["n<11"] * 4
+
+
+def test_forest_plot_generic():
+    effects = pd.DataFrame(
+        {"grp": ["North", "South", "East"], "estimate": [3.9, -1.0, 2.0], "low": [3.1, -2.5, None],
+         "high": [4.7, 0.5, None], "n": [120, 40, 7]}
+    )
+    fig = charts.forest_plot(effects, x_title="Mean change", by="site")
+    assert _title(fig) == "Mean change by site (n = 167)"
+    points = _trace(fig, "Estimate")
+    assert list(points.y) == ["North", "South", "East"] and list(points.x) == [3.9, -1.0, 2.0]
+    assert fig.layout.yaxis.autorange == "reversed"  # first row on top
+    (null,) = [s for s in fig.layout.shapes if s.name == "null_line"]
+    assert null.x0 == 0
+    labels = _annotations(fig, "n_label")
+    assert labels[0] == "3.9 (3.1 to 4.7)   n = 120" and labels[2] == "n<11"
+    assert points.marker.color[2].startswith("rgba(")
+    whiskers = [t for t in fig.data if t.mode == "lines"]
+    assert sum(x is None for t in whiskers for x in t.x) == 2  # East has no CI: no whisker
+
+
+def test_forest_plot_hazard_ratios_on_a_log_axis():
+    effects = pd.DataFrame({"grp": ["A", "B"], "hr": [0.6, 1.5], "hr_lower": [0.4, 1.1], "hr_upper": [0.9, 2.0],
+                            "pairs": [200, 180]})
+    fig = charts.forest_plot(effects, estimate="hr", low="hr_lower", high="hr_upper", n="pairs",
+                             null_value=1.0, log_x=True, x_title="Hazard ratio")
+    assert fig.layout.xaxis.type == "log"
+    lo, hi = fig.layout.xaxis.range
+    assert lo < math.log10(0.4) and hi > math.log10(2.0)  # log axis ranges are log10 units
+    assert [s.x0 for s in fig.layout.shapes if s.name == "null_line"] == [1.0]
+    assert "0.60 (0.40 to 0.90)" in _annotations(fig, "n_label")[0]
+
+
+def test_forest_plot_percent_and_suppressed_rows():
+    effects = pd.DataFrame({"grp": ["A", "B"], "estimate": [0.75, np.nan], "low": [0.7, np.nan],
+                            "high": [0.8, np.nan], "n": [400, np.nan]})
+    fig = charts.forest_plot(effects, percent=True, null_value=0.76, x_title="Attendance rate")
+    assert list(_trace(fig, "Estimate").x[:1]) == [75.0]
+    assert _annotations(fig, "n_label") == ["75.0% (70.0% to 80.0%)   n = 400", "n<11"]
+    assert [s.x0 for s in fig.layout.shapes if s.name == "null_line"] == [76.0]
+    fig.to_json()
+
+
+def test_mentor_chart(frames):
+    fig = charts.mentor_chart(frames["mentors"], k=1)
+    points = [t for t in fig.data if t.mode == "markers" and t.x and t.x[0] is not None]
+    assert {t.name for t in points} == {"Kim", "Lee"}
+    # mn1 (Lee): 4 attended, 2 no-show; mn2 (Kim): 2 attended, 1 no-show
+    assert all(np.allclose(t.y, [200 / 3]) for t in points)
+    assert _annotations(fig, "pooled_label") == ["All mentors: 67%"]
+    small = charts.mentor_chart(frames["mentors"], k=11)
+    open_points = [t for t in small.data if t.mode == "markers" and t.x and t.x[0] is not None]
+    assert all(s.endswith("-open") for t in open_points for s in t.marker.symbol)
+    assert "Open marker: n<11 sessions" in {t.name for t in small.data}
+
+
+def test_mentor_colours_repeat_with_a_new_shape_past_eight_supervisors():
+    df = pd.DataFrame({"mentor_id": [f"m{i}" for i in range(10)], "site": "A",
+                       "supervisor": [f"S{i:02d}" for i in range(10)], "pairs_in_scope": 20,
+                       "caseload_at_end": range(10), "attended": 30, "no_show": 10, "attendance_rate": 0.75})
+    fig = charts.mentor_chart(df)
+    legend = {t.name: t.marker for t in fig.data if t.x == (None,)}
+    assert legend["S00"].color == legend["S08"].color
+    assert legend["S00"].symbol != legend["S08"].symbol
+
+
+def test_quality_chart(frames):
+    fig = charts.quality_chart(frames["findings"])
+    bars = {t.name: t for t in fig.data if t.type == "bar"}
+    assert set(bars) == {"North", "South"}
+    assert fig.layout.barmode == "stack"
+    assert sorted(_annotations(fig, "total_label")) == ["1", "2", "3"]
+    assert "No baseline assessment (BARC10)" in set(bars["South"].y)
