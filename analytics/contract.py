@@ -26,6 +26,11 @@ class Column:
     # entity of an ID column (participant, mentor, ...): the pseudonym domain
     entity: str | None = None
     aliases: tuple[str, ...] = ()
+    # A planned date (a goal's target) may lie after the load; recorded dates may not.
+    may_be_future: bool = False
+    # Plausible range of a NUMBER column (inclusive); None means unbounded on that side.
+    min_value: float | None = None
+    max_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ SESSIONS = Table(
         _id("pair_id", "pair", aliases=("match_id", "pairing_id")),
         Column("session_date", DATE, required=True, aliases=("date", "contact_date", "service_date")),
         Column("status", CODE, required=True, codebook="session_status", aliases=("session_status", "attendance")),
-        Column("duration_min", NUMBER, aliases=("duration", "minutes", "duration_minutes", "length_min")),
+        Column("duration_min", NUMBER, min_value=0, max_value=600, aliases=("duration", "minutes", "duration_minutes", "length_min")),
         Column("modality", CODE, codebook="modality", aliases=("contact_type", "mode")),
     ),
     references=(("pair_id", "pairs"),),
@@ -119,7 +124,7 @@ GOALS = Table(
         _id("pair_id", "pair", aliases=("match_id", "pairing_id")),
         Column("domain", CODE, required=True, codebook="goal_domain", aliases=("goal_domain", "dimension")),
         Column("set_on", DATE, required=True, aliases=("set_date", "goal_set_on", "created_on")),
-        Column("target_on", DATE, aliases=("target_date", "due_on", "due_date")),
+        Column("target_on", DATE, may_be_future=True, aliases=("target_date", "due_on", "due_date")),
         Column("status", CODE, codebook="goal_status", aliases=("goal_status",)),
         Column("achieved_on", DATE, aliases=("achieved_date", "completed_on", "met_on")),
     ),
@@ -202,6 +207,16 @@ NULL_TOKENS = ("", "na", "n/a", "null")  # compared case-insensitively after tri
 
 EARLIEST_DATE = "2000-01-01"
 
+# (table, earlier, later): the later date may not come before the earlier one.
+DATE_ORDER = (
+    ("participants", "enrolled_on", "exited_on"),
+    ("pairs", "matched_on", "closed_on"),
+    ("goals", "set_on", "achieved_on"),
+)
+# A goal whose status is missing is open; achieved_on is present exactly when it is achieved.
+GOAL_DEFAULT_STATUS = "open"
+GOAL_ACHIEVED_STATUS = "achieved"
+
 # Columns that carry direct identifiers: dropped at load, named in the report.
 IDENTIFIER_COLUMN_PATTERNS = tuple(
     re.compile(p)
@@ -222,6 +237,14 @@ IDENTIFIER_COLUMN_PATTERNS = tuple(
         r"driver|license_number|passport",
     )
 )
+
+# Values that look like direct identifiers inside free-text fields (a load refuses them).
+# Written for both Python's re and DuckDB's RE2, so tests and SQL agree.
+IDENTIFIER_VALUE_PATTERNS: dict[str, str] = {
+    "an email address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    "a social security number": r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|\b\d{9}\b",
+    "a phone number": r"(\(\d{3}\)|\b\d{3})[ .-]?\d{3}[ .-]?\d{4}\b",
+}
 
 # Age columns turned into age_band at load and then dropped.
 BIRTH_YEAR_COLUMNS = ("birth_year", "year_of_birth", "yob")

@@ -195,7 +195,8 @@ def swap_writer(
     p = db_path(path)
     with write_lock(p, wait_s=wait_s):
         tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        # Holding the lock, no other writer is alive: any copy left here is from a killed load.
+        for leftover in p.parent.glob(f".{p.name}.tmp*"):
             leftover.unlink(missing_ok=True)
         con = None
         try:
