@@ -32,13 +32,33 @@ Sources
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Hashable, Sequence
+from statistics import NormalDist
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+
+
+class _LazyModule:
+    """Imports a module on first use. scipy.stats takes about a second to import, and the
+    summary command (a whole process with a time budget) needs only numpy for Kaplan-Meier."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+stats = _LazyModule("scipy.stats")
+optimize = _LazyModule("scipy.optimize")
 
 __all__ = [
     "KM_COLUMNS",
@@ -78,7 +98,7 @@ _MAX_NONCENTRALITY = 1e8
 def _z(level: float) -> float:
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return NormalDist().inv_cdf(0.5 + level / 2)
 
 
 def _num(x: Any) -> float | None:

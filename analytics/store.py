@@ -141,12 +141,35 @@ def stamp(path: str | os.PathLike | None = None) -> StoreStamp | None:
     return StoreStamp(str(p.resolve()), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+STORE_ALIAS = "store"
+
+
 def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-only connection. Callers keep it only while the stamp is unchanged."""
+    """A read-only connection to the store file as it is now.
+
+    DuckDB shares one database instance per file path inside a process, so a plain
+    `duckdb.connect(path)` made while an older connection is open would return the file that a
+    load has since replaced. Attaching the file to a fresh in-memory database opens the current
+    file every time. Callers keep a connection only while `stamp()` is unchanged.
+    """
     p = db_path(path)
     if not p.exists():
         raise FileNotFoundError(f"no store at {p.name}: load exports or build the demo first")
-    return duckdb.connect(str(p), read_only=True)
+    con = duckdb.connect(":memory:")
+    con.execute("attach ? as store (read_only)", [str(p)])
+    use_store(con)
+    return con
+
+
+def use_store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Make the attached store the default catalog of this connection or cursor (cursors do not
+    inherit it). A connection opened on the file directly is left as it is."""
+    attached = con.execute(
+        "select count(*) from duckdb_databases() where database_name = ?", [STORE_ALIAS]
+    ).fetchone()[0]
+    if attached:
+        con.execute("use store")
+    return con
 
 
 @contextlib.contextmanager

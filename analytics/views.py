@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analytics import store
 from analytics.contract import INSTRUMENTS
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -56,4 +57,4 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 def analysis_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A cursor of `con` with the views built: cursors do not share temp objects."""
-    return build_views(con.cursor())
+    return build_views(store.use_store(con.cursor()))

@@ -119,3 +119,20 @@ def test_groups_add_up_to_the_whole(demo_con):
                          ("goals", "set")):
         assert sum(g[section][key] for g in by_site.values()) == whole[section][key]
     assert math.isclose(sum(g["engagement"]["pair_days"] for g in by_site.values()), whole["engagement"]["pair_days"])
+
+
+def test_sessions_in_scope_applies_the_sessions_clean_rule(demo_con):
+    from analytics.metrics.scope import run
+
+    scope = resolve_scope(demo_con, start="2025-01-01", end="2025-12-31")
+    fast = run(demo_con, scope, "x as (select 1) select count(*) as n from sessions_in_scope")["n"][0]
+    view = run(
+        demo_con,
+        scope,
+        """x as (select 1)
+        select count(*) as n from sessions_clean as s
+        inner join pairs_in_scope as p on p.pair_id = s.pair_id
+        cross join scope_params as sp where s.session_date <= sp.a""",
+    )["n"][0]
+    flagged = demo_con.execute("select count(*) from sessions_outside_pair_dates").fetchone()[0]
+    assert fast == view > 0 and flagged > 0

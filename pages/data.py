@@ -1,0 +1,97 @@
+"""Data: load the program's exports, see past loads and data-quality findings."""
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts
+from ui import components as ui
+from ui import data_access, uploads
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("data")
+page_title(ctx, "Data", "Loads and data quality")
+state = st.session_state
+
+st.subheader("Load exports")
+if ctx.info["is_demo"]:
+    st.info(
+        "This store holds the synthetic demo. To load your program's exports, start the app with "
+        "OUTCOMES_DB set to a new file, then load them here.",
+        icon=":material/science:",
+    )
+if (done := state.pop("data__loaded", None)) is not None:
+    st.success(ui.plain(done), icon=":material/check_circle:")
+try:
+    key = uploads.pseudonym_key()
+except uploads.MissingKey as exc:
+    key = None
+    st.warning(ui.plain(f"Loading is switched off: no pseudonym key is set. To load, {exc}"), icon=":material/key:")
+
+files = st.file_uploader(
+    "CSV files named after their tables (participants.csv, sessions.csv, …) or one .xlsx workbook with a sheet "
+    "per table",
+    type=["csv", "tsv", "txt", "xlsx"],
+    accept_multiple_files=True,
+    key=f"data__files_{state.get('data__round', 0)}",
+    disabled=key is None,
+)
+
+selection = tuple((f.file_id, f.name, f.size) for f in files or ())
+if state.get("data__selection") != selection:
+    # A new choice of files: check it (a dry run) once, keep the result until it changes.
+    uploads.discard(state.pop("data__staged", None))
+    state.pop("data__check", None)
+    state["data__selection"] = selection
+    if files and key is not None:
+        with st.spinner("Checking the files…"):
+            try:
+                staged = uploads.stage(files)
+                state["data__check"] = ("ok", uploads.check(staged, key, "dashboard"))
+                state["data__staged"] = staged
+            except uploads.LOAD_FAILURES as exc:
+                state["data__check"] = ("error", str(exc))
+
+outcome, found = state.get("data__check", (None, None))
+if outcome == "error":
+    st.error(ui.plain(f"These files cannot be loaded: {found}"), icon=":material/error:")
+elif outcome == "ok":
+    st.markdown("**Check passed.** Nothing has been written yet; this is what the load would do:")
+    st.code(found.text(), language=None, wrap_lines=True)
+    if found.already_loaded_on:
+        st.info(ui.plain(f"These files were already loaded on {found.already_loaded_on}: nothing would change."))
+    if st.button("Confirm and load", key="data__confirm", type="primary", disabled=not found.changed):
+        with st.spinner("Loading: open pages keep showing the previous data until it is done…"):
+            try:
+                report = uploads.commit(state["data__staged"], key, "dashboard")
+            except uploads.LOAD_FAILURES as exc:
+                st.error(ui.plain(f"The load failed and the store is unchanged: {exc}"), icon=":material/error:")
+                st.stop()
+        uploads.discard(state.pop("data__staged", None))
+        state.pop("data__check", None)
+        state["data__selection"] = ()
+        state["data__round"] = state.get("data__round", 0) + 1  # a fresh, empty uploader
+        rows = sum(t.inserted + t.updated for t in report.tables)
+        state["data__loaded"] = f"Loaded: {rows:,} rows inserted or updated. Every page now shows the new data."
+        st.rerun()
+
+st.subheader("Load history")
+history = data_access.load_history(ctx.stamp)
+if history.empty:
+    ui.empty("No loads yet.")
+else:
+    latest = history.iloc[0]
+    st.caption(
+        ui.plain(f"{len(history)} load{'s' if len(history) != 1 else ''} so far; the latest, "
+                 f"load {latest['load_id']}, on {latest['loaded_at']:%d %b %Y %H:%M} by {latest['loaded_by']}.")
+    )
+    ui.table(history.rename(columns=lambda c: c.replace("_", " ").capitalize()))
+
+st.subheader("Store")
+info = ctx.info
+ui.table(pd.DataFrame({"Table": list(info["rows"]), "Rows": list(info["rows"].values())}), decimals={"Rows": 0})
+
+if ctx.scope is not None:
+    st.subheader("Data-quality findings")
+    findings = ctx.metric("quality_findings")
+    ui.chart(figure(charts.quality_chart, findings), None, findings, key="data__quality")

@@ -1,0 +1,53 @@
+"""Engagement: sessions attended, missed and cancelled, and how often pairs meet."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("engagement")
+page_title(ctx, "Engagement", "Sessions of pairs in scope")
+
+totals = ctx.metric("engagement_totals").iloc[0]
+pairs = ctx.metric("pair_counts").iloc[0]
+ui.tiles(
+    [
+        ui.Tile("Attended", ui.num(totals["attended"])),
+        ui.Tile("No-shows", ui.num(totals["no_show"])),
+        ui.Tile("Cancelled", ui.num(totals["cancelled"]), help="Cancelled sessions do not count in the rate."),
+        ui.Tile("Attendance rate", ui.pct(totals["attendance_rate"]), help="Attended / (attended + no-show).",
+                small=ui.is_small(totals["attended"] + totals["no_show"], ctx.k)),
+        ui.Tile("Contact hours", ui.num(totals["contact_hours"], 1)),
+        ui.Tile("Pair-days", ui.num(totals["pair_days"]), help="Days each pair in scope was open in the period, summed."),
+        ui.Tile("Sessions per pair-month", ui.num(totals["sessions_per_pair_month"], 2),
+                small=ui.is_small(pairs["pairs_in_scope"], ctx.k)),
+        ui.Tile("Median days to first session", ui.num(totals["median_days_to_first_session"], 1),
+                help=f"Over {totals['pairs_with_first_session']} pairs matched in the period that have met.",
+                small=ui.is_small(totals["pairs_with_first_session"], ctx.k)),
+    ],
+    k=ctx.k,
+)
+
+monthly = ctx.metric("engagement_by_month")
+ui.chart(
+    figure(charts.engagement_monthly_chart, monthly, k=ctx.k),
+    narrative.engagement_sentence(totals, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
+    monthly,
+    key="engagement__monthly",
+)
+
+st.subheader("Attended sessions by modality")
+modality = ctx.metric("attended_by_modality")
+if modality.empty:
+    ui.empty("No attended sessions in this period.")
+else:
+    modality = modality.drop(columns="grp").assign(
+        share=lambda d: d["attended"] / d["attended"].sum(),
+        modality=lambda d: d["modality"].str.replace("_", " ").str.capitalize(),
+    )
+    modality = ui.flag_small(modality, "attended", ctx.k).rename(
+        columns={"modality": "Modality", "attended": "Attended", "share": "Share"}
+    )
+    ui.table(modality, percent=["Share"], decimals={"Attended": 0})

@@ -1,0 +1,42 @@
+"""Goals: recovery goals set and achieved, by domain, and how long they take."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from analytics.charts import GOAL_DOMAIN_LABELS
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("goals")
+page_title(ctx, "Goals", "Goals of pairs in scope set in the period")
+
+goals = ctx.metric("goals_by_domain")
+overall = goals[goals["domain"] == "*"].iloc[0]
+ui.tiles(
+    [
+        ui.Tile("Goals set", ui.num(overall["goals_set"]), small=ui.is_small(overall["goals_set"], ctx.k)),
+        ui.Tile("Goals achieved", ui.num(overall["achieved"])),
+        ui.Tile("Achievement rate", ui.pct(overall["achievement_rate"]),
+                small=ui.is_small(overall["goals_set"], ctx.k)),
+        ui.Tile("Median days to achieve", ui.num(overall["median_days_to_achieve"], 1),
+                small=ui.is_small(overall["achieved"], ctx.k)),
+    ],
+    k=ctx.k,
+)
+ui.chart(
+    figure(charts.goals_chart, goals, k=ctx.k),
+    narrative.goals_sentence(goals, start=ctx.scope.start, end=ctx.scope.end, as_of=ctx.scope.as_of, k=ctx.k),
+    goals,
+    key="goals__domains",
+)
+
+st.subheader("Time to achieve, by domain")
+by_domain = goals[goals["domain"] != "*"].assign(domain=lambda d: d["domain"].map(GOAL_DOMAIN_LABELS))
+labels = {"domain": "Domain", "goals_set": "Goals set", "achieved": "Achieved",
+          "achievement_rate": "Achievement rate", "median_days_to_achieve": "Median days to achieve"}
+ui.table(
+    ui.flag_small(by_domain.drop(columns="grp"), "goals_set", ctx.k).rename(columns=labels),
+    percent=["Achievement rate"],
+    decimals={"Median days to achieve": 1},
+)

@@ -1,0 +1,32 @@
+"""Mentors: caseload and engagement per mentor, for supervisors."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("mentors")
+page_title(ctx, "Mentors", "Mentors with pairs in scope (pseudonymous IDs)")
+
+caseloads = ctx.metric("mentor_caseloads")
+ui.chart(
+    figure(charts.mentor_chart, caseloads, k=ctx.k),
+    narrative.mentor_sentence(caseloads, k=ctx.k),
+    None,
+    key="mentors__chart",
+)
+st.subheader("Caseloads")
+caseloads = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])
+labels = {
+    "mentor_id": "Mentor", "site": "Site", "supervisor": "Supervisor", "pairs_in_scope": "Pairs in scope",
+    "caseload_at_end": "Caseload at end", "matched_in_period": "Matched", "disengaged_in_period": "Disengaged",
+    "attended": "Attended", "no_show": "No-shows", "attendance_rate": "Attendance rate",
+    "contact_hours": "Contact hours", "sessions": "Sessions (attended + no-show)",
+}
+ui.table(
+    ui.flag_small(caseloads, "sessions", ctx.k, label="Few sessions").rename(columns=labels),
+    percent=["Attendance rate"],
+    decimals={"Contact hours": 1},
+)

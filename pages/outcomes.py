@@ -1,0 +1,66 @@
+"""Outcomes: self-efficacy and recovery capital from intake to follow-up, per instrument."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from analytics.contract import INSTRUMENTS
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("outcomes")
+page_title(ctx, "Outcomes", "Participants in scope with an intake and a follow-up at least 28 days later")
+
+change = ctx.metric("outcome_change")
+by_site = ctx.metric("outcome_change", ctx.scope.grouped("site"))
+trend = ctx.metric("outcome_trend")
+distribution = ctx.metric("change_distribution")
+
+# Lazy tabs: only the open instrument's charts are built and drawn.
+tabs = st.tabs([i.name for i in INSTRUMENTS.values()], key="outcomes__instrument", on_change="rerun")
+for tab, code in zip(tabs, INSTRUMENTS, strict=True):
+    if not tab.open:
+        continue
+    with tab:
+        o = change[change["instrument"] == code].iloc[0]
+        small = ui.is_small(o["n_paired"], ctx.k)
+        ui.tiles(
+            [
+                ui.Tile("Paired participants", ui.num(o["n_paired"]), small=small),
+                ui.Tile("Intake mean", ui.num(o["baseline_mean"], 1), small=small),
+                ui.Tile("Follow-up mean", ui.num(o["followup_mean"], 1), small=small),
+                ui.Tile(f"{code} mean change", ui.signed(o["mean_change"], 1) or "–",
+                        help=f"95% CI {ui.num(o['ci95_low'], 1)} to {ui.num(o['ci95_high'], 1)}; "
+                        f"Cohen's d_z {ui.num(o['cohens_dz'], 2)}.", small=small),
+            ],
+            k=ctx.k,
+        )
+        site_rows = by_site[by_site["instrument"] == code]
+        ui.chart(
+            figure(charts.intake_followup_chart, site_rows, code, k=ctx.k),
+            narrative.outcome_sentence(code, o, k=ctx.k),
+            site_rows,
+            key=f"outcomes__dumbbell_{code}",
+        )
+        trend_rows = trend[trend["instrument"] == code]
+        ui.chart(
+            figure(charts.trend_chart, trend_rows, code, k=ctx.k),
+            narrative.trend_sentence(code, trend_rows, k=ctx.k),
+            trend_rows,
+            key=f"outcomes__trend_{code}",
+        )
+        own = change[change["instrument"] == code]
+        ui.chart(
+            figure(charts.reliable_change_chart, own, k=ctx.k),
+            narrative.reliable_change_sentence(code, o, k=ctx.k),
+            own,
+            key=f"outcomes__reliable_{code}",
+        )
+        dist_rows = distribution[distribution["instrument"] == code]
+        threshold = None if ui.is_missing(o["s_diff"]) else 1.96 * float(o["s_diff"])
+        ui.chart(
+            figure(charts.change_distribution_chart, dist_rows, code, k=ctx.k, threshold=threshold),
+            None,
+            dist_rows,
+            key=f"outcomes__distribution_{code}",
+        )

@@ -1,0 +1,79 @@
+"""Overview: headline numbers for the period, with the change against the previous period."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("overview")
+page_title(ctx, "Overview", "Headline numbers")
+
+now = ctx.metric("summary")
+previous_scope = ctx.scope.shifted_back()
+before = ctx.metric("summary", previous_scope)
+# The first period of a program has nothing before it: no change is shown rather than "+all".
+compare = before["pairs"]["in_scope"] > 0
+
+
+def delta(section: str, key: str, scale: float = 1.0, digits: int = 1, unit: str = "") -> str | None:
+    if not compare or ui.is_missing(now[section][key]) or ui.is_missing(before[section][key]):
+        return None
+    return ui.signed((now[section][key] - before[section][key]) * scale, digits, unit)
+
+
+def outcome_tile(code: str) -> ui.Tile:
+    o, b = now["outcomes"][code], before["outcomes"][code]
+    change = None
+    if compare and not ui.is_missing(o["mean_change"]) and not ui.is_missing(b["mean_change"]):
+        change = ui.signed(o["mean_change"] - b["mean_change"], 1)
+    return ui.Tile(
+        f"{code} mean change",
+        ui.signed(o["mean_change"], 1) or "–",
+        change,
+        help=f"Follow-up minus intake score over {o['n_paired']} paired participants.",
+        small=ui.is_small(o["n_paired"], ctx.k),
+    )
+
+
+e, r, g = now["engagement"], now["retention"], now["goals"]
+ui.tiles(
+    [
+        ui.Tile("Pairs in scope", ui.num(now["pairs"]["in_scope"]), delta("pairs", "in_scope", digits=0),
+                small=ui.is_small(now["pairs"]["in_scope"], ctx.k)),
+        ui.Tile("Participants", ui.num(now["participants"]["in_scope"]), delta("participants", "in_scope", digits=0),
+                small=ui.is_small(now["participants"]["in_scope"], ctx.k)),
+        ui.Tile("Attendance rate", ui.pct(e["attendance_rate"]), delta("engagement", "attendance_rate", 100, 1, " pts"),
+                help=f"Attended / (attended + no-show): {e['attended']} of {e['attended'] + e['no_show']} sessions.",
+                small=ui.is_small(e["attended"] + e["no_show"], ctx.k)),
+        ui.Tile("Sessions per pair-month", ui.num(e["sessions_per_pair_month"], 2),
+                delta("engagement", "sessions_per_pair_month", digits=2),
+                help="Attended sessions per 30.4 days of pairs being open in the period.",
+                small=ui.is_small(now["pairs"]["in_scope"], ctx.k)),
+        ui.Tile("Still meeting at 90 days", ui.pct(r["km_90"]), delta("retention", "km_90", 100, 1, " pts"),
+                help=f"Kaplan-Meier estimate over {r['pairs']} pairs matched in the period.",
+                small=ui.is_small(r["pairs"], ctx.k)),
+        outcome_tile("GSE10"),
+        outcome_tile("BARC10"),
+        ui.Tile("Goals achieved", ui.pct(g["achievement_rate"]), delta("goals", "achievement_rate", 100, 1, " pts"),
+                help=f"{g['achieved']} of {g['set']} goals set in the period.",
+                small=ui.is_small(g["set"], ctx.k)),
+    ],
+    k=ctx.k,
+)
+if compare:
+    st.caption(
+        f"Changes compare with {previous_scope.start:%d %b %Y} to {previous_scope.end:%d %b %Y}, "
+        "the period of the same length just before."
+    )
+else:
+    st.caption("No change is shown: no pair was open in the period of the same length before this one.")
+
+monthly = ctx.metric("engagement_by_month")
+ui.chart(
+    figure(charts.engagement_monthly_chart, monthly, k=ctx.k),
+    narrative.engagement_sentence(ctx.metric("engagement_totals"), start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
+    monthly,
+    key="overview__monthly",
+)

@@ -1,0 +1,51 @@
+"""Retention: how long pairs keep meeting, by match cohort, and why pairs close."""
+
+import streamlit as st
+
+from analytics import charts, narrative
+from analytics.metrics.retention import at_risk_table
+from ui import components as ui
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("retention")
+page_title(ctx, "Retention", "Pairs matched in the period, followed to the as-of date")
+
+summary = ctx.metric("retention_summary")
+row = summary.iloc[0] if not summary.empty else None
+small = row is not None and ui.is_small(row["pairs"], ctx.k)
+ui.tiles(
+    [
+        ui.Tile("Pairs matched", ui.num(row["pairs"] if row is not None else 0), small=small),
+        ui.Tile("Still meeting at 30 days", ui.pct(row["km_30"] if row is not None else None), small=small),
+        ui.Tile("Still meeting at 90 days", ui.pct(row["km_90"] if row is not None else None), small=small),
+        ui.Tile("Still meeting at 180 days", ui.pct(row["km_180"] if row is not None else None), small=small),
+    ],
+    k=ctx.k,
+)
+
+curve = ctx.metric("retention_curve")
+ui.chart(
+    figure(charts.km_chart, curve, at_risk_table(curve), k=ctx.k),
+    narrative.retention_sentence(summary, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k, curve=curve),
+    curve,
+    key="retention__km",
+)
+
+st.subheader("Meeting regularly, by match month")
+triangle = ctx.metric("cohort_triangle")
+ui.chart(
+    figure(charts.cohort_heatmap, triangle, k=ctx.k),
+    narrative.cohort_sentence(triangle, k=ctx.k),
+    triangle,
+    key="retention__cohorts",
+)
+
+st.subheader("Why pairs closed")
+closures = ctx.metric("closure_reasons")
+ui.chart(
+    figure(charts.closure_reasons_chart, closures, k=ctx.k),
+    narrative.closure_sentence(closures, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
+    closures,
+    key="retention__closures",
+)

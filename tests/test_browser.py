@@ -1,0 +1,294 @@
+"""The running app in headless Chromium: deep links, every page, the URL round trip, an upload.
+
+One server per module (`streamlit run dashboard.py`) over a copy of a small demo store
+(400 participants); Debian's chromium through Playwright (never a downloaded browser).
+Screenshots go to artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = {
+    "overview": "Overview",
+    "engagement": "Engagement",
+    "retention": "Retention",
+    "outcomes": "Outcomes",
+    "goals": "Goals",
+    "compare": "Compare",
+    "mentors": "Mentors",
+    "data": "Data",
+}
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+EXCEPTION = '[data-testid="stException"]'
+# The app root carries the script's state; "running" while a rerun is under way.
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+TIMEOUT_MS = 30_000
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - the Makefile installs it
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def demo_store_400(tmp_path_factory) -> Path:
+    """A small demo store, built once per test session."""
+    from analytics.demo import build_demo_store
+
+    db = tmp_path_factory.mktemp("demo400") / "demo.duckdb"
+    build_demo_store(db, participants=400)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(demo_store_400, tmp_path_factory):
+    """The app on a free port over a private copy of the demo store (the upload test writes)."""
+    from analytics.pseudonym import DEMO_KEY, KEY_ENV
+
+    work = tmp_path_factory.mktemp("server")
+    db = work / "store.duckdb"
+    shutil.copyfile(demo_store_400, db)
+    port = _free_port()
+    # The demo store was pseudonymized with the published demo key; loads into it must use it.
+    env = {**os.environ, "OUTCOMES_DB": str(db), KEY_ENV: DEMO_KEY.decode()}
+    log = (work / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start: {(work / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield {"base": base, "db": db, "log": work / "server.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+def settle(page, charts: int = 1) -> None:
+    """Wait until the script run is over and at least `charts` charts are drawn."""
+    page.wait_for_selector('[data-testid="stSidebar"]')
+    if charts:
+        page.wait_for_function(
+            "n => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= n", arg=charts
+        )
+    page.wait_for_timeout(200)
+    page.wait_for_selector(RUNNING, state="detached")
+    page.wait_for_timeout(200)
+
+
+def no_exception(page) -> None:
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+
+
+def shot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 9000)})
+    page.wait_for_timeout(800)  # charts re-lay themselves out to the new size
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def sidebar_labels(page) -> list[str]:
+    return page.locator('[data-testid="stSidebar"] [data-testid="stWidgetLabel"]').all_inner_texts()
+
+
+def metric_value(page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return tile.first.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_deep_link_on_a_fresh_server_gets_the_whole_app(server, context):
+    # First request of this server: Streamlit serves pages/engagement.py by itself here.
+    page = context.new_page()
+    page.goto(f"{server['base']}/engagement")
+    settle(page)
+    no_exception(page)
+    labels = sidebar_labels(page)
+    for label in ("Period", "From", "To", "Site", "Funding stream", "Supervisor"):
+        assert label in labels
+    # The app's own navigation (sections, titles), not the file list of the pages/ folder.
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.locator("a").count() == len(PAGES)
+    assert "Program" in nav.inner_text() and "Analysis" in nav.inner_text()
+    assert page.get_by_text("Demo data: a synthetic program, not real people").count() == 1
+    shot(page, "deep_link_engagement")
+
+
+def test_every_page_renders_its_charts(server, context):
+    page = context.new_page()
+    page.goto(server["base"])
+    settle(page)
+    for name, title in PAGES.items():
+        if name != "overview":
+            page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+            page.wait_for_url(f"**/{name}*")
+        settle(page)
+        no_exception(page)
+        assert page.locator(CHART).count() >= 1, f"{name}: no chart drawn"
+        assert page.get_by_text("Demo data: a synthetic program, not real people").count() == 1
+        shot(page, name)
+
+
+def test_the_url_reproduces_the_view(server, context):
+    page = context.new_page()
+    page.goto(f"{server['base']}/engagement")
+    settle(page)
+    site = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Site")
+    site.locator("input").click()
+    page.keyboard.type("Harbor")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => location.search.includes('site=Harbor')")
+    settle(page)
+    attended = metric_value(page, "Attended")
+    url = page.url
+    assert parse_qs(urlparse(url).query)["site"] == ["Harbor"]
+
+    fresh = context.browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        again = fresh.new_page()
+        again.goto(url)
+        settle(again)
+        no_exception(again)
+        chips = again.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Site")
+        assert "Harbor" in chips.inner_text()
+        assert metric_value(again, "Attended") == attended
+        shot(again, "url_round_trip")
+    finally:
+        fresh.close()
+
+
+def _tiny_exports(folder: Path) -> list[Path]:
+    """The tiny program as the six contract CSV exports."""
+    import tiny_program
+
+    from analytics.contract import TABLES
+
+    rows = {
+        "participants": tiny_program.PARTICIPANTS,
+        "mentors": tiny_program.MENTORS,
+        "pairs": tiny_program.PAIRS,
+        "sessions": tiny_program.SESSIONS,
+        "goals": tiny_program.GOALS,
+        "assessments": tiny_program.ASSESSMENTS,
+    }
+    paths = []
+    for table, data in rows.items():
+        path = folder / f"{table}.csv"
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(TABLES[table].column_names)
+            w.writerows([["" if v is None else v for v in row] for row in data])
+        paths.append(path)
+    return paths
+
+
+def test_upload_while_another_tab_reads(server, context, tmp_path):
+    reader = context.new_page()
+    reader.goto(f"{server['base']}/engagement")
+    settle(reader)
+
+    page = context.new_page()
+    page.goto(f"{server['base']}/data")
+    settle(page)
+    assert page.get_by_text("1 load so far").count() == 1
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        [str(p) for p in _tiny_exports(tmp_path)]
+    )
+    page.get_by_text("Check passed").wait_for()
+    no_exception(page)
+    shot(page, "upload_checked")
+    page.get_by_role("button", name="Confirm and load").click()
+    page.get_by_text(re.compile(r"^Loaded: ")).wait_for(timeout=60_000)
+    settle(page)
+    no_exception(page)
+    assert page.get_by_text("2 loads so far").count() == 1
+    shot(page, "upload_loaded")
+
+    # The other tab still works and, on its next rerun, reads the new store.
+    reader.bring_to_front()
+    reader.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Period").click()
+    reader.get_by_role("option", name="Year to date").click()
+    settle(reader)
+    no_exception(reader)
+    assert reader.locator(CHART).count() >= 1
+    assert "North" in reader.locator('[data-testid="stSidebar"]').inner_text() or _site_offered(reader, "North")
+    shot(reader, "reader_after_load")
+
+
+def _site_offered(page, site: str) -> bool:
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Site")
+    box.locator("input").click()
+    found = page.get_by_role("option", name=site).count() > 0
+    page.keyboard.press("Escape")
+    return found

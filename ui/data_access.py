@@ -1,0 +1,227 @@
+"""Cached calls of the analytics layer, for pages: no SQL and no database driver here.
+
+Caching rules:
+- One read-only connection per version of the store file (`st.cache_resource` keyed on the
+  store's stamp). A load builds a new file and swaps it in, so the stamp changes, the next rerun
+  opens the new file, and sessions still reading the old one finish on their snapshot.
+- Metric results are small DataFrames cached with `st.cache_data` on plain values only: the
+  stamp tuple and the scope as tuples of strings. Every call computes on its own cursor with
+  the analysis views (`views.analysis_connection`), so concurrent sessions never share one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import store, summary, views
+from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
+
+# (path, inode, mtime_ns, size) of one version of the store file.
+StampKey = tuple[str, int, int, int]
+# (as_of, start, end, ((dimension, (values...)), ...), by) in ISO dates and plain strings.
+ScopeKey = tuple[str, str, str, tuple[tuple[str, tuple[str, ...]], ...], str | None]
+
+DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
+
+# The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
+METRICS: dict[str, Callable[..., Any]] = {
+    "pair_counts": engagement.pair_counts,
+    "engagement_totals": engagement.engagement_totals,
+    "engagement_by_month": engagement.engagement_by_month,
+    "attended_by_modality": engagement.attended_by_modality,
+    "retention_summary": retention.retention_summary,
+    "retention_curve": retention.retention_curve,
+    "cohort_triangle": retention.cohort_triangle,
+    "closure_reasons": retention.closure_reasons,
+    "outcome_change": outcomes.outcome_change,
+    "outcome_trend": outcomes.outcome_trend,
+    "reliable_change_counts": outcomes.reliable_change_counts,
+    "change_distribution": outcomes.change_distribution,
+    "goals_by_domain": goals.goals_by_domain,
+    "mentor_caseloads": mentors.mentor_caseloads,
+    "quality_findings": quality.quality_findings,
+    "summary": summary.raw_summary,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The store file
+
+
+def current_stamp() -> StampKey | None:
+    """The live store's stamp as a plain tuple, or None when there is no store yet."""
+    s = store.stamp()
+    return dataclasses.astuple(s) if s is not None else None
+
+
+@st.cache_resource(show_spinner=False)
+def _build_lock() -> threading.Lock:
+    # One demo build per server process, however many sessions arrive at once.
+    return threading.Lock()
+
+
+def ensure_store() -> StampKey:
+    """The live store's stamp; with no store, build the seeded demo program first (once)."""
+    stamp = current_stamp()
+    if stamp is not None:
+        return stamp
+    with st.spinner(DEMO_BUILD_MESSAGE), _build_lock():
+        stamp = current_stamp()
+        if stamp is None:
+            # Imported here: the load machinery is only needed the first time.
+            from analytics.demo import build_demo_store
+
+            build_demo_store(store.db_path())
+            stamp = current_stamp()
+    if stamp is None:
+        raise FileNotFoundError("the demo store could not be built")
+    return stamp
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _connection(stamp: StampKey):
+    # Keyed on the stamp: a swapped-in file has a new inode and mtime, so it gets a new
+    # connection. Old ones are dropped (not closed) so a session mid-query finishes first.
+    # store.connect_read attaches the file afresh, so it opens this version, not a cached one.
+    return store.connect_read(stamp[0])
+
+
+@contextlib.contextmanager
+def analysis_cursor(stamp: StampKey) -> Iterator[Any]:
+    """A cursor with the analysis views, private to this call."""
+    cur = views.analysis_connection(_connection(stamp))
+    try:
+        yield cur
+    finally:
+        cur.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope <-> plain values
+
+
+def scope_key(scope: Scope) -> ScopeKey:
+    filters = tuple((k, tuple(v)) for k, v in scope.filters.active().items())
+    return (scope.as_of.isoformat(), scope.start.isoformat(), scope.end.isoformat(), filters, scope.by)
+
+
+def scope_from_key(key: ScopeKey) -> Scope:
+    as_of, start, end, filters, by = key
+    return Scope(
+        as_of=date.fromisoformat(as_of),
+        start=date.fromisoformat(start),
+        end=date.fromisoformat(end),
+        filters=Filters(**dict(filters)),
+        by=by,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Store facts (keyed on the stamp only)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def store_info(stamp: StampKey) -> dict:
+    with analysis_cursor(stamp) as cur:
+        return admin.store_info(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def filter_choices(stamp: StampKey) -> dict[str, list[str]]:
+    with analysis_cursor(stamp) as cur:
+        return admin.filter_choices(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_history(stamp: StampKey) -> pd.DataFrame:
+    with analysis_cursor(stamp) as cur:
+        return admin.load_history(cur)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _resolve(stamp: StampKey, start: str | None, end: str | None, filters: tuple) -> ScopeKey:
+    with analysis_cursor(stamp) as cur:
+        scope = resolve_scope(cur, start=start, end=end, filters=Filters(**dict(filters)))
+    return scope_key(scope)
+
+
+def scope_for(stamp: StampKey, start: date | None, end: date | None, filters: Filters) -> Scope:
+    """The METRICS.md scope for these choices; raises ScopeError (plain message) when impossible."""
+    key = _resolve(
+        stamp,
+        start.isoformat() if start else None,
+        end.isoformat() if end else None,
+        tuple((k, tuple(v)) for k, v in filters.active().items()),
+    )
+    return scope_from_key(key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _metric(name: str, stamp: StampKey, key: ScopeKey) -> Any:
+    with analysis_cursor(stamp) as cur:
+        return METRICS[name](cur, scope_from_key(key))
+
+
+def metric(name: str, stamp: StampKey, scope: Scope) -> Any:
+    """The named metric over `scope` (a DataFrame; `summary` gives the summary dict)."""
+    if name not in METRICS:
+        raise KeyError(f"unknown metric {name!r}")
+    return _metric(name, stamp, scope_key(scope))
+
+
+@st.cache_resource(show_spinner=False, max_entries=600)
+def _figure(name: str, _builder: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    return _builder(*args, **kwargs)
+
+
+def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`builder(*args, **kwargs)` (a chart builder of analytics.charts), cached on its inputs.
+
+    Building a plotly figure takes 40-120 ms and a page draws up to eight, so a rerun with
+    unchanged data would spend most of its time there. The same figure object is handed to
+    every session: st.plotly_chart only reads it. The frames are hashed by content.
+    """
+    return _figure(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _compare(stamp: StampKey, key: ScopeKey, by: str, k: int) -> dict:
+    from analytics.metrics.compare import compare_groups
+
+    with analysis_cursor(stamp) as cur:
+        return compare_groups(cur, scope_from_key(key), by, k=k)
+
+
+def compare(stamp: StampKey, scope: Scope, by: str, k: int) -> dict:
+    """Per-group summaries and the tests across groups (analytics.metrics.compare)."""
+    return _compare(stamp, scope_key(scope.grouped(None)), by, k)
+
+
+__all__ = [
+    "DEMO_BUILD_MESSAGE",
+    "METRICS",
+    "ScopeError",
+    "analysis_cursor",
+    "compare",
+    "current_stamp",
+    "ensure_store",
+    "figure",
+    "filter_choices",
+    "load_history",
+    "metric",
+    "scope_for",
+    "store_info",
+]

@@ -1,0 +1,154 @@
+"""Shared page setup: navigation, the store, banners and the sidebar filters.
+
+Every page file starts with `ctx = page_setup("<page>")`. That is needed because Streamlit still
+serves a folder named `pages/` by deep link: on a fresh server, opening /engagement runs
+pages/engagement.py without the entry file. `page_setup` notices that (the entry file did not
+start this run), registers the app's navigation and reruns once, so the visitor gets the same
+app whichever way they arrive.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from analytics.metrics.scope import Scope, ScopeError
+from analytics.privacy import DEFAULT_K
+from ui import components, data_access, filters
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_TITLE = "Peer mentoring outcomes"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str  # file pages/<name>.py, URL path /<name>, widget-key prefix
+    title: str
+    icon: str
+    section: str
+
+
+# The navigation, in order. A new page is one line here plus its file.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview", "Overview", ":material/dashboard:", "Program"),
+    PageSpec("engagement", "Engagement", ":material/event_available:", "Program"),
+    PageSpec("retention", "Retention", ":material/timeline:", "Program"),
+    PageSpec("outcomes", "Outcomes", ":material/trending_up:", "Program"),
+    PageSpec("goals", "Goals", ":material/flag:", "Program"),
+    PageSpec("compare", "Compare", ":material/compare_arrows:", "Analysis"),
+    PageSpec("mentors", "Mentors", ":material/groups:", "Analysis"),
+    PageSpec("data", "Data", ":material/database:", "Data"),
+)
+DEFAULT_PAGE = "overview"
+
+# Set while the entry file runs a page, per script thread (each session runs on its own).
+_entry = threading.local()
+_REDIRECTED = "setup__redirected"
+_LAST_STAMP = "setup__last_stamp"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    page: str
+    stamp: data_access.StampKey
+    info: dict
+    scope: Scope | None  # None only when the store holds no pairs yet (the Data page still works)
+    k: int = DEFAULT_K
+
+    def metric(self, name: str, scope: Scope | None = None):
+        """A cached metric over this page's scope (or another one, e.g. the previous period)."""
+        return data_access.metric(name, self.stamp, scope or self.scope)
+
+
+def _navigation():
+    sections: dict[str, list] = {}
+    for p in PAGES:
+        sections.setdefault(p.section, []).append(
+            st.Page(
+                ROOT / "pages" / f"{p.name}.py",
+                title=p.title,
+                icon=p.icon,
+                url_path=p.name,
+                default=p.name == DEFAULT_PAGE,
+            )
+        )
+    return st.navigation(sections)
+
+
+def run_app() -> None:
+    """The entry file's body: page config, navigation, then the chosen page."""
+    # No page_icon: a Material icon there is fetched from a font CDN, which offline servers lack.
+    st.set_page_config(page_title=APP_TITLE, layout="wide")
+    page = _navigation()
+    _entry.active = True
+    try:
+        page.run()
+    finally:
+        _entry.active = False
+
+
+def _reached_without_entry() -> None:
+    if getattr(_entry, "active", False) or st.session_state.get(_REDIRECTED):
+        return
+    # A deep link on a fresh server ran this page file alone. Registering the navigation
+    # switches Streamlit to it for good; the rerun then goes through the entry file. Once per
+    # session, so a page run on its own (a test of the bare file) still renders.
+    st.session_state[_REDIRECTED] = True
+    _navigation()
+    st.rerun()
+
+
+def page_setup(page: str) -> PageContext:
+    """Store, banners and filters for `page`; stops the run when there is nothing to show."""
+    _reached_without_entry()
+    title = next((p.title for p in PAGES if p.name == page), page.capitalize())
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
+
+    try:
+        stamp = data_access.ensure_store()
+    except Exception as exc:  # the demo build failed: say so plainly rather than a traceback
+        st.error(f"No store is available and the demo program could not be built ({type(exc).__name__}).")
+        st.stop()
+    info = data_access.store_info(stamp)
+    if info["is_demo"]:
+        components.demo_banner()
+    previous = st.session_state.get(_LAST_STAMP)
+    if previous is not None and previous != stamp:
+        st.toast("New data loaded: every page now shows it.", icon=":material/sync:")
+    st.session_state[_LAST_STAMP] = stamp
+
+    scope = None
+    as_of, earliest = info["latest_session"], info["earliest_match"]
+    if as_of is not None and earliest is not None:
+        bounds = filters.Bounds(as_of=as_of, earliest=earliest)
+        chosen = filters.sidebar_filters(bounds, data_access.filter_choices(stamp))
+        try:
+            scope = data_access.scope_for(stamp, chosen.start, chosen.end, chosen.filters)
+        except ScopeError as exc:
+            st.sidebar.error(str(exc))
+        st.sidebar.caption(f"Data as of {as_of:%d %b %Y} (the latest session in the store).")
+    if scope is None and page != "data":
+        components.empty("There is no data to show yet: load your program's exports on the Data page.")
+        st.page_link(str(ROOT / "pages" / "data.py"), label="Go to the Data page", icon=":material/database:")
+        st.stop()
+    return PageContext(page=page, stamp=stamp, info=info, scope=scope)
+
+
+def page_title(ctx: PageContext, title: str, what: str) -> None:
+    """The page heading and a one-line statement of the period and filters it covers."""
+    st.title(title)
+    if ctx.scope is None:
+        return
+    s = ctx.scope
+    st.caption(components.plain(f"{what} · {s.start:%d %b %Y} to {s.end:%d %b %Y} · {s.filters.describe()}"))
+    pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
+    if components.is_small(pairs, ctx.k):
+        # FAULTS.md 35: a selection this narrow is shown to staff, flagged; exports refuse it.
+        st.warning(
+            f"Only {pairs} pairs are in this selection (fewer than {ctx.k}): the numbers below describe very "
+            "few people. Read them with care; exports of this view are refused.",
+            icon=components.SMALL_ICON,
+        )
