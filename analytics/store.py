@@ -228,6 +228,9 @@ def swap_writer(
             con = duckdb.connect(str(tmp))
             migrate(con)
             yield con
+            from analytics.marts import build_marts
+
+            build_marts(con)
             con.execute("checkpoint")
             con.close()
             con = None

@@ -47,13 +47,20 @@ def store_info(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-# The values a sidebar filter offers, from the store (never typed by hand).
+# The values a sidebar filter offers, from the store (never typed by hand). $sites (a list, or
+# null for every site) keeps a user with some sites from learning what exists at the others.
 _CHOICES = {
-    "site": "select distinct site from participants where site is not null order by 1",
-    "funding_stream": "select distinct funding_stream from participants where funding_stream is not null order by 1",
-    "supervisor": "select distinct supervisor from mentors where supervisor is not null order by 1",
+    "site": """select distinct site from participants
+               where site is not null and ($sites is null or list_contains($sites, site)) order by 1""",
+    "funding_stream": """select distinct funding_stream from participants
+                         where funding_stream is not null and ($sites is null or list_contains($sites, site))
+                         order by 1""",
+    "supervisor": """select distinct supervisor from mentors
+                     where supervisor is not null and ($sites is null or list_contains($sites, site)) order by 1""",
 }
 
 
-def filter_choices(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    return {k: [r[0] for r in con.execute(sql).fetchall()] for k, sql in _CHOICES.items()}
+def filter_choices(con: duckdb.DuckDBPyConnection, sites: tuple[str, ...] | None = None) -> dict[str, list[str]]:
+    """Distinct sites, funding streams and supervisors, at `sites` only when given."""
+    params = {"sites": list(sites) if sites is not None else None}
+    return {k: [r[0] for r in con.execute(sql, params).fetchall()] for k, sql in _CHOICES.items()}

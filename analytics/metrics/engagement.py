@@ -17,7 +17,7 @@ _PAIR_COUNTS = """
 groups as (select distinct grp from pairs_at),
 
 in_scope as (
-    select grp, count(*) as pairs_in_scope, count(distinct participant_id) as participants_in_scope
+    select grp, count(*) as pairs_in_scope, count(distinct participant_key) as participants_in_scope
     from pairs_in_scope
     group by grp
 ),
@@ -80,10 +80,10 @@ pair_days as (
 first_sessions as (
     -- pairs matched in [S, E] with an attended session on/after matched_on and on/before A
     -- (sessions_in_scope holds only sessions on/after matched_on and on/before A)
-    select s.grp, s.pair_id, date_diff('day', any_value(s.matched_on), min(s.session_date)) as days
+    select s.grp, s.pair_key, date_diff('day', any_value(s.matched_on), min(s.session_date)) as days
     from sessions_in_scope as s
     where s.status = 'attended' and s.pair_matched_in_period
-    group by s.grp, s.pair_id
+    group by s.grp, s.pair_key
 ),
 
 first_session_median as (

@@ -18,8 +18,8 @@ goals_in_scope as (
     select p.grp, g.domain, g.set_on,
            (g.status = 'achieved' and g.achieved_on <= sp.a) as is_achieved,
            g.achieved_on
-    from goals as g
-    inner join pairs_in_scope as p on p.pair_id = g.pair_id
+    from mart_goals as g
+    inner join pairs_in_scope as p on p.pair_key = g.pair_key
     cross join scope_params as sp
     where g.set_on between sp.s and sp.e
 ),

@@ -26,43 +26,43 @@ RC_CRITICAL = 1.96
 # grain: one row per group, instrument and paired participant. Only used inside SQL below.
 _PAIRED = """
 participants_in_scope as (
-    select distinct grp, participant_id from pairs_in_scope
+    select distinct grp, participant_key from pairs_in_scope
 ),
 
 scored as (
-    select ps.grp, a.participant_id, a.instrument, a.administered_on, a.score,
+    select ps.grp, a.participant_key, a.instrument, a.administered_on, a.score,
            a.higher_is_better, a.reliability
     from assessments_timed as a
-    inner join participants_in_scope as ps on ps.participant_id = a.participant_id
+    inner join participants_in_scope as ps on ps.participant_key = a.participant_key
     cross join scope_params as sp
     where a.administered_on <= sp.a
 ),
 
 baseline as (
-    select grp, participant_id, instrument,
+    select grp, participant_key, instrument,
            arg_min(score, administered_on) as baseline_score,
            min(administered_on) as baseline_on,
            any_value(higher_is_better) as higher_is_better,
            any_value(reliability) as reliability
     from scored
-    group by grp, participant_id, instrument
+    group by grp, participant_key, instrument
 ),
 
 followup as (
-    select s.grp, s.participant_id, s.instrument,
+    select s.grp, s.participant_key, s.instrument,
            arg_max(s.score, s.administered_on) as followup_score
     from scored as s
-    inner join baseline as b using (grp, participant_id, instrument)
+    inner join baseline as b using (grp, participant_key, instrument)
     where s.administered_on >= b.baseline_on + $followup_min_days::integer
-    group by s.grp, s.participant_id, s.instrument
+    group by s.grp, s.participant_key, s.instrument
 ),
 
 paired as (
-    select b.grp, b.participant_id, b.instrument, b.baseline_score, f.followup_score,
+    select b.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
            f.followup_score - b.baseline_score as change,
            b.higher_is_better, b.reliability
     from baseline as b
-    inner join followup as f using (grp, participant_id, instrument)
+    inner join followup as f using (grp, participant_key, instrument)
 ),
 
 with_sdiff as (
@@ -168,14 +168,14 @@ def _finish(grp: str, code: str, r) -> dict:
 # grain: one row per group, instrument and month since enrollment.
 _TREND = """
 participants_in_scope as (
-    select distinct grp, participant_id from pairs_in_scope
+    select distinct grp, participant_key from pairs_in_scope
 ),
 
 final as (
     select ps.grp, a.instrument, a.months_since_enrollment as month,
            count(*) as n, avg(a.score) as mean, stddev_samp(a.score) as sd
     from assessments_timed as a
-    inner join participants_in_scope as ps on ps.participant_id = a.participant_id
+    inner join participants_in_scope as ps on ps.participant_key = a.participant_key
     cross join scope_params as sp
     where a.administered_on <= sp.a and a.months_since_enrollment >= 0
     group by ps.grp, a.instrument, a.months_since_enrollment

@@ -181,17 +181,15 @@ pairs_matched_in_period as (
 ),
 
 sessions_in_scope as (
-    -- Sessions of pairs in scope dated on or before A, without the flagged ones: the rule of
-    -- the sessions_clean view, applied here in the one join with the pairs (twice as fast as
-    -- joining that view; tests/test_metrics_golden.py checks the two agree).
+    -- Sessions of pairs in scope dated on or before A, without the flagged ones (the
+    -- sessions_clean rule, read from the mart's flag in the same scan).
     select
-        s.session_id, s.pair_id, s.session_date, s.status, s.duration_min, s.modality,
+        s.pair_key, s.session_date, s.status, s.duration_min, s.modality,
         p.grp, p.mentor_id, p.matched_on,
         p.matched_on between $start::date and $end::date as pair_matched_in_period
-    from sessions as s
-    inner join pairs_in_scope as p on p.pair_id = s.pair_id
-    where s.session_date >= p.matched_on
-      and (p.closed_on is null or s.session_date <= p.closed_on)
+    from mart_sessions as s
+    inner join pairs_in_scope as p on p.pair_key = s.pair_key
+    where s.inside_pair_dates
       and s.session_date <= $as_of::date
 )
 """

@@ -1,0 +1,23 @@
+-- grain: one row per session, keyed by its pair's integer key, marked inside or outside its pair's dates; inputs: sessions, mart_pairs; rebuilt by every write
+create or replace table mart_sessions as
+with
+
+sessions_src as (select * from sessions),
+pairs_src as (select pair_id, pair_key, matched_on, closed_on from mart_pairs),
+
+final as (
+    select
+        p.pair_key,
+        s.session_date,
+        s.status,
+        s.duration_min,
+        s.modality,
+        -- METRICS.md: a session before its pair's matched_on or after its closed_on is flagged
+        -- and excluded from every metric
+        (s.session_date >= p.matched_on and (p.closed_on is null or s.session_date <= p.closed_on))
+            as inside_pair_dates
+    from sessions_src as s
+    inner join pairs_src as p on p.pair_id = s.pair_id
+)
+
+select * from final
