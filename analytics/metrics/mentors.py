@@ -27,13 +27,15 @@ mentor_pairs as (
 ),
 
 mentor_sessions as (
-    select s.mentor_id,
+    select p.mentor_id,
            count(*) filter (where s.status = 'attended') as attended,
            count(*) filter (where s.status = 'no_show') as no_show,
            coalesce(sum(s.duration_min) filter (where s.status = 'attended'), 0) / 60.0 as contact_hours
-    from sessions_in_scope as s, scope_params as sp
+    from sessions_in_scope as s
+    inner join pairs_in_scope as p on p.pair_key = s.pair_key
+    cross join scope_params as sp
     where s.session_date between sp.s and sp.e
-    group by s.mentor_id
+    group by p.mentor_id
 )
 
 select

@@ -29,40 +29,35 @@ participants_in_scope as (
     select distinct grp, participant_key from pairs_in_scope
 ),
 
-scored as (
-    select ps.grp, a.participant_key, a.instrument, a.administered_on, a.score,
-           a.higher_is_better, a.reliability
-    from assessments_timed as a
-    inner join participants_in_scope as ps on ps.participant_key = a.participant_key
-    cross join scope_params as sp
-    where a.administered_on <= sp.a
-),
-
 baseline as (
-    select grp, participant_key, instrument,
+    -- per participant and instrument: the earliest assessment on or before A (independent of
+    -- grouping, so computed once on integer keys before the join with the groups)
+    select participant_key, instrument,
            arg_min(score, administered_on) as baseline_score,
-           min(administered_on) as baseline_on,
-           any_value(higher_is_better) as higher_is_better,
-           any_value(reliability) as reliability
-    from scored
-    group by grp, participant_key, instrument
+           min(administered_on) as baseline_on
+    from mart_assessments
+    where administered_on <= $as_of::date
+    group by participant_key, instrument
 ),
 
 followup as (
-    select s.grp, s.participant_key, s.instrument,
-           arg_max(s.score, s.administered_on) as followup_score
-    from scored as s
-    inner join baseline as b using (grp, participant_key, instrument)
-    where s.administered_on >= b.baseline_on + $followup_min_days::integer
-    group by s.grp, s.participant_key, s.instrument
+    -- the latest assessment at least 28 days after the baseline, on or before A
+    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score
+    from mart_assessments as a
+    inner join baseline as b using (participant_key, instrument)
+    where a.administered_on <= $as_of::date
+      and a.administered_on >= b.baseline_on + $followup_min_days::integer
+    group by a.participant_key, a.instrument
 ),
 
 paired as (
-    select b.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
+    select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
            f.followup_score - b.baseline_score as change,
-           b.higher_is_better, b.reliability
-    from baseline as b
-    inner join followup as f using (grp, participant_key, instrument)
+           r.higher_is_better, r.reliability
+    from participants_in_scope as ps
+    inner join baseline as b using (participant_key)
+    inner join followup as f using (participant_key, instrument)
+    inner join instrument_registry as r on r.code = b.instrument
 ),
 
 with_sdiff as (

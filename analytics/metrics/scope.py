@@ -180,12 +180,13 @@ pairs_matched_in_period as (
     where pa.matched_on between sp.s and sp.e
 ),
 
-sessions_in_scope as (
+sessions_in_scope as not materialized (
     -- Sessions of pairs in scope dated on or before A, without the flagged ones (the
-    -- sessions_clean rule, read from the mart's flag in the same scan).
+    -- sessions_clean rule, read from the mart's flag in the same scan). Not materialized:
+    -- copying millions of rows costs more than repeating an integer join per consumer.
     select
         s.pair_key, s.session_date, s.status, s.duration_min, s.modality,
-        p.grp, p.mentor_id, p.matched_on,
+        p.grp, p.matched_on,
         p.matched_on between $start::date and $end::date as pair_matched_in_period
     from mart_sessions as s
     inner join pairs_in_scope as p on p.pair_key = s.pair_key

@@ -1,0 +1,97 @@
+"""Write the grant report (DOCX or PDF) for a period, sites and funding streams.
+
+    python -m analytics report --db PATH --as-of D --start D --end D [--site S]...
+        [--funding-stream F]... --out FILE.docx|FILE.pdf [--min-cell K]
+
+Every number equals what `summary` prints for the same selection and k. Exit status 0 on
+success; 2 with a one-line reason on bad input, including a selection of fewer than k pairs
+(refused). The file is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from analytics import privacy, store
+from analytics.cli import UsageError
+from analytics.metrics.scope import ScopeError
+
+WRITERS = (".docx", ".pdf")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--db", help="the store (default: OUTCOMES_DB or data/outcomes.duckdb)")
+    p.add_argument("--as-of", dest="as_of", help="data cut-off A (default: the latest session date)")
+    p.add_argument("--start", help="period start S (default: the earliest matched_on)")
+    p.add_argument("--end", help="period end E (default: A)")
+    p.add_argument("--site", action="append", default=[], help="keep only this site (repeatable)")
+    p.add_argument("--funding-stream", dest="funding_stream", action="append", default=[],
+                   help="keep only this funding stream (repeatable)")
+    p.add_argument("--out", required=True, help="the report file to write: .docx or .pdf")
+    p.add_argument("--min-cell", dest="min_cell", type=int, default=privacy.DEFAULT_K,
+                   help="small-cell threshold k (default 11; 1 turns suppression off: internal use only)")
+    p.add_argument("--program", help="program name for the title block")
+    p.add_argument("--no-charts", dest="charts", action="store_false",
+                   help="leave the charts out (no browser needed)")
+
+
+def run(args) -> int:
+    from analytics import views
+    from analytics.exports import images
+    from analytics.exports.report import build_report
+    from analytics.exports.report_docx import write_docx
+    from analytics.exports.report_pdf import write_pdf
+
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in WRITERS:
+        raise UsageError(f"--out must end in .docx or .pdf, got {out.name or args.out!r}")
+    if not out.parent.is_dir():
+        raise UsageError(f"no folder {out.parent} to write {out.name} into")
+    if args.min_cell < 1:
+        raise UsageError("--min-cell must be 1 or more")
+    path = store.db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"no store at {args.db or path}")
+
+    con = store.connect_read(path)
+    try:
+        cur = views.analysis_connection(con)
+        report = build_report(
+            cur, as_of=args.as_of, start=args.start, end=args.end, sites=args.site,
+            funding_streams=args.funding_stream, k=args.min_cell, program=args.program,
+            charts_wanted=args.charts,
+        )
+    except ScopeError as exc:
+        raise UsageError(str(exc)) from None
+    except privacy.ExportRefused as exc:
+        raise UsageError(f"report refused: {exc.reason}") from None
+    finally:
+        con.close()
+
+    data = write_docx(report) if suffix == ".docx" else write_pdf(report)
+    _write_whole(out, data)
+    if report.images_note and args.charts:
+        print(f"note: {report.images_note}", file=sys.stderr)
+    elif not images.images_available() and args.charts:
+        print(f"note: {images.NO_BROWSER_NOTE}", file=sys.stderr)
+    figures = sum(1 for f in report.figures if f.png)
+    print(f"wrote {out} ({len(data):,} bytes, {figures} charts); data hash {report.data_hash[:16]}…")
+    return 0
+
+
+def _write_whole(out: Path, data: bytes) -> None:
+    """Write beside the target, then rename over it: a failed write leaves no half file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

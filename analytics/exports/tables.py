@@ -1,0 +1,501 @@
+"""Table exports (CSV, XLSX) and the suppressed frames charts are exported from.
+
+Everything here goes through ``analytics.privacy``: counts of 1..k-1 become "<11", rates and
+means resting on fewer than k become "n<11" (``suppress_table``), text cells are escaped against
+spreadsheet formula injection (``safe_frame``), and a view of fewer than k pairs is refused
+(``ExportContext.check_allowed``).
+
+Only aggregate frames are accepted (FAULTS 37: row-level exports are off): a frame with a
+person-, pair- or event-level id column is refused, and every numeric column must be declared
+a count, a derived value or a plain label (a month number, a day), so a new count column cannot
+slip out unsuppressed.
+
+``FRAME_SPECS`` says, for each metric frame the pages show, which columns are counts and which
+values rest on which counts; pages and the report use it rather than repeating the rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from analytics import privacy
+from analytics.exports.context import ExportContext
+
+# Ids of people, pairs and events: a frame holding one is row-level data.
+ROW_LEVEL_IDS = ("participant_id", "pair_id", "session_id", "goal_id", "assessment_id")
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """How to suppress one kind of aggregate frame.
+
+    ``derived``: column -> the count column(s) whose sum is its denominator.
+    ``inputs``: derived column -> other counts it is computed from (hidden with them).
+    ``labels``: numeric columns that label rows (month number, day) rather than count people.
+    ``label``: the id column naming each row, when rows are mentors (the only id allowed).
+    ``partition``: columns splitting the frame into separate breakdowns (instruments measure
+    different things, so a complement is looked for within the same instrument).
+    ``total``: (column, value) marking the totals row of each breakdown (goals' domain "*").
+    """
+
+    title: str
+    count_cols: tuple[str, ...]
+    derived: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+    label: str | None = None
+    partition: tuple[str, ...] = ()
+    total: tuple[str, object] | None = None
+
+
+_OUTCOME_STATS = ("baseline_mean", "followup_mean", "mean_change", "sd_change", "sd_baseline", "s_diff",
+                  "ci95_low", "ci95_high", "cohens_dz")
+_KM = ("km_30", "km_90", "km_180", "median_days", *(f"km_{d}_{b}" for d in (30, 90, 180) for b in ("lower", "upper")))
+
+FRAME_SPECS: dict[str, FrameSpec] = {
+    "pair_counts": FrameSpec(
+        "Pairs and participants",
+        ("pairs_in_scope", "participants_in_scope", "matched_in_period", "active_at_end"),
+    ),
+    "engagement_by_month": FrameSpec(
+        "Sessions and attendance by month",
+        ("active_pairs", "attended", "no_show", "cancelled"),
+        {"attendance_rate": ("attended", "no_show")},
+        partition=("grp",),
+    ),
+    "attended_by_modality": FrameSpec("Sessions attended by modality", ("attended",), partition=("grp",)),
+    "retention_summary": FrameSpec(
+        "Retention (Kaplan-Meier)",
+        ("pairs", "events", "eligible_90"),
+        {**{c: "pairs" for c in _KM}, "retained_90": "eligible_90"},
+        {c: ("events",) for c in _KM},
+    ),
+    "retention_curve": FrameSpec(
+        "Kaplan-Meier retention curve",
+        ("at_risk", "events", "censored"),
+        {c: "at_risk" for c in ("survival", "std_err", "lower", "upper")},
+        {c: ("events",) for c in ("survival", "std_err", "lower", "upper")},
+        labels=("t",),
+        partition=("grp",),
+    ),
+    "cohort_triangle": FrameSpec(
+        "Share of pairs attending by match month",
+        ("pairs", "pairs_attending"),
+        {"share": "pairs"},
+        {"share": ("pairs_attending",)},
+        labels=("k",),
+        partition=("grp", "k"),
+    ),
+    "closure_reasons": FrameSpec("Why pairs closed", ("pairs",), partition=("grp",)),
+    "outcome_change": FrameSpec(
+        "Intake and follow-up scores",
+        ("n_paired", "improved", "no_reliable_change", "declined"),
+        {**{c: "n_paired" for c in _OUTCOME_STATS},
+         "reliable_improvement_rate": "n_paired", "reliable_decline_rate": "n_paired"},
+        # a rate shown beside a hidden class count would give it back (rate x n)
+        {"reliable_improvement_rate": ("improved",), "reliable_decline_rate": ("declined",)},
+        partition=("instrument",),
+    ),
+    "outcome_trend": FrameSpec(
+        "Scores by months since enrollment",
+        ("n",),
+        {c: "n" for c in ("mean", "sd", "ci95_low", "ci95_high")},
+        labels=("month",),
+        partition=("grp", "instrument"),
+    ),
+    "change_distribution": FrameSpec(
+        "Score change from intake to follow-up", ("participants",), labels=("change",),
+        partition=("grp", "instrument"),
+    ),
+    "reliable_change_counts": FrameSpec(
+        "Reliable change", ("participants",), partition=("grp", "instrument"),
+    ),
+    "goals_by_domain": FrameSpec(
+        "Goals by recovery domain",
+        ("goals_set", "achieved"),
+        {"achievement_rate": "goals_set", "median_days_to_achieve": "achieved"},
+        {"achievement_rate": ("achieved",)},
+        partition=("grp",),
+        total=("domain", "*"),
+    ),
+    "mentor_caseloads": FrameSpec(
+        "Mentor caseloads",
+        ("pairs_in_scope", "caseload_at_end", "matched_in_period", "disengaged_in_period", "attended", "no_show"),
+        {"attendance_rate": ("attended", "no_show"), "contact_hours": "pairs_in_scope"},
+        {"contact_hours": ("attended",)},
+        label="mentor_id",
+    ),
+    "quality_findings": FrameSpec("Data-quality findings", ("n",)),
+}
+
+
+def spec_for(name: str) -> FrameSpec:
+    try:
+        return FRAME_SPECS[name]
+    except KeyError:
+        raise KeyError(f"no suppression rules for a frame named {name!r}; pass count_cols and derived") from None
+
+
+def make_spec(
+    *,
+    title: str,
+    count_cols: Sequence[str],
+    derived: Mapping[str, str | Sequence[str]],
+    inputs: Mapping[str, Sequence[str]] | None = None,
+    labels: Sequence[str] = (),
+    label: str | None = None,
+) -> FrameSpec:
+    return FrameSpec(
+        title,
+        tuple(count_cols),
+        {c: (d if isinstance(d, str) else tuple(d)) for c, d in derived.items()},
+        {c: tuple(v) for c, v in (inputs or {}).items()},
+        labels=tuple(labels),
+        label=label,
+    )
+
+
+# ------------------------------------------------------------------------------- checks
+
+
+def refuse_row_level(df: pd.DataFrame, label: str | None = None) -> None:
+    """Refuse a frame holding ids of people, pairs or events (FAULTS 37).
+
+    Only aggregates leave the store; the one id allowed is ``label``, the column naming each
+    row of an aggregate (a mentor's pseudonym in the caseload table).
+    """
+    for col in df.columns:
+        name = str(col).lower()
+        if name in ROW_LEVEL_IDS or (name.endswith("_id") and col != label):
+            raise privacy.ExportRefused(
+                f"row-level exports are off: the table has an id column ({col}); export aggregates only"
+            )
+
+
+def _is_numeric_column(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _check_declared(df: pd.DataFrame, spec: FrameSpec) -> None:
+    declared = {*spec.count_cols, *spec.derived, *spec.labels, *spec.partition}
+    undeclared = [str(c) for c in df.columns if c not in declared and _is_numeric_column(df[c])]
+    if undeclared:
+        raise ValueError(
+            f"numeric column(s) neither a count, a derived value nor a label: {', '.join(undeclared)}"
+        )
+
+
+# ------------------------------------------------------------------------------- suppression
+
+
+def suppress(df: pd.DataFrame, spec: FrameSpec, k: int) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """The frame with "<k" / "n<k" in suppressed cells, and those cells as (row position, column).
+
+    Columns of the spec that the frame lacks are left out of the rules (a page may export a
+    subset); columns it has are all checked.
+    """
+    refuse_row_level(df, spec.label)
+    _check_declared(df, spec)
+    cols = set(df.columns)
+    count_cols = [c for c in spec.count_cols if c in cols]
+    derived = {
+        c: d for c, d in spec.derived.items()
+        if c in cols and all(x in cols for x in ((d,) if isinstance(d, str) else d))
+    }
+    missing_dens = [c for c in spec.derived if c in cols and c not in derived]
+    if missing_dens:
+        raise ValueError(f"derived column(s) without their denominator: {', '.join(missing_dens)}")
+    inputs = {c: tuple(x for x in v if x in cols) for c, v in spec.inputs.items() if c in derived}
+
+    frame = df.reset_index(drop=True)
+    keys = [c for c in spec.partition if c in cols]
+    parts = [frame] if not keys else [g for _, g in frame.groupby(keys, sort=False, dropna=False)]
+    out_parts, cells = [], []
+    for part in parts:
+        totals = ()
+        if spec.total is not None and spec.total[0] in cols:
+            totals = tuple(part.index[part[spec.total[0]] == spec.total[1]])
+        table, hidden = privacy.suppress_table(
+            part, count_cols=count_cols, derived=derived, inputs=inputs, k=k, total_labels=totals,
+        )
+        out_parts.append(table)
+        cells.extend(hidden)
+    out = pd.concat(out_parts).sort_index() if len(out_parts) > 1 else out_parts[0]
+    cells.extend(_already_hidden(frame, out, count_cols, derived, inputs, k))
+    return out, sorted(set(cells), key=lambda c: (c[0], str(c[1])))
+
+
+def _already_hidden(frame, out, count_cols, derived, inputs, k) -> list[tuple[int, str]]:
+    """Label cells a frame arrives with already blanked (``chart_frame``, a suppressed screen).
+
+    A count is never undefined (the metrics count zero), so a blank count was suppressed; a
+    blank rate or mean was suppressed when one of its counts is blank too (else it is simply
+    undefined, e.g. no sessions, and stays blank). Labels are written into ``out`` in place.
+    """
+    if k <= 1:
+        return []
+    marked: list[tuple[int, str]] = []
+    blank = frame.isna()
+    for col in count_cols:
+        for i in frame.index[blank[col]]:
+            marked.append((i, col))
+    for col, dens in derived.items():
+        deps = [*((dens,) if isinstance(dens, str) else dens), *inputs.get(col, ())]
+        for i in frame.index[blank[col] & blank[deps].any(axis=1)]:
+            marked.append((i, col))
+    for i, col in marked:
+        if not isinstance(out.at[i, col], str):
+            out[col] = out[col].astype(object)
+            out.at[i, col] = privacy.suppressed_label(k) if col in count_cols else privacy.derived_label(k)
+    return marked
+
+
+def suppressed_table(df: pd.DataFrame, spec: FrameSpec | str, k: int) -> pd.DataFrame:
+    """The frame as an export shows it: suppressed cells read "<11" or "n<11"."""
+    spec = spec_for(spec) if isinstance(spec, str) else spec
+    return suppress(df, spec, k)[0]
+
+
+def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> pd.DataFrame | None:
+    """The frame a chart is exported from: suppressed cells are NaN (charts draw those as
+    "<11"/"n<11"), every other value as it was.
+
+    A Kaplan-Meier curve is cut where fewer than k pairs remain at risk (its day-level event
+    counts are what suppression protects); the other columns follow ``FRAME_SPECS``.
+    """
+    if df is None or df.empty:
+        return df
+    name = spec if isinstance(spec, str) else None
+    spec = spec_for(spec) if isinstance(spec, str) else spec
+    if name == "retention_curve":
+        return km_chart_frame(df, k)
+    table, cells = suppress(df, spec, k)
+    out = df.reset_index(drop=True).copy()
+    for col in {c for _, c in cells}:
+        out[col] = out[col].astype(float)
+    for row, col in cells:
+        out.loc[row, col] = np.nan
+    if name == "outcome_change":
+        # Shares of a row are read against the sum of its three classes; with one class hidden
+        # the others would be shares of the wrong total, so the row's classes go together.
+        classes = ["improved", "no_reliable_change", "declined"]
+        if set(classes) <= set(out.columns):
+            gone = out[classes].isna().any(axis=1)
+            out.loc[gone, classes] = np.nan
+    return out
+
+
+def km_chart_frames(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``km_chart``'s two inputs for export: the curve while at least k pairs remain at risk,
+    and the numbers at risk at the chart's own tick days up to where that curve ends, read
+    from the whole curve (counts below k are NaN, printed "<11")."""
+    from analytics import charts
+    from analytics.metrics.retention import at_risk_table
+
+    shown = km_chart_frame(curve, k)
+    if shown.empty:
+        return shown, None
+    if curve["at_risk"].isna().any():
+        curve = shown  # already cut (a suppressed screen's frame): read the numbers from what is left
+    # the tick days km_chart itself would pick (its spacing rule), so numbers sit under ticks
+    spacing = getattr(charts, "at_risk_days", None) or getattr(charts, "_at_risk_days", None)
+    longest = float(shown["t"].max())
+    days = list(spacing(longest)) if spacing else list(range(0, int(longest) + 1, 90))
+    at_risk = at_risk_table(curve, days=days or [0])
+    if k > 1:
+        at_risk["at_risk"] = at_risk["at_risk"].where((at_risk["at_risk"] >= k) | (at_risk["at_risk"] == 0))
+    return shown, at_risk
+
+
+def km_chart_frame(curve: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The Kaplan-Meier curve while at least k pairs remain at risk; event counts dropped."""
+    if k <= 1 or curve.empty:
+        return curve.copy()
+    out = curve[(curve["at_risk"] >= k) & curve["survival"].notna()].copy()
+    for col in ("events", "censored"):
+        if col in out.columns:
+            out[col] = np.nan
+    return out.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------- writers
+
+
+def _prepare(
+    df: pd.DataFrame, spec: FrameSpec, context: ExportContext, k: int | None
+) -> tuple[pd.DataFrame, int]:
+    k = context.k if k is None else k
+    if k != context.k:
+        raise ValueError("k differs from the export context's k")
+    context.check_allowed()
+    table = suppress(df, spec, k)[0]
+    return privacy.safe_frame(table), k
+
+
+def _plain(value):
+    """A cell as a writer wants it: Python numbers, ISO dates, None for missing."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.date() if value == value.normalize() else value.to_pydatetime()
+    return value
+
+
+def _header(spec: FrameSpec, context: ExportContext, title: str | None) -> list[tuple[str, str]]:
+    # Filter values are data (site names): escaped like any other text cell.
+    return [(label, privacy.safe_cell(value)) for label, value in context.header_lines(title or spec.title)]
+
+
+def to_csv_bytes(
+    df: pd.DataFrame,
+    *,
+    count_cols: Sequence[str] | None = None,
+    derived: Mapping[str, str | Sequence[str]] | None = None,
+    context: ExportContext,
+    k: int | None = None,
+    inputs: Mapping[str, Sequence[str]] | None = None,
+    labels: Sequence[str] = (),
+    label: str | None = None,
+    spec: FrameSpec | str | None = None,
+    title: str | None = None,
+) -> bytes:
+    """A suppressed, injection-safe CSV (UTF-8 with BOM, so Excel reads accents right).
+
+    A short header block (title, filters, period, pairs in scope, as-of, suppression rule),
+    a blank line, then the table. Give either ``spec`` (a ``FRAME_SPECS`` name) or
+    ``count_cols`` and ``derived``.
+    """
+    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title)
+    table, _ = _prepare(df, spec, context, k)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for label_, value in _header(spec, context, title):
+        w.writerow([label_, value])
+    w.writerow([])
+    w.writerow([privacy.safe_cell(str(c)) for c in table.columns])
+    for row in table.itertuples(index=False):
+        w.writerow(["" if (v := _plain(x)) is None else _csv_value(v) for x in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _csv_value(v) -> str:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def _resolve_spec(spec, count_cols, derived, inputs, labels, label, title) -> FrameSpec:
+    if spec is not None:
+        return spec_for(spec) if isinstance(spec, str) else spec
+    if count_cols is None or derived is None:
+        raise ValueError("give spec=, or count_cols= and derived=")
+    return make_spec(title=title or "Table", count_cols=count_cols, derived=derived, inputs=inputs,
+                     labels=labels, label=label)
+
+
+_RATE_HINTS = ("rate", "share", "survival", "km_", "retained_90", "lower", "upper")
+
+
+def _number_format(col: str, values: pd.Series) -> str:
+    name = col.lower()
+    if any(h in name for h in _RATE_HINTS) and not name.startswith(("ci95", "median")):
+        return "0.0%"
+    nums = [v for v in values if isinstance(v, numbers.Real) and not isinstance(v, bool)]
+    if nums and all(float(v).is_integer() for v in nums if not math.isnan(float(v))):
+        return "#,##0"
+    return "#,##0.00"
+
+
+def to_xlsx_bytes(
+    df: pd.DataFrame,
+    *,
+    count_cols: Sequence[str] | None = None,
+    derived: Mapping[str, str | Sequence[str]] | None = None,
+    context: ExportContext,
+    k: int | None = None,
+    inputs: Mapping[str, Sequence[str]] | None = None,
+    labels: Sequence[str] = (),
+    label: str | None = None,
+    spec: FrameSpec | str | None = None,
+    title: str | None = None,
+) -> bytes:
+    """A suppressed, injection-safe XLSX: numbers stay numbers, suppressed cells are text.
+
+    xlsxwriter is told never to turn strings into formulas, numbers or links; text that a
+    spreadsheet would run is also prefixed with an apostrophe (``privacy.safe_frame``), so a
+    copy pasted elsewhere stays inert.
+    """
+    import xlsxwriter
+
+    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title)
+    table, _ = _prepare(df, spec, context, k)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buf,
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+         "strings_to_urls": False, "nan_inf_to_errors": False},
+    )
+    wb.set_properties({"title": title or spec.title, "comments": context.footnote})
+    ws = wb.add_worksheet("".join(c for c in (title or spec.title) if c not in "[]:*?/\\")[:31] or "Table")
+    f_title = wb.add_format({"bold": True, "font_size": 13})
+    f_label = wb.add_format({"bold": True, "font_color": "#444444"})
+    f_note = wb.add_format({"font_color": "#444444"})
+    f_head = wb.add_format({"bold": True, "bottom": 1, "bg_color": "#EEF3F8", "text_wrap": True, "valign": "bottom"})
+    f_text = wb.add_format({})
+    f_supp = wb.add_format({"align": "right", "font_color": "#5F5F5F"})
+    f_date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    num_formats = {c: wb.add_format({"num_format": _number_format(str(c), table[c])}) for c in table.columns}
+
+    header = _header(spec, context, title)
+    ws.write_string(0, 0, header[0][1], f_title)
+    for r, (label_, value) in enumerate(header[1:], start=1):
+        ws.write_string(r, 0, label_, f_label)
+        ws.write_string(r, 1, value, f_note)
+    top = len(header) + 1
+    count_labels = {privacy.suppressed_label(context.k), privacy.derived_label(context.k)}
+    widths = [max(10, len(str(c)) + 2) for c in table.columns]
+    for c, name in enumerate(table.columns):
+        ws.write_string(top, c, str(name), f_head)
+    for r, row in enumerate(table.itertuples(index=False), start=top + 1):
+        for c, raw in enumerate(row):
+            v = _plain(raw)
+            if v is None:
+                ws.write_blank(r, c, None)
+            elif isinstance(v, bool):
+                ws.write_boolean(r, c, v)
+            elif isinstance(v, numbers.Real):
+                ws.write_number(r, c, float(v), num_formats[table.columns[c]])
+            elif isinstance(v, datetime | date):
+                ws.write_datetime(r, c, datetime(v.year, v.month, v.day) if not isinstance(v, datetime) else v, f_date)
+            else:
+                text = str(v)
+                ws.write_string(r, c, text, f_supp if text in count_labels else f_text)
+                widths[c] = max(widths[c], min(40, len(text) + 2))
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    ws.set_column(0, 0, max(widths[0] if widths else 10, 16))
+    ws.freeze_panes(top + 1, 0)
+    if len(table):
+        ws.autofilter(top, 0, top + len(table), max(0, len(table.columns) - 1))
+    wb.close()
+    return buf.getvalue()
+
+
+def file_name(name: str, ext: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "table"
+    return f"{stem[:80]}.{ext}"

@@ -1,0 +1,99 @@
+"""Reports: the grant report (DOCX, PDF) and the export centre (tables and charts to download)."""
+
+import streamlit as st
+
+from analytics import charts, exports
+from analytics.contract import INSTRUMENTS
+from analytics.metrics.scope import Filters, ScopeError
+from ui import components as ui
+from ui import data_access, downloads
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("reports")
+page_title(ctx, "Reports", "Grant report and downloads")
+k = ctx.k
+
+st.subheader("Grant report")
+st.markdown(
+    "Headline outcomes, charts, plain sentences carrying the numbers and a methods appendix, for one "
+    "period, funding stream and set of sites. Every number equals the summary command's for the same choice."
+)
+access = getattr(ctx, "access", None)
+choices = data_access.filter_choices(ctx.stamp, access)
+with st.container(border=True):
+    left, right = st.columns(2)
+    limits = {"min_value": ctx.info["earliest_match"], "max_value": ctx.info["latest_session"], "format": "YYYY-MM-DD"}
+    start = left.date_input("Period from", value=ctx.scope.start, key="reports__start", **limits)
+    end = right.date_input("Period to", value=ctx.scope.end, key="reports__end", **limits)
+    funding = st.multiselect("Funding stream", choices.get("funding_stream", []),
+                             default=list(ctx.scope.filters.funding_stream), placeholder="All funding streams",
+                             key="reports__funding")
+    sites = st.multiselect("Sites", choices.get("site", []), default=list(ctx.scope.filters.site),
+                           placeholder="All sites", key="reports__sites")
+    program = st.text_input("Program name for the title (optional)", max_chars=120, key="reports__program")
+    try:
+        report_scope = data_access.scope_for(
+            ctx.stamp, start, end, Filters.from_mapping({"site": sites, "funding_stream": funding}), access
+        )
+    except ScopeError as exc:
+        st.error(ui.plain(str(exc)), icon=":material/error:")
+    else:
+        downloads.report_downloads(ctx, report_scope, program=program.strip())
+
+context = downloads.export_context(ctx)
+TABLES = (
+    ("engagement_by_month", "Sessions and attendance by month"),
+    ("retention_summary", "Retention at 30, 90 and 180 days"),
+    ("closure_reasons", "Why pairs closed"),
+    ("outcome_change", "Intake and follow-up scores (self-efficacy, recovery capital)"),
+    ("outcome_trend", "Scores by months since enrollment"),
+    ("goals_by_domain", "Goals by recovery domain"),
+)
+
+
+def framed(name: str):
+    """A metric frame as exported charts see it: suppressed cells are blank."""
+    return exports.chart_frame(ctx.metric(name), name, k)
+
+
+def km_figure():
+    return charts.km_chart(*exports.km_chart_frames(ctx.metric("retention_curve"), k), k=k)
+
+
+CHARTS = [
+    ("engagement_by_month", "Sessions attended and attendance rate by month",
+     lambda: charts.engagement_monthly_chart(framed("engagement_by_month"), k=k)),
+    ("retention_km", "Pairs still meeting, by days since match", km_figure),
+    ("cohort_triangle", "Share of pairs attending, by month of match",
+     lambda: charts.cohort_heatmap(framed("cohort_triangle"), k=k)),
+    ("closure_reasons", "Why pairs closed", lambda: charts.closure_reasons_chart(framed("closure_reasons"), k=k)),
+    *(
+        (f"intake_followup_{code}", f"{inst.name}: intake and follow-up",
+         lambda code=code: charts.intake_followup_chart(framed("outcome_change"), code, k=k))
+        for code, inst in INSTRUMENTS.items()
+    ),
+    ("reliable_change", "Reliable change from intake to follow-up",
+     lambda: charts.reliable_change_chart(framed("outcome_change"), k=k)),
+    ("goals_by_domain", "Goals set and achieved by recovery domain",
+     lambda: charts.goals_chart(framed("goals_by_domain"), k=k)),
+]
+
+st.subheader("Tables and charts")
+refused = downloads.refused_note(context)
+if refused:
+    st.warning(ui.plain(refused), icon=":material/lock:")
+    st.stop()
+st.caption(ui.plain(f"For the sidebar's selection: {context.describe()}."))
+tables_tab, charts_tab = st.tabs(["Tables (CSV, XLSX)", "Charts (images)"])
+with tables_tab:
+    st.caption(ui.plain(f"Counts of 1-{k - 1} are shown as <{k} and rates resting on fewer than {k} as n<{k}; "
+                        "text that a spreadsheet could run as a formula is escaped."))
+    for name, title in TABLES:
+        st.markdown(f"**{title}**")
+        downloads.table_downloads(ctx.metric(name), name=name, context=context, title=title)
+with charts_tab:
+    st.caption(ui.plain("Each image is titled with the selection, period, n and data date, and footed with the "
+                        "small-number rule. Images are made when you click."))
+    for name, title, build in CHARTS:
+        st.markdown(f"**{title}**")
+        downloads.chart_downloads(build, name=name, context=context, key=f"reports__{name}")

@@ -1,0 +1,250 @@
+"""CSV and XLSX exports: suppressed, formula-injection safe, numbers kept numeric, aggregates only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pandas as pd
+import pytest
+from _demo_store import NARROW, demo_store
+
+from analytics import privacy, store, views
+from analytics.exports import tables
+from analytics.exports.context import ExportContext, suppression_rule
+from analytics.metrics import engagement, goals, outcomes, retention
+from analytics.metrics.scope import resolve_scope
+
+K = 11
+CONTEXT = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
+                        as_of=date(2026, 3, 31), n=500, k=K)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    return demo_store(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def narrow(demo_db):
+    """Metric frames of a one-site, one-month slice: small cells in most of them."""
+    con = views.analysis_connection(store.connect_read(demo_db))
+    scope = resolve_scope(con, start=NARROW["start"], end=NARROW["end"],
+                          filters={"site": NARROW["sites"], "funding_stream": NARROW["funding_streams"]})
+    n = int(engagement.pair_counts(con, scope)["pairs_in_scope"].sum())
+    frames = {
+        "engagement_by_month": engagement.engagement_by_month(con, scope),
+        "closure_reasons": retention.closure_reasons(con, scope),
+        "goals_by_domain": goals.goals_by_domain(con, scope),
+        "outcome_change": outcomes.outcome_change(con, scope),
+        "outcome_trend": outcomes.outcome_trend(con, scope),
+        "change_distribution": outcomes.change_distribution(con, scope),
+        "retention_curve": retention.retention_curve(con, scope),
+    }
+    yield ExportContext.from_scope(scope, n, K), frames
+    con.close()
+
+
+def read_csv(data: bytes) -> tuple[list[list[str]], list[list[str]]]:
+    """(header block rows, table rows incl. its header) of an exported CSV."""
+    assert data.startswith(b"\xef\xbb\xbf"), "UTF-8 BOM so Excel reads accents right"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    blank = rows.index([])
+    return rows[:blank], rows[blank + 1:]
+
+
+def read_xlsx(data: bytes):
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[0]
+    cells = [[c for c in row] for row in ws.iter_rows()]
+    top = next(i for i, row in enumerate(cells) if row[0].value is None) + 1  # the blank row, then the table
+    return cells[:top - 1], cells[top:]
+
+
+def assert_count_cells(values, k: int = K) -> None:
+    """Every count cell reads "<k", 0 or at least k: never a count of 1..k-1."""
+    for v in values:
+        if isinstance(v, str):
+            assert v == f"<{k}", v
+        elif v is not None and v != "":
+            assert v == 0 or v >= k, v
+
+
+# ------------------------------------------------------------------------------- CSV / XLSX
+
+
+def test_csv_header_block_and_suppressed_cells(narrow):
+    context, frames = narrow
+    df = frames["closure_reasons"]
+    assert ((df["pairs"] > 0) & (df["pairs"] < K)).any(), "the slice should have small closure counts"
+    header, table = read_csv(tables.to_csv_bytes(df, spec="closure_reasons", context=context))
+    labels = dict(header[1:])
+    assert header[0] == ["Table", "Why pairs closed"]
+    assert labels["Filters"] == "Site: Harbor; Funding stream: Medicaid"
+    assert labels["Period"] == "1 Jan 2026 to 31 Jan 2026"
+    assert labels["Data as of"] == "30 Sep 2026"
+    assert labels["Small numbers"] == suppression_rule(K)
+    cols = table[0]
+    body = [dict(zip(cols, r, strict=True)) for r in table[1:]]
+    assert len(body) == len(df)
+    shown = [b["pairs"] for b in body]
+    assert "<11" in shown
+    assert_count_cells([v if v.startswith("<") else int(v) for v in shown])
+
+
+@pytest.mark.parametrize("name", ["engagement_by_month", "closure_reasons", "goals_by_domain", "outcome_change",
+                                  "outcome_trend", "change_distribution"])
+def test_no_small_count_in_any_count_cell(narrow, name):
+    context, frames = narrow
+    spec = tables.spec_for(name)
+    _, table = read_csv(tables.to_csv_bytes(frames[name], spec=name, context=context))
+    cols = table[0]
+    for col in spec.count_cols:
+        if col in cols:
+            i = cols.index(col)
+            assert_count_cells([r[i] if r[i].startswith("<") or r[i] == "" else float(r[i]) for r in table[1:]])
+    _, xrows = read_xlsx(tables.to_xlsx_bytes(frames[name], spec=name, context=context))
+    xcols = [c.value for c in xrows[0]]
+    for col in spec.count_cols:
+        if col in xcols:
+            assert_count_cells([r[xcols.index(col)].value for r in xrows[1:]])
+    # a derived value is either hidden ("n<11") or a number (its denominator is shown and >= k)
+    for col in spec.derived:
+        if col in xcols:
+            for r in xrows[1:]:
+                v = r[xcols.index(col)].value
+                assert v is None or v == f"n<{K}" or isinstance(v, int | float), v
+
+
+def test_xlsx_numbers_stay_numbers(demo_db):
+    con = views.analysis_connection(store.connect_read(demo_db))
+    scope = resolve_scope(con, start="2026-01-01", end="2026-02-28", filters={"site": ["Harbor"]})
+    df = goals.goals_by_domain(con, scope)
+    assert ((df["goals_set"] > 0) & (df["goals_set"] < K)).any() and (df["goals_set"] >= K).any()
+    context = ExportContext.from_scope(scope, int(engagement.pair_counts(con, scope)["pairs_in_scope"].sum()), K)
+    header, rows = read_xlsx(tables.to_xlsx_bytes(df, spec="goals_by_domain", context=context))
+    assert header[0][0].value == "Goals by recovery domain"
+    assert {r[0].value for r in header[1:]} >= {"Filters", "Period", "Data as of", "Small numbers"}
+    cols = [c.value for c in rows[0]]
+    achieved = [r[cols.index("achieved")] for r in rows[1:]]
+    rates = [r[cols.index("achievement_rate")] for r in rows[1:]]
+    assert any(c.data_type == "n" and isinstance(c.value, int | float) for c in achieved + rates)
+    for c in rates:
+        if isinstance(c.value, float):
+            assert c.number_format == "0.0%"
+    for c in achieved:
+        assert c.data_type in ("n", "s")
+        if c.data_type == "s":
+            assert c.value == "<11"
+
+
+def test_formula_injection_escaped_in_csv_and_xlsx():
+    hostile = ['=HYPERLINK("http://evil.example","click")', "+1", "@x", "-2", "\tcmd", "\rcmd", "Plain site"]
+    df = pd.DataFrame({"site": hostile, "pairs": [40, 30, 20, 15, 12, 11, 50], "delta": [-2, 3, -5, 0, 1, 2, 3]})
+    context = ExportContext(filters='Site: =HYPERLINK("x")', start=date(2026, 1, 1), end=date(2026, 3, 31),
+                            as_of=date(2026, 3, 31), n=200, k=K)
+    kw = {"count_cols": ["pairs"], "derived": {}, "labels": ["delta"], "context": context, "title": "=SUM(A1:A9)"}
+    header, table = read_csv(tables.to_csv_bytes(df, **kw))
+    assert header[0][1] == "'=SUM(A1:A9)"
+    sites = [r[0] for r in table[1:]]
+    for raw, cell in zip(hostile, sites, strict=True):
+        assert cell == ("'" + raw if raw[0] in "=+-@\t\r" else raw)
+    assert [r[2] for r in table[1:]][0] == "-2", "a negative number stays a plain number"
+
+    xheader, xrows = read_xlsx(tables.to_xlsx_bytes(df, **kw))
+    assert xheader[0][0].value == "'=SUM(A1:A9)" and xheader[0][0].data_type == "s"
+    for raw, row in zip(hostile, xrows[1:], strict=True):
+        cell = row[0]
+        assert cell.data_type == "s", "never a formula"
+        # OOXML stores a carriage return as _x000D_ (Excel shows it as one); openpyxl leaves it so
+        assert cell.value.replace("_x000D_", "\r") == ("'" + raw if raw[0] in "=+-@\t\r" else raw)
+        assert isinstance(row[1].value, int) and isinstance(row[2].value, int)
+    assert xrows[1][2].value == -2
+
+
+def test_row_level_frames_refused():
+    for col in ("participant_id", "pair_id", "session_id"):
+        df = pd.DataFrame({col: ["a", "b"], "pairs": [20, 30]})
+        with pytest.raises(privacy.ExportRefused, match="row-level"):
+            tables.to_csv_bytes(df, count_cols=["pairs"], derived={}, context=CONTEXT)
+    # a mentor pseudonym naming each row of an aggregate is allowed only as that row label
+    df = pd.DataFrame({"mentor_id": ["m1", "m2"], "pairs_in_scope": [12, 30]})
+    tables.to_csv_bytes(df, count_cols=["pairs_in_scope"], derived={}, label="mentor_id", context=CONTEXT)
+    with pytest.raises(privacy.ExportRefused):
+        tables.to_csv_bytes(df, count_cols=["pairs_in_scope"], derived={}, context=CONTEXT)
+
+
+def test_undeclared_numeric_column_refused():
+    df = pd.DataFrame({"site": ["A", "B"], "pairs": [20, 30], "people": [3, 4]})
+    with pytest.raises(ValueError, match="people"):
+        tables.to_csv_bytes(df, count_cols=["pairs"], derived={}, context=CONTEXT)
+
+
+def test_view_below_k_refused():
+    small = ExportContext(filters="Site: North", start=date(2026, 1, 1), end=date(2026, 3, 31),
+                          as_of=date(2026, 3, 31), n=7, k=K)
+    df = pd.DataFrame({"site": ["North"], "pairs": [7]})
+    for writer in (tables.to_csv_bytes, tables.to_xlsx_bytes):
+        with pytest.raises(privacy.ExportRefused):
+            writer(df, count_cols=["pairs"], derived={}, context=small)
+
+
+def test_complementary_suppression_in_a_breakdown():
+    df = pd.DataFrame({"grp": ["all"] * 4, "close_reason": ["a", "b", "c", "d"], "pairs": [4, 15, 30, 0],
+                       "is_disengagement": [True, False, False, False]})
+    out = tables.suppressed_table(df, "closure_reasons", K)
+    # 4 is hidden; the next smallest non-zero member (15) too, so the total cannot give 4 back; zero is shown
+    assert list(out["pairs"]) == ["<11", "<11", 30, 0]
+
+
+def test_chart_frame_blanks_suppressed_cells(narrow):
+    _, frames = narrow
+    goals_frame = frames["goals_by_domain"]
+    out = tables.chart_frame(goals_frame, "goals_by_domain", K)
+    small = (goals_frame["goals_set"] > 0) & (goals_frame["goals_set"] < K)
+    assert small.any()
+    assert out.loc[small.to_numpy(), "goals_set"].isna().all()
+    assert out.loc[small.to_numpy(), "achievement_rate"].isna().all()
+    curve = frames["retention_curve"]
+    shown, at_risk = tables.km_chart_frames(curve, K)
+    assert (shown["at_risk"] >= K).all() and shown["events"].isna().all()
+    if at_risk is not None:
+        assert_count_cells([None if pd.isna(v) else v for v in at_risk["at_risk"]])
+
+
+def test_k_must_match_the_context():
+    df = pd.DataFrame({"site": ["A"], "pairs": [20]})
+    with pytest.raises(ValueError, match="k"):
+        tables.to_csv_bytes(df, count_cols=["pairs"], derived={}, context=CONTEXT, k=5)
+
+
+def test_a_frame_suppressed_before_export_keeps_its_labels(narrow):
+    # a suppressed screen hands the export frames with blanks where counts were hidden
+    context, frames = narrow
+    for name in ("closure_reasons", "goals_by_domain", "engagement_by_month"):
+        raw = tables.suppressed_table(frames[name], name, K)
+        again = tables.suppressed_table(tables.chart_frame(frames[name], name, K), name, K)
+        for col in tables.spec_for(name).count_cols:
+            assert list(again[col]) == list(raw[col]), (name, col)
+
+
+def test_each_download_is_audited(monkeypatch, tmp_path):
+    import json
+
+    from analytics.auth import LOCAL_ACCESS
+    from ui import auth, downloads
+
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("OUTCOMES_AUDIT_LOG", str(log))
+    monkeypatch.setattr(auth, "current", lambda: LOCAL_ACCESS)
+    df = pd.DataFrame({"site": ["A", "B"], "pairs": [20, 30]})
+    make = downloads._audited(lambda: tables.to_csv_bytes(df, count_cols=["pairs"], derived={}, context=CONTEXT),
+                              kind="csv", name="pairs_by_site", context=CONTEXT)
+    assert not log.exists(), "nothing is recorded until the file is served"
+    data = make()
+    (entry,) = [json.loads(line) for line in log.read_text().splitlines()]
+    assert entry["action"] == "export" and entry["what"]["file_kind"] == "csv"
+    assert entry["what"]["name"] == "pairs_by_site" and entry["bytes"] == len(data)
+    assert "A" not in json.dumps(entry["what"]), "no data values in the audit trail"

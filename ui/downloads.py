@@ -1,0 +1,189 @@
+"""Download buttons under charts and tables: PNG/SVG/PDF (or HTML) and CSV/XLSX.
+
+Files are made only when a button is clicked (Streamlit runs a callable ``data`` on a thread of
+its own), so a page with many charts does not render images on every rerun. Everything goes
+through ``analytics.exports``, hence through ``analytics.privacy``: suppressed cells, the
+refusal below k pairs, formula-injection escaping, no row-level tables.
+
+Charts for export must be built from suppressed frames:
+
+    frame = exports.chart_frame(ctx.metric("goals_by_domain"), "goals_by_domain", ctx.k)
+    downloads.chart_downloads(lambda: charts.goals_chart(frame, k=ctx.k), name="goals", context=dl_ctx)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics import privacy
+from analytics.exports import images, tables
+from analytics.exports.context import ExportContext
+from ui import auth, data_access
+from ui.components import plain
+
+FigureSource = go.Figure | Callable[[], go.Figure]
+
+
+NOT_IN_ROLE = "Downloads are not part of your role."
+
+
+def export_context(ctx, scope=None) -> ExportContext | None:
+    """The export context of a page's view (``ui.setup.PageContext``), or None without data."""
+    scope = scope or ctx.scope
+    if scope is None:
+        return None
+    # The unsuppressed pair count decides (a suppressed screen shows small counts as blank).
+    n = data_access.pairs_in_scope(ctx.stamp, scope, getattr(ctx, "access", None))
+    return ExportContext.from_scope(scope, n, ctx.k)
+
+
+def refused_note(context: ExportContext) -> str | None:
+    """Why exports of this view are off for this user, or None when they may go ahead."""
+    if not auth.can_export():
+        return NOT_IN_ROLE
+    try:
+        context.check_allowed()
+    except privacy.ExportRefused as exc:
+        return f"Downloads are off for this selection: {exc.reason}."
+    return None
+
+
+def _audited(make: Callable[[], bytes], *, kind: str, name: str, context: ExportContext) -> Callable[[], bytes]:
+    """Each download served is written to the audit trail (who, what, filters, a hash of the file)."""
+    return auth.audited_export(make, file_kind=kind, name=name, scope=context.scope, k=context.k)
+
+
+def chart_downloads(fig: FigureSource, *, name: str, context: ExportContext, key: str | None = None) -> None:
+    """PNG, SVG and PDF buttons for a chart, or standalone HTML with a note when no browser is
+    installed. ``fig``: the figure, or a function building it (called on click only)."""
+    key = key or f"dl__{name}"
+    note = refused_note(context)
+    if note:
+        st.caption(plain(note))
+        return
+    build = fig if callable(fig) else (lambda: fig)
+    formats = ("png", "svg", "pdf") if images.images_available() else ("html",)
+    row = st.container(horizontal=True, gap="small")
+    for fmt in formats:
+        row.download_button(
+            fmt.upper(),
+            data=_audited(_chart_bytes(build, fmt, context), kind=fmt, name=name, context=context),
+            file_name=images.file_name(name, fmt),
+            mime=images.MIME[fmt],
+            key=f"{key}__{fmt}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    if formats == ("html",):
+        st.caption(plain(images.NO_BROWSER_NOTE))
+
+
+def _chart_bytes(build: Callable[[], go.Figure], fmt: str, context: ExportContext) -> Callable[[], bytes]:
+    # If the browser fails after the buttons were drawn, the error says what to install, and
+    # the next rerun offers HTML instead (the failure is remembered).
+    return lambda: images.export_chart(build(), fmt, context=context)
+
+
+def table_downloads(
+    df: pd.DataFrame,
+    *,
+    name: str,
+    context: ExportContext,
+    count_cols: Sequence[str] | None = None,
+    derived: Mapping[str, str | Sequence[str]] | None = None,
+    inputs: Mapping[str, Sequence[str]] | None = None,
+    title: str | None = None,
+    key: str | None = None,
+) -> None:
+    """CSV and XLSX buttons for an aggregate table, suppressed and formula-safe.
+
+    With ``count_cols``/``derived`` omitted, ``name`` must be a metric frame with rules in
+    ``exports.tables.FRAME_SPECS`` (e.g. "goals_by_domain").
+    """
+    key = key or f"dl__{name}"
+    note = refused_note(context)
+    if note:
+        st.caption(plain(note))
+        return
+    if count_cols is None and derived is None:
+        spec = tables.spec_for(name)
+    else:
+        spec = tables.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
+                                derived=derived or {}, inputs=inputs)
+    try:
+        tables.suppress(df, spec, context.k)  # checked now, so a refusal shows here, not as a failed file
+    except (privacy.ExportRefused, ValueError) as exc:
+        st.caption(plain(f"No download for this table: {exc}"))
+        return
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
+        "CSV",
+        data=_audited(lambda: tables.to_csv_bytes(df, spec=spec, context=context, title=title), kind="csv",
+                      name=name, context=context),
+        file_name=tables.file_name(name, "csv"), mime="text/csv", key=f"{key}__csv",
+        icon=":material/download:", on_click="ignore",
+    )
+    row.download_button(
+        "XLSX",
+        data=_audited(lambda: tables.to_xlsx_bytes(df, spec=spec, context=context, title=title), kind="xlsx",
+                      name=name, context=context),
+        file_name=tables.file_name(name, "xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}__xlsx", icon=":material/download:", on_click="ignore",
+    )
+
+
+# ------------------------------------------------------------------------------- the grant report
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report_file(stamp, scope_key, k: int, program: str, fmt: str) -> bytes:
+    # Imported here: python-docx and reportlab are only needed when a report is asked for.
+    from analytics.exports.report import build_report
+    from analytics.exports.report_docx import write_docx
+    from analytics.exports.report_pdf import write_pdf
+
+    scope = data_access.scope_from_key(scope_key)
+    with data_access.analysis_cursor(stamp) as cur:
+        report = build_report(
+            cur, as_of=scope.as_of, start=scope.start, end=scope.end, sites=scope.filters.site,
+            funding_streams=scope.filters.funding_stream, k=k, program=program or None,
+        )
+    return write_docx(report) if fmt == "docx" else write_pdf(report)
+
+
+def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__report") -> None:
+    """One button each for the grant report as DOCX and PDF (built on click, then cached).
+
+    ``scope``: period, sites and funding streams of the report (other filters do not apply);
+    a selection of fewer than k pairs is refused here, before anything is built.
+    """
+    context = export_context(ctx, scope)
+    note = refused_note(context)
+    if note:
+        st.warning(plain(note), icon=":material/lock:")
+        return
+    scope_key = data_access.scope_key(scope)
+    stem = f"outcomes-report_{scope.start.isoformat()}_{scope.end.isoformat()}"
+    row = st.container(horizontal=True, gap="small")
+    for fmt, label, mime in (
+        ("docx", "Word report (DOCX)", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("pdf", "PDF report", "application/pdf"),
+    ):
+        row.download_button(
+            label,
+            data=_audited(lambda fmt=fmt: _report_file(ctx.stamp, scope_key, ctx.k, program, fmt), kind=fmt,
+                          name="grant_report", context=context),
+            file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", type="primary",
+            icon=":material/description:", on_click="ignore",
+        )
+    rule = (f"Counts of 1-{ctx.k - 1} print as <{ctx.k}." if ctx.k > 1
+            else "Suppression is off (k = 1): for internal use only.")
+    st.caption(plain(f"{context.describe()}. The report is built when you click (allow 10-20 seconds the "
+                     f"first time). {rule}"))
+    if not images.images_available():
+        st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
