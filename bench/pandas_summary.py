@@ -104,7 +104,9 @@ def pandas_summary(t: dict[str, pd.DataFrame], as_of: date | None = None, start:
         rows = list(zip(fol["score_b"], fol["score"], strict=True))
         n = len(rows)
         if n:
-            bs = np.array([b for b, _ in rows]); fs = np.array([f for _, f in rows]); ch = fs - bs
+            bs = np.array([b for b, _ in rows])
+            fs = np.array([f for _, f in rows])
+            ch = fs - bs
             sd = float(ch.std(ddof=1)) if n >= 2 else None
             ci = None
             if n >= 2:
