@@ -49,18 +49,22 @@ denominator or input count is suppressed)::
     retention.km_90                        retention.pairs                      retention.events
     retention.km_180                       retention.pairs                      retention.events
     retention.median_days                  retention.pairs                      retention.events
-    retention.retained_90                  retention.eligible_90
+    retention.retained_90                  retention.eligible_90   (share: see below)
     outcomes.*.baseline_mean               outcomes.*.n_paired
     outcomes.*.followup_mean               outcomes.*.n_paired
     outcomes.*.mean_change                 outcomes.*.n_paired
     outcomes.*.sd_change                   outcomes.*.n_paired
     outcomes.*.ci95                        outcomes.*.n_paired   (the whole [lo, hi] becomes null)
     outcomes.*.cohens_dz                   outcomes.*.n_paired
-    outcomes.*.reliable_improvement_rate   outcomes.*.n_paired
-    outcomes.*.reliable_decline_rate       outcomes.*.n_paired
+    outcomes.*.reliable_improvement_rate   outcomes.*.n_paired   (share: see below)
+    outcomes.*.reliable_decline_rate       outcomes.*.n_paired   (share: see below)
     goals.achievement_rate                 goals.set                            goals.achieved
     goals.median_days_to_achieve           goals.achieved
     goals.by_domain.*.achievement_rate     goals.by_domain.*.set                goals.by_domain.*.achieved
+
+Shares of people whose count the summary does not carry (retained_90, the reliable
+improvement and decline rates) are also suppressed when share x n, or n minus it, is 1..k-1:
+"4.5% of 22" would otherwise name one person.
 
 Why these denominators:
 
@@ -177,12 +181,18 @@ class Derived:
     value: Path
     denominator: tuple[Path, ...]
     inputs: tuple[Path, ...] = ()
+    # A share of people whose count the summary does not carry (reliable improvement, retained
+    # at 90 days): also suppressed when share x denominator, or its complement, is 1..k-1,
+    # since rate times the shown n would otherwise give a small count back.
+    share: bool = False
 
 
 OUTCOME_STATISTICS = (
     "baseline_mean", "followup_mean", "mean_change", "sd_change", "ci95", "cohens_dz",
     "reliable_improvement_rate", "reliable_decline_rate",
 )
+
+SHARE_STATISTICS = ("reliable_improvement_rate", "reliable_decline_rate")
 
 _IN_SCOPE = ("pairs", "in_scope")
 _ATTENDED = ("engagement", "attended")
@@ -197,8 +207,11 @@ DERIVED_RULES: tuple[Derived, ...] = (
         Derived(("retention", name), (("retention", "pairs"),), (("retention", "events"),))
         for name in ("km_30", "km_90", "km_180", "median_days")
     ),
-    Derived(("retention", "retained_90"), (("retention", "eligible_90"),)),
-    *(Derived(("outcomes", EACH, name), (("outcomes", EACH, "n_paired"),)) for name in OUTCOME_STATISTICS),
+    Derived(("retention", "retained_90"), (("retention", "eligible_90"),), share=True),
+    *(
+        Derived(("outcomes", EACH, name), (("outcomes", EACH, "n_paired"),), share=name in SHARE_STATISTICS)
+        for name in OUTCOME_STATISTICS
+    ),
     Derived(("goals", "achievement_rate"), (("goals", "set"),), (("goals", "achieved"),)),
     Derived(("goals", "median_days_to_achieve"), (("goals", "achieved"),)),
     Derived(
@@ -377,6 +390,7 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
                 if (
                     any(p in hidden for p in (*dens, *ins))
                     or _denominator_hides([_get(doc, p) for p in dens], k)
+                    or (rule.share and _implied_count_small(_get(block, rel), [_get(doc, p) for p in dens], k))
                 ):
                     hidden_derived.add((*block_path, *rel))
 
@@ -398,6 +412,15 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
         out["min_cell"] = k
         out["suppressed"] = sorted(listed)
     return out
+
+
+def _implied_count_small(share: Any, denominators: list[Any], k: int) -> bool:
+    """Whether share x n, or (1 - share) x n, is a count of 1..k-1 (n = sum of denominators)."""
+    if k <= 1 or not _is_number(share) or not all(_is_number(d) for d in denominators):
+        return False
+    n = sum(denominators)
+    implied = round(share * n)
+    return any(0 < c < k for c in (implied, n - implied))
 
 
 # --------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def block(**sections) -> dict:
         },
         "retention": {
             "pairs": 40, "events": 12, "km_30": 0.95, "km_90": 0.85, "km_180": 0.7,
-            "median_days": None, "eligible_90": 30, "retained_90": 0.8,
+            "median_days": None, "eligible_90": 60, "retained_90": 0.8,
         },
         "outcomes": {
             "GSE10": {
@@ -127,13 +127,13 @@ def test_flat_summary_expected_output():
         },
         "retention": {
             "pairs": 25, "events": 4, "km_30": 0.96, "km_90": 0.92, "km_180": 0.84,
-            "median_days": None, "eligible_90": 20, "retained_90": 0.9,
+            "median_days": None, "eligible_90": 40, "retained_90": 0.5,
         },
         "outcomes": {
             "GSE10": {
                 "n_paired": 12, "baseline_mean": 24.0, "followup_mean": 28.5, "mean_change": 4.5,
                 "sd_change": 3.0, "ci95": [2.59, 6.41], "cohens_dz": 1.5,
-                "reliable_improvement_rate": 0.5, "reliable_decline_rate": 0.0,
+                "reliable_improvement_rate": 1.0, "reliable_decline_rate": 0.0,
             },
             "BARC10": {
                 "n_paired": 7, "baseline_mean": 40.0, "followup_mean": 44.0, "mean_change": 4.0,
@@ -194,9 +194,9 @@ def test_flat_summary_expected_output():
         "retention": {
             # 4 disengagements: hidden, and the KM estimates on 25 pairs would give them back.
             # median_days was already null (undefined), so it is not listed as suppressed.
-            # retained_90 is over eligible_90 = 20 pairs: shown.
+            # retained_90 is over eligible_90 = 40 pairs (20 retained, 20 not): shown.
             "pairs": 25, "events": None, "km_30": None, "km_90": None, "km_180": None,
-            "median_days": None, "eligible_90": 20, "retained_90": 0.9,
+            "median_days": None, "eligible_90": 40, "retained_90": 0.5,
         },
         "outcomes": {
             # 12 paired participants: everything shown.
@@ -776,3 +776,17 @@ def test_safe_frame_after_suppression_keeps_numbers():
                             total_labels=("Total",))
     safe = safe_frame(out)
     assert safe["pairs"].tolist() == [30, "<11", "<11", 0, 54]
+
+
+def test_a_share_that_implies_a_small_count_is_suppressed():
+    raw = summary()
+    # 22 paired, reliable decline 1/22 = 4.5%: the rate times the shown n names one person;
+    # improvement 11/22 leaves 11 and 11, both shown.
+    raw["outcomes"]["GSE10"].update(n_paired=22, reliable_improvement_rate=11 / 22, reliable_decline_rate=1 / 22)
+    # 60 eligible, 55 retained: the complement implies 5 early disengagements.
+    raw["retention"].update(eligible_90=60, retained_90=55 / 60)
+    out = suppress_summary(raw)
+    assert out["outcomes"]["GSE10"]["reliable_decline_rate"] is None
+    assert out["outcomes"]["GSE10"]["reliable_improvement_rate"] == pytest.approx(0.5)
+    assert out["retention"]["retained_90"] is None
+    assert {"outcomes.GSE10.reliable_decline_rate", "retention.retained_90"} <= set(out["suppressed"])
