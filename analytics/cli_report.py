@@ -66,7 +66,7 @@ def run(args) -> int:
             funding_streams=args.funding_stream, k=args.min_cell, program=args.program,
             charts_wanted=args.charts,
         )
-    except ScopeError as exc:
+    except (ScopeError, views.StoreOutdated) as exc:
         raise UsageError(str(exc)) from None
     except privacy.ExportRefused as exc:
         raise UsageError(f"report refused: {exc.reason}") from None

@@ -37,7 +37,7 @@ def run(args) -> int:
             filters={"site": args.site} if args.site else None, by=args.by,
         )
         doc = summary.build_summary(con, scope, min_cell=args.min_cell)
-    except ScopeError as exc:
+    except (ScopeError, views.StoreOutdated) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
         json.dump(doc, sys.stdout, indent=2)

@@ -45,8 +45,20 @@ def instrument_registry_frame() -> pd.DataFrame:
     )
 
 
+class StoreOutdated(RuntimeError):
+    """The store was written by an older release (no marts): a rebuild or any load fixes it."""
+
+
 def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Create the registry table and every view on this connection (or cursor); returns it."""
+    has_marts = con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'mart_pairs' and not temporary"
+    ).fetchone()[0]
+    if not has_marts:
+        raise StoreOutdated(
+            "this store was written by an older release: load any export again, or rebuild the"
+            " demo (python -m analytics demo), to bring it up to date"
+        )
     con.register("instrument_registry_src", instrument_registry_frame())
     con.execute("create or replace temp table instrument_registry as select * from instrument_registry_src")
     con.unregister("instrument_registry_src")
