@@ -51,9 +51,11 @@ class StoreOutdated(RuntimeError):
 
 def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Create the registry table and every view on this connection (or cursor); returns it."""
+    # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
+    # and the register() below then fails with "connection has an unfinished result".
     has_marts = con.execute(
         "select count(*) from duckdb_tables() where table_name = 'mart_pairs' and not temporary"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_marts:
         raise StoreOutdated(
             "this store was written by an older release: load any export again, or rebuild the"
