@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from analytics import pseudonym, store
+from analytics import audit, pseudonym, store
 from analytics.load import LoadError, load_paths
 
 # Progress lines are worth printing only when a load takes a while.
@@ -64,4 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(report.text())
+    if not args.dry_run:
+        # The same trail as the app's loads, sign-ins and exports (analytics.audit).
+        try:
+            audit.record_load(report, who=args.loaded_by, role=None, source="command line")
+        except OSError as exc:
+            print(f"error: loaded, but the audit trail could not be written ({type(exc).__name__}); "
+                  f"check {audit.AUDIT_ENV}", file=sys.stderr)
+            return 1
     return 0

@@ -128,6 +128,13 @@ def _with_period(start: Any, end: Any) -> str:
     return f" {p}" if p else ""
 
 
+def _sum(values: Any) -> float | None:
+    """The total of a column, or None when a part is hidden (suppressed cells are NaN): a
+    hidden number is never read as zero nor summed past."""
+    parts = [_num(v) for v in values]
+    return None if any(p is None for p in parts) else float(sum(parts))
+
+
 def _too_few(topic: str, k: int, unit: str) -> str:
     return f"{topic}: too few to report (fewer than {k} {unit})."
 
@@ -211,8 +218,8 @@ def engagement_sentence(
     r = _row(totals, grp=grp)
     if r is None:
         return NO_DATA
-    attended, no_show = _num(r.get("attended")) or 0, _num(r.get("no_show")) or 0
-    n = attended + no_show
+    attended, no_show = _num(r.get("attended")), _num(r.get("no_show"))
+    n = _sum([attended, no_show])
     period = _with_period(start, end)
     if n == 0:
         return f"No sessions were attended or missed{period}."
@@ -244,7 +251,7 @@ def retention_sentence(
     r = _row(summary, grp=grp)
     if r is None:
         return NO_DATA
-    pairs = _num(r.get("pairs")) or 0
+    pairs = _num(r.get("pairs"))
     period = _with_period(start, end)
     if pairs == 0:
         return f"No pairs were matched{period}."
@@ -254,6 +261,9 @@ def retention_sentence(
     followed = _rows(curve, r.get("grp") if grp is None else grp)
     if followed is not None and float(followed["t"].max()) < day:
         value = None
+    if value is None and "events" in r and _num(r.get("events")) is None:
+        # shown pairs but hidden events (a suppressed screen): the estimate is hidden with them
+        return _too_few(f"Retention at {day} days{period}", k, "pairs that stopped meeting")
     if value is None:
         return f"No pair matched{period} has yet been followed for {day} days (n = {count(pairs)})."
     return f"{pct(value)} of pairs matched{period} were still meeting at {day} days (n = {count(pairs)})."
@@ -271,12 +281,12 @@ def cohort_sentence(triangle: Any, *, window: int = 2, k: int = SMALL_N, grp: st
         return NO_DATA
     cells = df[df["k"] == window]
     span = f"days {30 * window}-{30 * window + 29} after matching"
-    n = _num(cells["pairs"].sum()) if not cells.empty else 0
-    if not n:
+    n = _sum(cells["pairs"]) if not cells.empty else 0
+    if n == 0:
         return f"No pair has yet been followed through {span}."
-    if _small(n, k):
+    attending = _sum(cells["pairs_attending"])
+    if _small(n, k) or attending is None:
         return _too_few(f"Attendance in {span}", k, "pairs followed that long")
-    attending = _num(cells["pairs_attending"].sum()) or 0
     return (
         f"In {span}, {pct(attending / n)} of pairs attended at least one session "
         f"(n = {count(n)} pairs followed that long)."
@@ -295,7 +305,7 @@ def closure_sentence(
     period = _with_period(start, end)
     if df is None:
         return f"No pairs closed{period}."
-    n = _num(df["pairs"].sum()) or 0
+    n = _sum(df["pairs"])
     if n == 0:
         return f"No pairs closed{period}."
     if _small(n, k):
@@ -323,7 +333,7 @@ def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp:
     name = instrument_name(instrument)
     if r is None:
         return NO_DATA
-    n = _num(r.get("n_paired")) or 0
+    n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
     if _small(n, k):
@@ -365,12 +375,14 @@ def reliable_change_sentence(
     name = instrument_name(instrument)
     if r is None:
         return NO_DATA
-    n = _num(r.get("n_paired")) or 0
+    n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
     if _small(n, k):
         return _too_few(f"Reliable change on the {name}", k, "participants with an intake and a follow-up")
     parts = [_num(r.get(c)) for c in ("improved", "no_reliable_change", "declined")]
+    if any(p is None for p in parts) and any(c in r for c in ("improved", "declined")):
+        return _too_few(f"Reliable change on the {name}", k, "participants in a class of change")
     classified = sum(p or 0 for p in parts)
     if classified == 0:
         return f"Reliable change on the {name} cannot be worked out yet (too little spread in intake scores)."
@@ -438,18 +450,20 @@ def goals_sentence(
         return NO_DATA
     total = df[df["domain"] == "*"]
     if total.empty:
-        n, achieved = _num(df["goals_set"].sum()) or 0, _num(df["achieved"].sum()) or 0
+        n, achieved = _sum(df["goals_set"]), _sum(df["achieved"])
     else:
-        n, achieved = _num(total["goals_set"].iloc[0]) or 0, _num(total["achieved"].iloc[0]) or 0
+        n, achieved = _num(total["goals_set"].iloc[0]), _num(total["achieved"].iloc[0])
     if n == 0:
         return f"No goals were set{period}."
     if _small(n, k):
         return _too_few(f"Goals set{period}", k, "goals")
+    if achieved is None:
+        return _too_few(f"Goals achieved{period}", k, "goals achieved")
     a = _as_date(as_of)
     by = f" by {_day(a)}" if a else " so far"
     text = f"Of {count(n)} goals set{period}, {pct(achieved / n)} had been achieved{by}"
     big = pd.Series([not _small(v, k) for v in df["goals_set"]], index=df.index)
-    domains = df[(df["domain"] != "*") & big]
+    domains = df[(df["domain"] != "*") & big & df["achieved"].notna()]
     if len(domains) >= 2:
         rates = domains["achieved"] / domains["goals_set"]
         best = domains.loc[rates.idxmax()]

@@ -17,7 +17,7 @@ ctx = page_setup("compare")
 page_title(ctx, "Compare", "Pairs in scope, grouped")
 
 by = st.selectbox("Compare by", DIMENSIONS, format_func=DIMENSION_LABELS.__getitem__, key="compare__by")
-result = data_access.compare(ctx.stamp, ctx.scope, by, ctx.k)
+result = data_access.compare(ctx.stamp, ctx.scope, by, ctx.k, ctx.access)
 groups = compare_view.with_sessions(result["groups"])
 small, label = result["small_groups"], result["label"]
 common = {"label": "grp", "dimension": by, "k": ctx.k}

@@ -13,8 +13,12 @@ ctx = page_setup("data")
 page_title(ctx, "Data", "Loads and data quality")
 state = st.session_state
 
+access = ctx.access
+
 st.subheader("Load exports")
-if ctx.info["is_demo"]:
+if not access.can_load:
+    st.caption("Loading is done by the dashboard's admins; below are the loads so far and the data's quality.")
+elif ctx.info["is_demo"]:
     st.info(
         "This store holds the synthetic demo. To load your program's exports, start the app with "
         "OUTCOMES_DB set to a new file, then load them here.",
@@ -22,20 +26,25 @@ if ctx.info["is_demo"]:
     )
 if (done := state.pop("data__loaded", None)) is not None:
     st.success(ui.plain(done), icon=":material/check_circle:")
-try:
-    key = uploads.pseudonym_key()
-except uploads.MissingKey as exc:
-    key = None
-    st.warning(ui.plain(f"Loading is switched off: no pseudonym key is set. To load, {exc}"), icon=":material/key:")
+if (failed := state.pop("data__audit_failed", None)) is not None:
+    st.error(ui.plain(failed), icon=":material/policy:")
+key = None
+if access.can_load:
+    try:
+        key = uploads.pseudonym_key()
+    except uploads.MissingKey as exc:
+        st.warning(ui.plain(f"Loading is switched off: no pseudonym key is set. To load, {exc}"), icon=":material/key:")
 
-files = st.file_uploader(
-    "CSV files named after their tables (participants.csv, sessions.csv, …) or one .xlsx workbook with a sheet "
-    "per table",
-    type=["csv", "tsv", "txt", "xlsx"],
-    accept_multiple_files=True,
-    key=f"data__files_{state.get('data__round', 0)}",
-    disabled=key is None,
-)
+files = None
+if access.can_load:
+    files = st.file_uploader(
+        "CSV files named after their tables (participants.csv, sessions.csv, …) or one .xlsx workbook with a "
+        "sheet per table",
+        type=["csv", "tsv", "txt", "xlsx"],
+        accept_multiple_files=True,
+        key=f"data__files_{state.get('data__round', 0)}",
+        disabled=key is None,
+    )
 
 selection = tuple((f.file_id, f.name, f.size) for f in files or ())
 if state.get("data__selection") != selection:
@@ -47,7 +56,7 @@ if state.get("data__selection") != selection:
         with st.spinner("Checking the files…"):
             try:
                 staged = uploads.stage(files)
-                state["data__check"] = ("ok", uploads.check(staged, key, "dashboard"))
+                state["data__check"] = ("ok", uploads.check(staged, key, access))
                 state["data__staged"] = staged
             except uploads.LOAD_FAILURES as exc:
                 state["data__check"] = ("error", str(exc))
@@ -63,10 +72,13 @@ elif outcome == "ok":
     if st.button("Confirm and load", key="data__confirm", type="primary", disabled=not found.changed):
         with st.spinner("Loading: open pages keep showing the previous data until it is done…"):
             try:
-                report = uploads.commit(state["data__staged"], key, "dashboard")
+                report = uploads.commit(state["data__staged"], key, access)
             except uploads.LOAD_FAILURES as exc:
                 st.error(ui.plain(f"The load failed and the store is unchanged: {exc}"), icon=":material/error:")
                 st.stop()
+            except uploads.AuditNotWritten as exc:
+                report = exc.report
+                state["data__audit_failed"] = f"The load is done, but {exc}."
         uploads.discard(state.pop("data__staged", None))
         state.pop("data__check", None)
         state["data__selection"] = ()
@@ -76,7 +88,7 @@ elif outcome == "ok":
         st.rerun()
 
 st.subheader("Load history")
-history = data_access.load_history(ctx.stamp)
+history = data_access.load_history(ctx.stamp, access)
 if history.empty:
     ui.empty("No loads yet.")
 else:

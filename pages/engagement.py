@@ -24,7 +24,7 @@ ui.tiles(
         ui.Tile("Sessions per pair-month", ui.num(totals["sessions_per_pair_month"], 2),
                 small=ui.is_small(pairs["pairs_in_scope"], ctx.k)),
         ui.Tile("Median days to first session", ui.num(totals["median_days_to_first_session"], 1),
-                help=f"Over {totals['pairs_with_first_session']} pairs matched in the period that have met.",
+                help=f"Over {ui.num(totals['pairs_with_first_session'])} pairs matched in the period that have met.",
                 small=ui.is_small(totals["pairs_with_first_session"], ctx.k)),
     ],
     k=ctx.k,

@@ -14,7 +14,13 @@ now = ctx.metric("summary")
 previous_scope = ctx.scope.shifted_back()
 before = ctx.metric("summary", previous_scope)
 # The first period of a program has nothing before it: no change is shown rather than "+all".
-compare = before["pairs"]["in_scope"] > 0
+# (None: a suppressed count on a grant writer's screen, which hides a number above zero.)
+compare = before["pairs"]["in_scope"] is None or before["pairs"]["in_scope"] > 0
+
+
+def total(*values) -> float | None:
+    """A sum that is unknown when one of its parts is hidden."""
+    return None if any(ui.is_missing(v) for v in values) else sum(values)
 
 
 def delta(section: str, key: str, scale: float = 1.0, digits: int = 1, unit: str = "") -> str | None:
@@ -32,7 +38,7 @@ def outcome_tile(code: str) -> ui.Tile:
         f"{code} mean change",
         ui.signed(o["mean_change"], 1) or "–",
         change,
-        help=f"Follow-up minus intake score over {o['n_paired']} paired participants.",
+        help=f"Follow-up minus intake score over {ui.num(o['n_paired'])} paired participants.",
         small=ui.is_small(o["n_paired"], ctx.k),
     )
 
@@ -45,19 +51,20 @@ ui.tiles(
         ui.Tile("Participants", ui.num(now["participants"]["in_scope"]), delta("participants", "in_scope", digits=0),
                 small=ui.is_small(now["participants"]["in_scope"], ctx.k)),
         ui.Tile("Attendance rate", ui.pct(e["attendance_rate"]), delta("engagement", "attendance_rate", 100, 1, " pts"),
-                help=f"Attended / (attended + no-show): {e['attended']} of {e['attended'] + e['no_show']} sessions.",
-                small=ui.is_small(e["attended"] + e["no_show"], ctx.k)),
+                help=f"Attended / (attended + no-show): {ui.num(e['attended'])} of "
+                f"{ui.num(total(e['attended'], e['no_show']))} sessions.",
+                small=ui.is_small(total(e["attended"], e["no_show"]), ctx.k)),
         ui.Tile("Sessions per pair-month", ui.num(e["sessions_per_pair_month"], 2),
                 delta("engagement", "sessions_per_pair_month", digits=2),
                 help="Attended sessions per 30.4 days of pairs being open in the period.",
                 small=ui.is_small(now["pairs"]["in_scope"], ctx.k)),
         ui.Tile("Still meeting at 90 days", ui.pct(r["km_90"]), delta("retention", "km_90", 100, 1, " pts"),
-                help=f"Kaplan-Meier estimate over {r['pairs']} pairs matched in the period.",
+                help=f"Kaplan-Meier estimate over {ui.num(r['pairs'])} pairs matched in the period.",
                 small=ui.is_small(r["pairs"], ctx.k)),
         outcome_tile("GSE10"),
         outcome_tile("BARC10"),
         ui.Tile("Goals achieved", ui.pct(g["achievement_rate"]), delta("goals", "achievement_rate", 100, 1, " pts"),
-                help=f"{g['achieved']} of {g['set']} goals set in the period.",
+                help=f"{ui.num(g['achieved'])} of {ui.num(g['set'])} goals set in the period.",
                 small=ui.is_small(g["set"], ctx.k)),
     ],
     k=ctx.k,

@@ -16,6 +16,20 @@ import tiny_program  # noqa: E402
 from analytics import store, views  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_audit_and_roles(tmp_path_factory):
+    """Tests write their audit trail to a temporary file, never the repository's data/, and
+    see no roles file unless they write one (a developer's own config stays out of them).
+    Set for the whole session, so servers started by the browser tests inherit it."""
+    from analytics import audit, auth
+
+    folder = tmp_path_factory.mktemp("audit")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(audit.AUDIT_ENV, str(folder / "audit.jsonl"))
+        mp.setenv(auth.ROLES_ENV, str(folder / "no-roles.toml"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_store(tmp_path_factory) -> Path:
     """A store holding the tiny hand-made program (see tests/tiny_program.py)."""

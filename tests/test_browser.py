@@ -178,7 +178,7 @@ def test_deep_link_on_a_fresh_server_gets_the_whole_app(server, context):
         assert label in labels
     # The app's own navigation (sections, titles), not the file list of the pages/ folder.
     nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.locator("a").count() == len(PAGES)
+    assert nav.locator("a").count() == len(PAGES) + 1  # and Audit, which has no chart
     assert "Program" in nav.inner_text() and "Analysis" in nav.inner_text()
     assert page.get_by_text("Demo data: a synthetic program, not real people").count() == 1
     shot(page, "deep_link_engagement")
@@ -292,3 +292,71 @@ def _site_offered(page, site: str) -> bool:
     found = page.get_by_role("option", name=site).count() > 0
     page.keyboard.press("Escape")
     return found
+
+
+# ------------------------------------------------------------------------------- with sign-in set up
+
+
+@pytest.fixture(scope="module")
+def auth_server(demo_store_400, tmp_path_factory):
+    """The app with `[auth]` in its secrets and a roles file: a visitor must sign in first."""
+    work = tmp_path_factory.mktemp("auth_server")
+    secrets = work / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        'redirect_uri = "http://localhost:8501/oauth2callback"\n'
+        'cookie_secret = "a-long-random-cookie-secret-for-the-browser-test"\n'
+        'client_id = "outcomes-dashboard"\n'
+        'client_secret = "browser-test-secret"\n'
+        'server_metadata_url = "https://idp.example.org/.well-known/openid-configuration"\n'
+    )
+    roles = work / "roles.toml"
+    roles.write_text('[users]\n"pm@example.org" = { role = "program_manager" }\n')
+    port = _free_port()
+    env = {**os.environ, "OUTCOMES_DB": str(demo_store_400), "OUTCOMES_ROLES": str(roles),
+           "OUTCOMES_AUDIT_LOG": str(work / "audit.jsonl")}
+    log = (work / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start: {(work / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield {"base": base}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.parametrize("path", ["/mentors", "/", "/data"])
+def test_a_signed_out_visitor_gets_only_the_sign_in_screen(auth_server, context, path):
+    # The first request of a fresh server is a deep link: the page file runs alone, and must
+    # still stop at the sign-in screen before showing anything.
+    page = context.new_page()
+    page.goto(f"{auth_server['base']}{path}")
+    page.get_by_role("button", name="Sign in").wait_for()
+    page.wait_for_selector(RUNNING, state="detached")
+    no_exception(page)
+    assert page.locator('[data-testid="stSidebarNav"] a').count() == 0
+    assert page.locator('[data-testid="stMetric"]').count() == 0
+    assert page.locator(CHART).count() == 0
+    assert page.get_by_text("Local single-user mode").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    shot(page, f"sign_in{path.replace('/', '_') or '_root'}")

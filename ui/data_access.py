@@ -7,6 +7,13 @@ Caching rules:
 - Metric results are small DataFrames cached with `st.cache_data` on plain values only: the
   stamp tuple and the scope as tuples of strings. Every call computes on its own cursor with
   the analysis views (`views.analysis_connection`), so concurrent sessions never share one.
+- The cache is shared by every session of the server, so the user's access is part of every
+  key that holds program data (FAULTS.md 38): `AccessKey` = (allowed sites or None for all,
+  k, suppression on screen, mentor-level views). The scope's filters are narrowed to the
+  allowed sites before the key is made, and the cached function narrows them again from the
+  key itself, so a result computed for one user's sites can neither be found under nor
+  produced by another user's key. Callers pass the page's Access; without one, the session's
+  (ui.auth.current) is used, and with none decided nothing is computed.
 """
 
 from __future__ import annotations
@@ -22,13 +29,18 @@ import pandas as pd
 import streamlit as st
 
 from analytics import store, summary, views
+from analytics.auth import Access, restrict_filters
 from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
+from analytics.screen_privacy import suppressed_for_screen
+from ui import auth
 
 # (path, inode, mtime_ns, size) of one version of the store file.
 StampKey = tuple[str, int, int, int]
 # (as_of, start, end, ((dimension, (values...)), ...), by) in ISO dates and plain strings.
 ScopeKey = tuple[str, str, str, tuple[tuple[str, tuple[str, ...]], ...], str | None]
+# (sites or None for all, k, suppressed on screen, mentor-level views): analytics.auth.Access.cache_key.
+AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
 
@@ -135,32 +147,61 @@ def store_info(stamp: StampKey) -> dict:
         return admin.store_info(cur)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def filter_choices(stamp: StampKey) -> dict[str, list[str]]:
+def _access(access: Access | None) -> Access:
+    return access if access is not None else auth.current()
+
+
+def _within(filters: Filters, access_key: AccessKey) -> Filters:
+    sites, _k, _suppressed, mentors = access_key
+    return restrict_filters(filters, sites, mentors)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _filter_choices(stamp: StampKey, sites: tuple[str, ...] | None) -> dict[str, list[str]]:
     with analysis_cursor(stamp) as cur:
-        return admin.filter_choices(cur)
+        return admin.filter_choices(cur, sites=sites)
+
+
+def filter_choices(stamp: StampKey, access: Access | None = None) -> dict[str, list[str]]:
+    """The values the filters offer: only the user's sites, and what is found at them."""
+    return _filter_choices(stamp, _access(access).sites)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_history(stamp: StampKey) -> pd.DataFrame:
+def _load_history(stamp: StampKey) -> pd.DataFrame:
     with analysis_cursor(stamp) as cur:
         return admin.load_history(cur)
 
 
+def load_history(stamp: StampKey, access: Access | None = None) -> pd.DataFrame:
+    """Every load into the store: for roles that cover every site (loads are not per site)."""
+    if _access(access).sites is not None:
+        raise PermissionError("the load history covers every site")
+    return _load_history(stamp)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _resolve(stamp: StampKey, start: str | None, end: str | None, filters: tuple) -> ScopeKey:
+def _resolve(
+    stamp: StampKey, start: str | None, end: str | None, filters: tuple, access_key: AccessKey
+) -> ScopeKey:
+    narrowed = _within(Filters(**dict(filters)), access_key)
     with analysis_cursor(stamp) as cur:
-        scope = resolve_scope(cur, start=start, end=end, filters=Filters(**dict(filters)))
+        scope = resolve_scope(cur, start=start, end=end, filters=narrowed)
     return scope_key(scope)
 
 
-def scope_for(stamp: StampKey, start: date | None, end: date | None, filters: Filters) -> Scope:
-    """The METRICS.md scope for these choices; raises ScopeError (plain message) when impossible."""
+def scope_for(
+    stamp: StampKey, start: date | None, end: date | None, filters: Filters, access: Access | None = None
+) -> Scope:
+    """The METRICS.md scope for these choices, within the user's sites; raises ScopeError
+    (plain message) when impossible."""
+    a = _access(access)
     key = _resolve(
         stamp,
         start.isoformat() if start else None,
         end.isoformat() if end else None,
-        tuple((k, tuple(v)) for k, v in filters.active().items()),
+        tuple((k, tuple(v)) for k, v in a.restrict(filters).active().items()),
+        a.cache_key(),
     )
     return scope_from_key(key)
 
@@ -169,17 +210,40 @@ def scope_for(stamp: StampKey, start: date | None, end: date | None, filters: Fi
 # Metrics
 
 
+def _scope_within(key: ScopeKey, access_key: AccessKey) -> Scope:
+    scope = scope_from_key(key)
+    return dataclasses.replace(scope, filters=_within(scope.filters, access_key))
+
+
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _metric(name: str, stamp: StampKey, key: ScopeKey) -> Any:
+def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
     with analysis_cursor(stamp) as cur:
-        return METRICS[name](cur, scope_from_key(key))
+        value = METRICS[name](cur, _scope_within(key, access_key))
+    _sites, k, suppressed, _mentors = access_key
+    return suppressed_for_screen(name, value, k) if suppressed else value
 
 
-def metric(name: str, stamp: StampKey, scope: Scope) -> Any:
-    """The named metric over `scope` (a DataFrame; `summary` gives the summary dict)."""
+def _scoped_key(scope: Scope, access: Access) -> ScopeKey:
+    return scope_key(dataclasses.replace(scope, filters=access.restrict(scope.filters)))
+
+
+def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = None) -> Any:
+    """The named metric over `scope` within the user's access (a DataFrame; `summary` gives the
+    summary dict); suppressed as exports are for roles that see suppressed screens."""
     if name not in METRICS:
         raise KeyError(f"unknown metric {name!r}")
-    return _metric(name, stamp, scope_key(scope))
+    a = _access(access)
+    if name == "mentor_caseloads" and not a.can_see_mentors:
+        raise PermissionError("mentor-level views are not part of this role")
+    return _metric(name, stamp, _scoped_key(scope, a), a.cache_key())
+
+
+def pairs_in_scope(stamp: StampKey, scope: Scope, access: Access | None = None) -> int:
+    """The number of pairs in scope, unsuppressed: for deciding whether a view may be shown."""
+    a = _access(access)
+    sites, k, _suppressed, mentors = a.cache_key()
+    counts = _metric("pair_counts", stamp, _scoped_key(scope, a), (sites, k, False, mentors))
+    return int(counts["pairs_in_scope"].sum())
 
 
 @st.cache_resource(show_spinner=False, max_entries=600)
@@ -198,16 +262,21 @@ def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _compare(stamp: StampKey, key: ScopeKey, by: str, k: int) -> dict:
+def _compare(stamp: StampKey, key: ScopeKey, by: str, k: int, access_key: AccessKey) -> dict:
     from analytics.metrics.compare import compare_groups
 
     with analysis_cursor(stamp) as cur:
-        return compare_groups(cur, scope_from_key(key), by, k=k)
+        return compare_groups(cur, _scope_within(key, access_key), by, k=k)
 
 
-def compare(stamp: StampKey, scope: Scope, by: str, k: int) -> dict:
-    """Per-group summaries and the tests across groups (analytics.metrics.compare)."""
-    return _compare(stamp, scope_key(scope.grouped(None)), by, k)
+def compare(stamp: StampKey, scope: Scope, by: str, k: int, access: Access | None = None) -> dict:
+    """Per-group summaries and the tests across groups (analytics.metrics.compare), within the
+    user's access. Comparisons show small groups unsuppressed, so they are refused to roles
+    with suppressed screens."""
+    a = _access(access)
+    if a.suppress_on_screen or (by == "mentor" and not a.can_see_mentors):
+        raise PermissionError("this comparison is not part of this role")
+    return _compare(stamp, _scoped_key(scope.grouped(None), a), by, max(k, a.k), a.cache_key())
 
 
 __all__ = [
@@ -222,6 +291,7 @@ __all__ = [
     "filter_choices",
     "load_history",
     "metric",
+    "pairs_in_scope",
     "scope_for",
     "store_info",
 ]

@@ -1,23 +1,29 @@
-"""Shared page setup: navigation, the store, banners and the sidebar filters.
+"""Shared page setup: sign-in and roles, navigation, the store, banners and the sidebar filters.
 
 Every page file starts with `ctx = page_setup("<page>")`. That is needed because Streamlit still
 serves a folder named `pages/` by deep link: on a fresh server, opening /engagement runs
-pages/engagement.py without the entry file. `page_setup` notices that (the entry file did not
-start this run), registers the app's navigation and reruns once, so the visitor gets the same
-app whichever way they arrive.
+pages/engagement.py without the entry file. `page_setup` first decides who the visitor is and
+what they may see (ui.auth: nothing is drawn before that), then notices whether the entry file
+started this run; if not, it registers the app's navigation and reruns once, so the visitor
+gets the same app whichever way they arrive.
+
+The navigation lists only the pages of the user's role. The others stay registered but hidden,
+so a link to one still reaches its file, and page_setup answers it with "no access".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
+from analytics.auth import Access
 from analytics.metrics.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
-from ui import components, data_access, filters
+from ui import auth, components, data_access, filters
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_TITLE = "Peer mentoring outcomes"
@@ -41,8 +47,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("compare", "Compare", ":material/compare_arrows:", "Analysis"),
     PageSpec("mentors", "Mentors", ":material/groups:", "Analysis"),
     PageSpec("data", "Data", ":material/database:", "Data"),
+    PageSpec("audit", "Audit", ":material/policy:", "Data"),
 )
 DEFAULT_PAGE = "overview"
+# Pages that work without any data in scope (no pairs yet) and without the sidebar filters.
+NO_SCOPE_PAGES = ("data", "audit")
+# Pages that show no numbers themselves, only files made through analytics.exports, which
+# suppress every one of them; they need the unsuppressed frames to mark hidden cells "<11".
+EXPORT_ONLY_PAGES = ("reports",)
 
 # Set while the entry file runs a page, per script thread (each session runs on its own).
 _entry = threading.local()
@@ -56,14 +68,24 @@ class PageContext:
     stamp: data_access.StampKey
     info: dict
     scope: Scope | None  # None only when the store holds no pairs yet (the Data page still works)
+    access: Access  # who is looking: every metric call carries it
     k: int = DEFAULT_K
 
     def metric(self, name: str, scope: Scope | None = None):
-        """A cached metric over this page's scope (or another one, e.g. the previous period)."""
-        return data_access.metric(name, self.stamp, scope or self.scope)
+        """A cached metric over this page's scope (or another one, e.g. the previous period),
+        always within the user's sites and, for grant writers, suppressed."""
+        return data_access.metric(name, self.stamp, scope or self.scope, self.access)
 
 
-def _navigation():
+def menu(access: Access) -> list[PageSpec]:
+    """The pages the navigation shows this user, in order."""
+    return [p for p in PAGES if access.may_open(p.name)]
+
+
+def _navigation(access: Access):
+    """Every page registered; those outside the user's role hidden from the menu."""
+    allowed = [p.name for p in menu(access)]
+    default = DEFAULT_PAGE if DEFAULT_PAGE in allowed else allowed[0]
     sections: dict[str, list] = {}
     for p in PAGES:
         sections.setdefault(p.section, []).append(
@@ -72,40 +94,51 @@ def _navigation():
                 title=p.title,
                 icon=p.icon,
                 url_path=p.name,
-                default=p.name == DEFAULT_PAGE,
+                default=p.name == default,
+                visibility="visible" if p.name in allowed else "hidden",
             )
         )
     return st.navigation(sections)
 
 
 def run_app() -> None:
-    """The entry file's body: page config, navigation, then the chosen page."""
+    """The entry file's body: page config, who the visitor is, navigation, then the chosen page."""
     # No page_icon: a Material icon there is fetched from a font CDN, which offline servers lack.
     st.set_page_config(page_title=APP_TITLE, layout="wide")
-    page = _navigation()
+    access = auth.gate([p.name for p in PAGES])
+    page = _navigation(access)
     _entry.active = True
+    auth.decided_for_run(access)
     try:
         page.run()
     finally:
         _entry.active = False
+        auth.decided_for_run(None)
 
 
-def _reached_without_entry() -> None:
+def _reached_without_entry(access: Access) -> None:
     if getattr(_entry, "active", False) or st.session_state.get(_REDIRECTED):
         return
     # A deep link on a fresh server ran this page file alone. Registering the navigation
     # switches Streamlit to it for good; the rerun then goes through the entry file. Once per
     # session, so a page run on its own (a test of the bare file) still renders.
     st.session_state[_REDIRECTED] = True
-    _navigation()
+    _navigation(access)
     st.rerun()
 
 
 def page_setup(page: str) -> PageContext:
-    """Store, banners and filters for `page`; stops the run when there is nothing to show."""
-    _reached_without_entry()
+    """Access, store, banners and filters for `page`; stops the run when there is nothing to show
+    (no sign-in, no role, a page outside the role, no data)."""
+    access = auth.gate([p.name for p in PAGES])
+    _reached_without_entry(access)
     title = next((p.title for p in PAGES if p.name == page), page.capitalize())
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
+    auth.who_banner(access)
+    if not access.may_open(page):
+        auth.page_refused(access, page)
+    if page in EXPORT_ONLY_PAGES and access.suppress_on_screen:
+        access = dataclasses.replace(access, suppress_on_screen=False)
 
     try:
         stamp = data_access.ensure_store()
@@ -122,19 +155,39 @@ def page_setup(page: str) -> PageContext:
 
     scope = None
     as_of, earliest = info["latest_session"], info["earliest_match"]
-    if as_of is not None and earliest is not None:
+    if page == "audit":
+        pass  # the audit trail covers every site and period: no filters
+    elif as_of is not None and earliest is not None:
         bounds = filters.Bounds(as_of=as_of, earliest=earliest)
-        chosen = filters.sidebar_filters(bounds, data_access.filter_choices(stamp))
+        chosen = filters.sidebar_filters(bounds, data_access.filter_choices(stamp, access))
         try:
-            scope = data_access.scope_for(stamp, chosen.start, chosen.end, chosen.filters)
+            scope = data_access.scope_for(stamp, chosen.start, chosen.end, chosen.filters, access)
         except ScopeError as exc:
             st.sidebar.error(str(exc))
         st.sidebar.caption(f"Data as of {as_of:%d %b %Y} (the latest session in the store).")
-    if scope is None and page != "data":
+    if scope is None and page not in NO_SCOPE_PAGES:
         components.empty("There is no data to show yet: load your program's exports on the Data page.")
-        st.page_link(str(ROOT / "pages" / "data.py"), label="Go to the Data page", icon=":material/database:")
+        if access.may_open("data"):
+            st.page_link(str(ROOT / "pages" / "data.py"), label="Go to the Data page", icon=":material/database:")
         st.stop()
-    return PageContext(page=page, stamp=stamp, info=info, scope=scope)
+    ctx = PageContext(page=page, stamp=stamp, info=info, scope=scope, k=access.k, access=access)
+    if access.suppress_on_screen and scope is not None:
+        _below_k_refused(ctx)
+    return ctx
+
+
+def _below_k_refused(ctx: PageContext) -> None:
+    """Suppression on screens (grant writers): a selection of fewer than k pairs shows nothing,
+    as its exports would be refused (FAULTS.md 35); larger ones show suppressed cells."""
+    pairs = data_access.pairs_in_scope(ctx.stamp, ctx.scope, ctx.access)
+    if pairs < ctx.k:
+        st.title(next((p.title for p in PAGES if p.name == ctx.page), ctx.page.capitalize()))
+        st.warning(
+            f"This selection covers fewer than {ctx.k} pairs. Small numbers are never shown for your role: "
+            "widen the period or the filters.",
+            icon=":material/lock:",
+        )
+        st.stop()
 
 
 def page_title(ctx: PageContext, title: str, what: str) -> None:
@@ -144,6 +197,13 @@ def page_title(ctx: PageContext, title: str, what: str) -> None:
         return
     s = ctx.scope
     st.caption(components.plain(f"{what} · {s.start:%d %b %Y} to {s.end:%d %b %Y} · {s.filters.describe()}"))
+    if ctx.access.suppress_on_screen:
+        st.caption(
+            f"Suppression is on, as in exports: counts of 1-{ctx.k - 1} and rates resting on fewer than {ctx.k} "
+            "are hidden (shown as –).",
+            help="Grant writers see what funders would see.",
+        )
+        return
     pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
     if components.is_small(pairs, ctx.k):
         # FAULTS.md 35: a selection this narrow is shown to staff, flagged; exports refuse it.

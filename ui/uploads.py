@@ -3,6 +3,10 @@
 Each upload is written under a fresh temporary folder with a generated name: the user's file
 name is only a label (it names the table and appears in messages), never part of a path
 (FAULTS.md 32).
+
+Loads need a role that may load (ui.auth): `check` and `commit` refuse others. Each real load,
+done or failed, also goes into the audit trail (analytics.audit) with the user, the tables,
+the files' hashes and row counts; the store's own load_audit rows are written by the load.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analytics import store
+from analytics import audit, store
+from analytics.auth import Access
 from analytics.load import LoadError, LoadReport, Source, load_sources
 from analytics.load.sources import check_unique_tables, sources_for_file
 from analytics.pseudonym import MissingKey, load_key
@@ -22,7 +27,7 @@ from analytics.store import StoreBusy, StoreError
 # What a check or a load can fail with, each with a plain message that holds no cell value.
 LOAD_FAILURES = (LoadError, StoreBusy, StoreError)
 
-__all__ = ["LOAD_FAILURES", "MissingKey", "Staged", "check", "commit", "discard", "pseudonym_key", "stage"]
+__all__ = ["LOAD_FAILURES", "AuditNotWritten", "MissingKey", "Staged", "check", "commit", "discard", "loaded_by", "pseudonym_key", "stage"]
 
 
 @dataclass
@@ -65,11 +70,44 @@ def pseudonym_key() -> bytes:
     return load_key()
 
 
-def check(staged: Staged, key: bytes, loaded_by: str) -> LoadReport:
+def loaded_by(access: Access) -> str:
+    """Who the store's load_audit names: the signed-in user, or "dashboard" in local mode."""
+    return "dashboard" if access.local else access.user
+
+
+def _may_load(access: Access) -> None:
+    if not access.can_load:
+        raise PermissionError("loading is not part of this role")
+
+
+def check(staged: Staged, key: bytes, access: Access) -> LoadReport:
     """Validate everything without writing (a dry run); raises LoadError with a plain message."""
-    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by, dry_run=True)
+    _may_load(access)
+    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), dry_run=True)
 
 
-def commit(staged: Staged, key: bytes, loaded_by: str) -> LoadReport:
+def commit(staged: Staged, key: bytes, access: Access) -> LoadReport:
     """The real load: a new store file is built and swapped in, so readers never see a mix."""
-    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by, wait_s=10.0)
+    _may_load(access)
+    try:
+        report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0)
+    except LOAD_FAILURES as exc:
+        # The reason's kind only: a load message names files by the uploader's labels.
+        audit.record("load", who=access.user, role=access.role,
+                     what={"source": "dashboard upload", "outcome": "failed", "reason": type(exc).__name__,
+                           "files": len(staged.names)})
+        raise
+    try:
+        audit.record_load(report, who=access.user, role=access.role, source="dashboard upload")
+    except OSError as exc:
+        raise AuditNotWritten(report, exc) from None
+    return report
+
+
+class AuditNotWritten(Exception):
+    """The load is done, but its audit record could not be written: say so, loudly."""
+
+    def __init__(self, report: LoadReport, cause: OSError) -> None:
+        super().__init__(f"the audit trail could not be written ({type(cause).__name__}); "
+                         f"check that {audit.AUDIT_ENV} names a writable file")
+        self.report = report
