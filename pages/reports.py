@@ -72,6 +72,11 @@ CHARTS = [
          lambda code=code: charts.intake_followup_chart(framed("outcome_change"), code, k=k))
         for code, inst in INSTRUMENTS.items()
     ),
+    *(
+        (f"trend_{code}", f"{inst.name}: mean score by months since enrollment",
+         lambda code=code: charts.trend_chart(framed("outcome_trend"), code, k=k))
+        for code, inst in INSTRUMENTS.items()
+    ),
     ("reliable_change", "Reliable change from intake to follow-up",
      lambda: charts.reliable_change_chart(framed("outcome_change"), k=k)),
     ("goals_by_domain", "Goals set and achieved by recovery domain",

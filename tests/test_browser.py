@@ -178,7 +178,7 @@ def test_deep_link_on_a_fresh_server_gets_the_whole_app(server, context):
         assert label in labels
     # The app's own navigation (sections, titles), not the file list of the pages/ folder.
     nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.locator("a").count() == len(PAGES) + 1  # and Audit, which has no chart
+    assert nav.locator("a").count() == len(PAGES) + 2  # and Reports and Audit, whose images come on demand
     assert "Program" in nav.inner_text() and "Analysis" in nav.inner_text()
     assert page.get_by_text("Demo data: a synthetic program, not real people").count() == 1
     shot(page, "deep_link_engagement")

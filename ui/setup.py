@@ -46,6 +46,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("goals", "Goals", ":material/flag:", "Program"),
     PageSpec("compare", "Compare", ":material/compare_arrows:", "Analysis"),
     PageSpec("mentors", "Mentors", ":material/groups:", "Analysis"),
+    PageSpec("reports", "Reports", ":material/description:", "Share"),
     PageSpec("data", "Data", ":material/database:", "Data"),
     PageSpec("audit", "Audit", ":material/policy:", "Data"),
 )
