@@ -31,13 +31,20 @@ def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(_HISTORY).df()
 
 
+_SIZES = """
+select 'participants', count(*) from participants
+union all select 'mentors', count(*) from mentors
+union all select 'pairs', count(*) from pairs
+union all select 'sessions', count(*) from sessions
+union all select 'goals', count(*) from goals
+union all select 'assessments', count(*) from assessments
+"""
+
+
 def store_info(con: duckdb.DuckDBPyConnection) -> dict:
     """Whether the store is the synthetic demo, the data bounds and table sizes."""
     bounds = data_bounds(con)
-    sizes = {
-        t: con.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608 - fixed table names
-        for t in ("participants", "mentors", "pairs", "sessions", "goals", "assessments")
-    }
+    sizes = dict(con.execute(_SIZES).fetchall())
     return {
         "is_demo": store.get_meta(con, "is_demo") == "true",
         "schema_version": store.get_meta(con, "schema_version"),
