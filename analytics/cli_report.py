@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analytics import privacy, store
+from analytics import audit, privacy, store
 from analytics.cli import UsageError
 from analytics.metrics.scope import ScopeError
 
@@ -35,6 +35,8 @@ def add_arguments(p) -> None:
     p.add_argument("--min-cell", dest="min_cell", type=int, default=privacy.DEFAULT_K,
                    help="small-cell threshold k (default 11; 1 turns suppression off: internal use only)")
     p.add_argument("--program", help="program name for the title block")
+    p.add_argument("--exported-by", dest="exported_by", default="command line",
+                   help="who made the report, for the audit trail")
     p.add_argument("--no-charts", dest="charts", action="store_false",
                    help="leave the charts out (no browser needed)")
 
@@ -75,6 +77,18 @@ def run(args) -> int:
 
     data = write_docx(report) if suffix == ".docx" else write_pdf(report)
     _write_whole(out, data)
+    # Every export is on the audit trail (who, what, a hash of the file; never its numbers).
+    audit.record(
+        "export",
+        who=args.exported_by,
+        what={
+            "source": "command line", "file_kind": suffix.lstrip("."), "name": "grant_report",
+            "filters": {"site": list(args.site), "funding_stream": list(args.funding_stream)},
+            "period": f"{report.summary['start']}/{report.summary['end']}",
+            "as_of": report.summary["as_of"], "k": args.min_cell,
+        },
+        content=data,
+    )
     if report.images_note and args.charts:
         print(f"note: {report.images_note}", file=sys.stderr)
     elif not images.images_available() and args.charts:

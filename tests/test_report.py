@@ -446,3 +446,29 @@ def test_reports_page_offers_report_tables_and_charts(with_reports_page, demo_db
     assert labels.count("Word report (DOCX)") == 1 and labels.count("PDF report") == 1
     assert labels.count("CSV") == labels.count("XLSX") >= 6
     assert labels.count("PNG") >= 6 or labels.count("HTML") >= 6
+
+
+def test_report_command_is_audited(tiny_store, tmp_path, monkeypatch):
+    import json
+    import subprocess
+    import sys
+
+    log = tmp_path / "audit.jsonl"
+    out = tmp_path / "r.pdf"
+    env = {**__import__("os").environ, "OUTCOMES_AUDIT_LOG": str(log)}
+    done = subprocess.run(
+        [sys.executable, "-m", "analytics", "report", "--db", str(tiny_store), "--start", "2026-01-01",
+         "--end", "2026-03-31", "--as-of", "2026-03-31", "--min-cell", "1", "--no-charts", "--out", str(out),
+         "--exported-by", "scheduler"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["action"] for r in rows] == ["export"]
+    row = rows[0]
+    assert row["who"] == "scheduler" and row["what"]["name"] == "grant_report"
+    assert row["what"]["period"] == "2026-01-01/2026-03-31"
+    # the file's hash, never its contents
+    import hashlib
+
+    assert hashlib.sha256(out.read_bytes()).hexdigest() in json.dumps(row)
