@@ -79,11 +79,12 @@ FONT_FAMILY = "Arial, Liberation Sans, Helvetica, sans-serif"
 # footnotes land in the same place on screen and in exported images.
 DEFAULT_HEIGHT = 480
 
-# For st.plotly_chart(config=...): no plotly logo, and the camera button gives a 2x PNG.
+# For st.plotly_chart(config=...): no plotly logo.
+# No "download plot" button on screen: an image taken from the screen would skip small-cell
+# suppression and the audit trail. Images come from the export menus, built from suppressed data.
 PLOTLY_CONFIG = {
     "displaylogo": False,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toImage"],
 }
 
 GOAL_DOMAIN_LABELS = {"health": "Health", "home": "Home", "purpose": "Purpose", "community": "Community"}

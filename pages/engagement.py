@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import charts, narrative
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -36,6 +37,10 @@ ui.chart(
     narrative.engagement_sentence(totals, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     monthly,
     key="engagement__monthly",
+)
+downloads.image_menu(
+    ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),
+    name="engagement_by_month", key="engagement__monthly_dl",
 )
 
 st.subheader("Attended sessions by modality")

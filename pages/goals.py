@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import charts, narrative
 from analytics.charts import GOAL_DOMAIN_LABELS
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -29,6 +30,10 @@ ui.chart(
     narrative.goals_sentence(goals, start=ctx.scope.start, end=ctx.scope.end, as_of=ctx.scope.as_of, k=ctx.k),
     goals,
     key="goals__domains",
+)
+downloads.image_menu(
+    ctx, lambda: charts.goals_chart(downloads.framed(ctx, "goals_by_domain"), k=ctx.k),
+    name="goals_by_domain", key="goals__domains_dl",
 )
 
 st.subheader("Time to achieve, by domain")

@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import charts, narrative
 from analytics.contract import INSTRUMENTS
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -42,6 +43,13 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             site_rows,
             key=f"outcomes__dumbbell_{code}",
         )
+        downloads.image_menu(
+            ctx,
+            lambda code=code: charts.intake_followup_chart(
+                downloads.framed(ctx, "outcome_change", ctx.scope.grouped("site")), code, k=ctx.k
+            ),
+            name=f"intake_followup_{code}", key=f"outcomes__dumbbell_{code}_dl",
+        )
         trend_rows = trend[trend["instrument"] == code]
         ui.chart(
             figure(charts.trend_chart, trend_rows, code, k=ctx.k),
@@ -49,12 +57,23 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             trend_rows,
             key=f"outcomes__trend_{code}",
         )
+        downloads.image_menu(
+            ctx, lambda code=code: charts.trend_chart(downloads.framed(ctx, "outcome_trend"), code, k=ctx.k),
+            name=f"trend_{code}", key=f"outcomes__trend_{code}_dl",
+        )
         own = change[change["instrument"] == code]
         ui.chart(
             figure(charts.reliable_change_chart, own, k=ctx.k),
             narrative.reliable_change_sentence(code, o, k=ctx.k),
             own,
             key=f"outcomes__reliable_{code}",
+        )
+        downloads.image_menu(
+            ctx,
+            lambda code=code: charts.reliable_change_chart(
+                (lambda f: f[f["instrument"] == code])(downloads.framed(ctx, "outcome_change")), k=ctx.k
+            ),
+            name=f"reliable_change_{code}", key=f"outcomes__reliable_{code}_dl",
         )
         dist_rows = distribution[distribution["instrument"] == code]
         threshold = None if ui.is_missing(o["s_diff"]) else 1.96 * float(o["s_diff"])

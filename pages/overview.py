@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import charts, narrative
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -83,4 +84,8 @@ ui.chart(
     narrative.engagement_sentence(ctx.metric("engagement_totals"), start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     monthly,
     key="overview__monthly",
+)
+downloads.image_menu(
+    ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),
+    name="engagement_by_month", key="overview__monthly_dl",
 )

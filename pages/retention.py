@@ -3,8 +3,10 @@
 import streamlit as st
 
 from analytics import charts, narrative
+from analytics.exports.tables import km_chart_frames
 from analytics.metrics.retention import at_risk_table
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -31,6 +33,10 @@ ui.chart(
     curve,
     key="retention__km",
 )
+downloads.image_menu(
+    ctx, lambda: charts.km_chart(*km_chart_frames(ctx.metric("retention_curve"), ctx.k), k=ctx.k),
+    name="retention_km", key="retention__km_dl",
+)
 
 st.subheader("Meeting regularly, by match month")
 triangle = ctx.metric("cohort_triangle")
@@ -40,6 +46,10 @@ ui.chart(
     triangle,
     key="retention__cohorts",
 )
+downloads.image_menu(
+    ctx, lambda: charts.cohort_heatmap(downloads.framed(ctx, "cohort_triangle"), k=ctx.k),
+    name="cohort_triangle", key="retention__cohorts_dl",
+)
 
 st.subheader("Why pairs closed")
 closures = ctx.metric("closure_reasons")
@@ -48,4 +58,8 @@ ui.chart(
     narrative.closure_sentence(closures, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     closures,
     key="retention__closures",
+)
+downloads.image_menu(
+    ctx, lambda: charts.closure_reasons_chart(downloads.framed(ctx, "closure_reasons"), k=ctx.k),
+    name="closure_reasons", key="retention__closures_dl",
 )

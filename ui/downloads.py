@@ -187,3 +187,21 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
                      f"first time). {rule}"))
     if not images.images_available():
         st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
+
+
+def framed(ctx, name: str, scope=None) -> pd.DataFrame:
+    """A page's metric frame as exports see it: suppressed cells blank (``exports.chart_frame``)."""
+    return tables.chart_frame(ctx.metric(name, scope), name, ctx.k)
+
+
+def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:
+    """A "Download image" menu under an on-screen chart. ``build`` draws the chart again from
+    suppressed frames (``framed``), never from the screen's own unsuppressed numbers; it runs
+    only when a format is clicked."""
+    if not auth.can_export():
+        return
+    context = export_context(ctx)
+    if context is None:
+        return
+    with st.popover("Download image", icon=":material/download:"):
+        chart_downloads(build, name=name, context=context, key=key)
