@@ -491,3 +491,10 @@ def test_quality_chart(frames):
     assert fig.layout.barmode == "stack"
     assert sorted(_annotations(fig, "total_label")) == ["1", "2", "3"]
     assert "No baseline assessment (BARC10)" in set(bars["South"].y)
+
+
+def test_screens_offer_no_image_button_that_would_skip_suppression():
+    # Images of charts leave only through the export menus, built from suppressed frames and
+    # audited; plotly's own camera button would hand out the unsuppressed screen image.
+    assert "toImage" in charts.PLOTLY_CONFIG["modeBarButtonsToRemove"]
+    assert "toImageButtonOptions" not in charts.PLOTLY_CONFIG
