@@ -31,6 +31,7 @@ from plotly.subplots import make_subplots
 
 from analytics.contract import CODEBOOKS, DISENGAGEMENT_REASONS, INSTRUMENTS
 from analytics.metrics.scope import DIMENSION_LABELS
+from analytics.values import finite_or_none as _num
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision
 # deficiencies and in greyscale print. Ordered for series: the strong, dark colours first;
@@ -304,15 +305,6 @@ def _missing(df: pd.DataFrame | None, columns: Iterable[str] = ()) -> bool:
     return df is None or df.empty or any(c not in df.columns for c in columns)
 
 
-def _num(x) -> float | None:
-    """A finite float, or None for None/NaN/NA (suppressed or undefined values)."""
-    if x is None or x is pd.NA:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def is_small(n, k: int = SMALL_N) -> bool:

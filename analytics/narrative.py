@@ -14,7 +14,6 @@ pass `grp=` to choose the group, or pass a row (a Series or dict).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.contract import INSTRUMENTS
+from analytics.values import finite_or_none as _num
 
 SMALL_N = 11
 NO_DATA = "No data for this selection."
@@ -44,14 +44,6 @@ GOAL_DOMAIN_NAMES = {"health": "health", "home": "home", "purpose": "purpose", "
 # --------------------------------------------------------------------------- formatting
 
 
-def _num(x: Any) -> float | None:
-    if x is None or x is pd.NA:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _half_up(x: float, places: int) -> Decimal:

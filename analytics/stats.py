@@ -42,6 +42,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from analytics.values import finite_or_none as _num
+
 
 class _LazyModule:
     """Imports a module on first use. scipy.stats takes about a second to import, and the
@@ -101,15 +103,6 @@ def _z(level: float) -> float:
     return NormalDist().inv_cdf(0.5 + level / 2)
 
 
-def _num(x: Any) -> float | None:
-    """A finite float, or None for None / NaN / pd.NA / +-inf."""
-    if x is None or x is pd.NA:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _count(x: Any, name: str) -> int | None:

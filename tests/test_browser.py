@@ -7,6 +7,7 @@ Screenshots go to artifacts/screenshots/ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -72,21 +73,14 @@ def demo_store_400(tmp_path_factory) -> Path:
     return db
 
 
-@pytest.fixture(scope="module")
-def server(demo_store_400, tmp_path_factory):
-    """The app on a free port over a private copy of the demo store (the upload test writes)."""
-    from analytics.pseudonym import DEMO_KEY, KEY_ENV
-
-    work = tmp_path_factory.mktemp("server")
-    db = work / "store.duckdb"
-    shutil.copyfile(demo_store_400, db)
-    port = _free_port()
-    # The demo store was pseudonymized with the published demo key; loads into it must use it.
-    env = {**os.environ, "OUTCOMES_DB": str(db), KEY_ENV: DEMO_KEY.decode()}
+@contextlib.contextmanager
+def _running_app(work: Path, port: int, env: dict, *extra: str):
+    """`streamlit run dashboard.py` on `port` until the block ends; yields its base URL once
+    /_stcore/health answers (the server's output goes to work/server.log)."""
     log = (work / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -102,7 +96,7 @@ def server(demo_store_400, tmp_path_factory):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start: {(work / 'server.log').read_text()[-2000:]}")
             time.sleep(0.3)
-        yield {"base": base, "db": db, "log": work / "server.log"}
+        yield base
     finally:
         proc.terminate()
         try:
@@ -111,6 +105,21 @@ def server(demo_store_400, tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_store_400, tmp_path_factory):
+    """The app on a free port over a private copy of the demo store (the upload test writes)."""
+    from analytics.pseudonym import DEMO_KEY, KEY_ENV
+
+    work = tmp_path_factory.mktemp("server")
+    db = work / "store.duckdb"
+    shutil.copyfile(demo_store_400, db)
+    port = _free_port()
+    # The demo store was pseudonymized with the published demo key; loads into it must use it.
+    env = {**os.environ, "OUTCOMES_DB": str(db), KEY_ENV: DEMO_KEY.decode()}
+    with _running_app(work, port, env) as base:
+        yield {"base": base, "db": db, "log": work / "server.log"}
 
 
 @pytest.fixture(scope="module")
@@ -315,34 +324,8 @@ def auth_server(demo_store_400, tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "OUTCOMES_DB": str(demo_store_400), "OUTCOMES_ROLES": str(roles),
            "OUTCOMES_AUDIT_LOG": str(work / "audit.jsonl")}
-    log = (work / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start: {(work / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    with _running_app(work, port, env, "--secrets.files", str(secrets)) as base:
         yield {"base": base}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.parametrize("path", ["/mentors", "/", "/data"])

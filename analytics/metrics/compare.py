@@ -45,7 +45,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
     totals = engagement.engagement_totals(con, grouped)
     durations = retention.duration_counts(con, grouped)
     curve = retention.retention_curve(con, grouped, durations)
-    ret = retention.retention_summary(con, grouped)
+    ret = retention.retention_summary(con, grouped, durations, curve)
     change = outcomes.outcome_change(con, grouped)
 
     groups = counts.merge(

@@ -97,10 +97,20 @@ order by g.grp
 """
 
 
-def retention_summary(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """One row per group: pairs, events, km_30/90/180, median_days, eligible_90, retained_90."""
-    counts = duration_counts(con, scope)
-    curve = retention_curve(con, scope, counts)
+def retention_summary(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    counts: pd.DataFrame | None = None,
+    curve: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per group: pairs, events, km_30/90/180, median_days, eligible_90, retained_90.
+
+    `counts` and `curve` (from duration_counts and retention_curve over the same scope) may be
+    passed by a caller that already has them."""
+    if counts is None:
+        counts = duration_counts(con, scope)
+    if curve is None:
+        curve = retention_curve(con, scope, counts)
     r90 = run(con, scope, _RETAINED_90, {"disengagement": list(DISENGAGEMENT_REASONS)})
     rows = []
     for _, r in r90.iterrows():

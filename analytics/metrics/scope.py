@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -96,8 +96,6 @@ class Scope:
 
     def shifted_back(self) -> Scope:
         """The previous period of the same length, ending the day before this one starts."""
-        from datetime import timedelta
-
         length = (self.end - self.start).days + 1
         end = self.start - timedelta(days=1)
         return dataclasses.replace(self, start=end - timedelta(days=length - 1), end=end)

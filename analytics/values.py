@@ -1,0 +1,20 @@
+"""Reading a cell that may be missing: one rule for statistics, charts and sentences."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+
+def finite_or_none(x: Any) -> float | None:
+    """A finite float, or None for None / NaN / pd.NA / +-inf / non-numbers: suppressed and
+    undefined values are never read as numbers."""
+    if x is None or x is pd.NA:
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
