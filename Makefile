@@ -14,9 +14,10 @@ install-dev:
 	@command -v pdftoppm >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
-# Installs, builds the demo store when there is none (the app says so on every page), serves.
+# Installs, builds the demo store when there is none (the app says so on every page), warms
+# every page's default view (ui/serve.py), serves.
 run: install
-	$(PYTHON) -m streamlit run dashboard.py
+	$(PYTHON) -m ui.serve
 
 # Lint, the import rule, then the whole test suite (unit, golden, AppTest, browser).
 check:

@@ -1,4 +1,5 @@
-"""Peer mentoring outcomes dashboard: run with `python -m streamlit run dashboard.py`.
+"""Peer mentoring outcomes dashboard: run with `make run` (`python -m ui.serve`, which warms the
+server first) or plainly with `python -m streamlit run dashboard.py`.
 
 The entry file only routes; each page in pages/ sets itself up (ui.setup.page_setup), so a deep
 link to a page gets the same filters, banners and store handling.

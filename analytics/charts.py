@@ -752,13 +752,21 @@ def _month_label(d) -> str:
     return pd.Timestamp(d).strftime("%b %Y")
 
 
-def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+# Above this many cells a screen heatmap drops its printed shares and cell gaps: drawing 500
+# labelled cells took a browser 0.4 s against 0.06 s without (measured), and the shares are in
+# the hover and in the table under the chart. Exported images always print them.
+HEATMAP_TEXT_MAX_CELLS = 240
+
+
+def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text: bool | None = True) -> go.Figure:
     """Share of each match month's pairs with an attended session in each 30-day window.
 
     `triangle`: cohort_triangle (grp, cohort_month, k, pairs, pairs_attending, share). Rows are
     match months (oldest on top), columns windows 0-11; cells with no eligible pair stay
     blank. With several groups the counts are pooled. A cell resting on fewer than k pairs is
-    grey with "n<11" instead of its share.
+    grey with "n<11" instead of its share. ``cell_text``: print each cell's share (True), or
+    only when the grid has at most ``HEATMAP_TEXT_MAX_CELLS`` cells (None, for screens); small
+    cells stay grey either way.
     """
     title = "Share of pairs attending, by month of match and months since match"
     need = ("cohort_month", "k", "pairs", "share")
@@ -797,15 +805,20 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Fig
             )
     first = cells[cells["k"] == 0]["pairs"]
     n = float(first.sum()) if not first.isna().any() else np.nan
+    if cell_text is None:
+        cell_text = z.size <= HEATMAP_TEXT_MAX_CELLS
+    gap = 2 if cell_text else 0
+    if not cell_text:
+        text = np.full(z.shape, "", dtype=object)
 
     fig = go.Figure()
     fig.add_trace(
         go.Heatmap(
             z=z, x=xlabels, y=ylabels, zmin=0, zmax=100, name="Share attending",
             colorscale=[[0, "#F2F7FB"], [0.5, "#7FB3D9"], [1, "#08457A"]],
-            text=text, texttemplate="%{text}", textfont={"size": 10},
+            text=text, texttemplate="%{text}" if cell_text else None, textfont={"size": 10},
             customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-            xgap=2, ygap=2, hoverongaps=False,
+            xgap=gap, ygap=gap, hoverongaps=False,
             colorbar={"title": {"text": "Attending", "side": "right"}, "ticksuffix": "%", "thickness": 12,
                       "len": 0.8, "outlinewidth": 0},
         )
@@ -815,9 +828,9 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Fig
             go.Heatmap(
                 z=z_small, x=xlabels, y=ylabels, zmin=0, zmax=1, showscale=False, name=small_label(k),
                 colorscale=[[0, "#EBEBEB"], [1, "#EBEBEB"]], text=np.where(np.isnan(z_small), "", text),
-                texttemplate="%{text}", textfont={"size": 9, "color": MUTED},
+                texttemplate="%{text}" if cell_text else None, textfont={"size": 9, "color": MUTED},
                 customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-                xgap=2, ygap=2, hoverongaps=False,
+                xgap=gap, ygap=gap, hoverongaps=False,
             )
         )
     fig.update_xaxes(title_text="Months since match (30-day windows)", side="bottom", showline=False,
@@ -828,6 +841,8 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Fig
     note = (
         "Each cell: share of the month's pairs with at least one attended session in that 30-day window; "
         "only pairs followed to the end of the window count. Blank: not yet observed."
+        + ("" if cell_text else " Point at a cell for its share; every cell is in the data under the chart.")
+        + (f" Grey cells rest on fewer than {k} pairs." if flagged and not cell_text and k > 1 else "")
     )
     height = max(360, 150 + 24 * len(months))
     return _finish(
@@ -855,6 +870,7 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = SMALL_N) ->
         agg["dis"] = agg["close_reason"].isin(DISENGAGEMENT_REASONS)
     agg = agg.sort_values(["pairs", "close_reason"], ascending=[True, False], na_position="first")
     n = float(agg["pairs"].sum())
+    hidden = bool(agg["pairs"].isna().any())
     labels = [CLOSE_REASON_LABELS.get(r, str(r).replace("_", " ").capitalize()) for r in agg["close_reason"]]
     flagged = False
     fig = go.Figure()
@@ -869,8 +885,10 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = SMALL_N) ->
         small = [is_small(v, k) for v in part["pairs"]]
         flagged |= any(small)
         share = [(_num(v) or 0) / n * 100 if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
+        # With a count hidden (an export's suppressed frame) the shown bars do not add up to
+        # all closures, so a share of their sum would be a share of the wrong total: counts only.
         text = [
-            count_text(v, k) if s else f"{int(v):,} ({sh:.0f}%)"
+            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({sh:.0f}%)")
             for v, s, sh in zip(part["pairs"], small, share, strict=True)
         ]
         bar = go.Bar(
@@ -1187,8 +1205,11 @@ def _bin_changes(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         if span / w <= 16:
             break
     out = df.assign(center=np.floor(values / width + 0.5) * width)
-    out = out.groupby("center", as_index=False)["participants"].sum(min_count=1)
-    return out, width
+    g = out.groupby("center")["participants"]
+    shown = g.count()
+    # partial: the bin pools a suppressed (blank) count with shown ones, so its sum leaves it out
+    bins = pd.DataFrame({"participants": g.sum(min_count=1), "partial": (shown > 0) & (shown < g.size())})
+    return bins.reset_index(), width
 
 
 def change_distribution_chart(
@@ -1218,9 +1239,11 @@ def change_distribution_chart(
     colours = [IMPROVED if c * up > 0 else DECLINED if c * up < 0 else NEUTRAL for c in bins["center"]]
     smalls = [is_small(v, k) for v in bins["participants"]]
     flagged = any(smalls)
+    texts = [f"{int(v):,}+" if p else count_text(v, k)
+             for v, p in zip(bins["participants"], bins["partial"], strict=True)]
     hover = [
-        (f"{c:+g}" if width == 1 else f"{c - width / 2:+g} to {c + width / 2:+g}") + f": {count_text(v, k)}"
-        for c, v in zip(bins["center"], bins["participants"], strict=True)
+        (f"{c:+g}" if width == 1 else f"{c - width / 2:+g} to {c + width / 2:+g}") + f": {t}"
+        for c, t in zip(bins["center"], texts, strict=True)
     ]
     fig = go.Figure(
         go.Bar(
@@ -1229,7 +1252,7 @@ def change_distribution_chart(
                 "color": [_rgba(c, 0.45) if s else c for c, s in zip(colours, smalls, strict=True)],
                 "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colours},
             },
-            text=[count_text(v, k) for v in bins["participants"]], textposition="outside", cliponaxis=False,
+            text=texts, textposition="outside", cliponaxis=False,
             textfont={"size": 11, "color": TEXT}, customdata=hover,
             hovertemplate="Change %{customdata} participants<extra></extra>",
         )
@@ -1257,6 +1280,8 @@ def change_distribution_chart(
         "Green: better than at intake; vermillion: worse; grey: "
         + ("no change." if width == 1 else f"within {width / 2:g} points of no change.")
     )
+    if bins["partial"].any():
+        note += " A count marked + leaves out a suppressed count pooled into the same bar."
     return _finish(
         fig, title=_title(title, n, k, "participants"), n=n, footnote=_source(note, flagged, k, "bars"),
     )
@@ -1468,7 +1493,8 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
     has_counts = {"attended", "no_show"} <= set(df.columns)
     denom = (df["attended"] + df["no_show"]) if has_counts else pd.Series([np.nan] * len(df))
     smalls = [is_small(d, k) for d in denom] if has_counts else [False] * len(df)
-    flagged = any(smalls)
+    drawn = (df["caseload_at_end"].notna() & df["attendance_rate"].notna()).tolist()
+    flagged = any(s and d for s, d in zip(smalls, drawn, strict=True))  # a mentor not drawn needs no key
     fig = go.Figure()
     for i, sup in enumerate(sorted(df["supervisor"].unique(), key=str)):
         part_idx = [j for j, s in enumerate(df["supervisor"]) if s == sup]
@@ -1506,12 +1532,14 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
             go.Scatter(x=[None], y=[None], mode="markers", name=str(sup), hoverinfo="skip",
                        marker={"color": colour, "size": 12, "symbol": shape})
         )
-    if has_counts and denom.sum() > 0:
-        pooled = df["attended"].sum() / denom.sum() * 100
+    counted = denom.notna()  # a suppressed (blank) count cannot be pooled
+    if has_counts and denom[counted].sum() > 0:
+        pooled = df.loc[counted, "attended"].sum() / denom[counted].sum() * 100
         fig.add_hline(y=pooled, line={"color": MUTED, "width": 1, "dash": "dash"})
         fig.add_annotation(
             name="pooled_label", x=1, xref="paper", xanchor="right", y=pooled, yanchor="bottom",
-            text=f"All mentors: {pooled:.0f}%", showarrow=False, font={"size": 11, "color": MUTED},
+            text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {pooled:.0f}%",
+            showarrow=False, font={"size": 11, "color": MUTED},
         )
     if flagged:
         fig.add_trace(
@@ -1521,11 +1549,15 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
                 hoverinfo="skip",
             )
         )
-    xmax = float(df["caseload_at_end"].max() or 1)
+    xmax = float(_num(df["caseload_at_end"].max()) or 1)
     fig.update_xaxes(title_text="Open pairs at end of period (caseload)", range=[-0.5, xmax * 1.1 + 0.5],
                      showgrid=True, gridcolor=GRID, **_count_axis(xmax))
     fig.update_yaxes(title_text="Attendance rate", **_percent_axis())
     note = "One point per mentor; colour: supervisor. Attendance rate = attended / (attended + no-show)."
+    undrawn = drawn.count(False)
+    if undrawn:
+        note += (f" {undrawn} of {len(df)} mentors are not drawn: their caseload or attendance rate is "
+                 "suppressed or undefined (no sessions).")
     n = len(df)
     pairs = df["pairs_in_scope"].sum() if "pairs_in_scope" in df.columns else None
     unit = "mentors" if pairs is None else f"mentors, {count_text(pairs, k)} pairs"
@@ -1553,10 +1585,13 @@ def quality_chart(findings: pd.DataFrame | None) -> go.Figure:
         for f, i in zip(df["finding"], inst, strict=True)
     ]
     order = df.groupby("label", sort=False)["n"].sum().sort_values(ascending=True)
+    # a suppressed (blank) site count is left out of its finding's total, which says so
+    partial = df["n"].isna().groupby(df["label"], sort=False).any()
     sites = sorted(df["site"].fillna("(not recorded)").unique(), key=str)
     fig = go.Figure()
     for i, site in enumerate(sites):
-        part = df[df["site"].fillna("(not recorded)") == site]
+        # blank (suppressed) counts are left out: an all-blank trace would break plotly's stacking
+        part = df[(df["site"].fillna("(not recorded)") == site) & df["n"].notna()]
         fig.add_trace(
             go.Bar(
                 y=part["label"], x=part["n"], orientation="h", name=str(site), marker={"color": _colour(i)},
@@ -1564,16 +1599,20 @@ def quality_chart(findings: pd.DataFrame | None) -> go.Figure:
             )
         )
     for lab, total in order.items():
+        text = f"{int(total):,}" if not partial[lab] else ("suppressed" if total == 0 else f"{int(total):,}+")
         fig.add_annotation(
             name="total_label", x=total, y=lab, xanchor="left", xshift=6, showarrow=False,
-            text=f"{int(total):,}", font={"size": 12, "color": TEXT},
+            text=text, font={"size": 12, "color": TEXT},
         )
     fig.update_layout(barmode="stack", bargap=0.35, showlegend=True)
     fig.update_yaxes(categoryorder="array", categoryarray=list(order.index), showgrid=False, ticks="")
-    fig.update_xaxes(title_text="Records to check", range=[0, float(order.max()) * 1.15], showgrid=True,
-                     gridcolor=GRID, **_count_axis(order.max()))
+    xmax = max(float(order.max()), 1.0)
+    fig.update_xaxes(title_text="Records to check", range=[0, xmax * 1.15], showgrid=True,
+                     gridcolor=GRID, **_count_axis(xmax))
     n = float(df["n"].sum())
     note = "Sessions outside pair dates are excluded from every metric; other findings are follow-up tasks."
+    if partial.any():
+        note += " A total marked + leaves out suppressed site counts."
     return _finish(
         fig, title=f"{title} (n = {int(n):,} records)", n=n, footnote=_source(note, False, 1),
         height=max(320, 160 + 40 * len(order)), labels=list(order.index),

@@ -444,9 +444,12 @@ def logrank(table: pd.DataFrame, reference: Hashable | None = None, level: float
     groups["observed"] = observed
     groups["expected"] = expected
     groups["variance"] = var
-    groups["hr"] = np.exp(log_hr)
-    groups["hr_lower"] = np.exp(log_hr - half)
-    groups["hr_upper"] = np.exp(log_hr + half)
+    # A group with very few events has a bound beyond float range: it reads as infinite (an
+    # unbounded interval), which the pages and exports show as missing.
+    with np.errstate(over="ignore"):
+        groups["hr"] = np.exp(log_hr)
+        groups["hr_lower"] = np.exp(log_hr - half)
+        groups["hr_upper"] = np.exp(log_hr + half)
 
     # Groups never at risk on an event day with n_j > d_j carry no information (V_gg = 0 and
     # O_g = E_g). Over the remaining groups V has rank (groups - 1) because risk sets are

@@ -8,7 +8,7 @@ import streamlit as st
 from analytics import charts, narrative
 from analytics.contract import INSTRUMENTS
 from analytics.metrics.scope import DIMENSION_LABELS, DIMENSIONS
-from ui import compare_view, data_access
+from ui import compare_view, data_access, downloads
 from ui import components as ui
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
@@ -22,6 +22,14 @@ groups = compare_view.with_sessions(result["groups"])
 small, label = result["small_groups"], result["label"]
 common = {"label": "grp", "dimension": by, "k": ctx.k}
 forest = {"k": ctx.k, "small_groups": small}
+by_group = {**forest, "by": by}  # forest plots name the dimension in their titles
+
+
+def exported(make, *args):
+    """An image menu's chart: ``make(result, k, *args)`` draws it from the suppressed groups
+    (ui.compare_view), when a format is clicked."""
+    return lambda: make(result, ctx.k, *args)
+
 
 if len(groups) < 2:
     ui.empty(f"Only one {label.lower()} has pairs in scope: there is nothing to compare.")
@@ -53,24 +61,24 @@ if retention_tab.open:
             None,
             key="compare__km",
         )
+        downloads.image_menu(ctx, exported(compare_view.km_export), name=f"compare_km_by_{by}", key="compare__km_dl")
         ui.chart(
-            figure(
-                charts.forest_plot, groups, estimate="hr", low="hr_lower", high="hr_upper", n="pairs",
-                null_value=1.0, log_x=True, x_title="Hazard of disengaging vs all other groups", **forest,
-            ),
+            figure(charts.forest_plot, groups, **compare_view.HAZARD_RATIOS, **by_group),
             None,
             groups[["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]],
             key="compare__hr",
         )
+        downloads.image_menu(
+            ctx, exported(compare_view.forest_export, compare_view.HAZARD_RATIOS),
+            name=f"compare_hazard_ratios_by_{by}", key="compare__hr_dl",
+        )
 if attendance_tab.open:
     with attendance_tab:
         at = result["attendance_test"] or {}
-        pooled = groups["attended"].sum() / max(1, groups["sessions"].sum())
         ui.chart(
             figure(
-                charts.forest_plot, groups, estimate="attendance_rate", low="attendance_low",
-                high="attendance_high", n="sessions", null_value=float(pooled), percent=True,
-                x_title="Attendance rate", **forest,
+                charts.forest_plot, groups, **compare_view.ATTENDANCE,
+                null_value=compare_view.pooled_attendance(groups), **by_group,
             ),
             narrative.compare_sentence(
                 groups, metric="attendance rate", estimate="attendance_rate", n="sessions", percent=True,
@@ -79,20 +87,25 @@ if attendance_tab.open:
             groups[["grp", "attended", "no_show", "attendance_rate", "attendance_low", "attendance_high"]],
             key="compare__attendance",
         )
+        downloads.image_menu(
+            ctx, exported(compare_view.attendance_export), name=f"compare_attendance_by_{by}",
+            key="compare__attendance_dl",
+        )
 if outcomes_tab.open:
     with outcomes_tab:
         for code in INSTRUMENTS:
             cols = ["grp", f"{code}_n_paired", f"{code}_mean_change", f"{code}_ci95_low", f"{code}_ci95_high"]
             test = result["outcome_tests"][code]
             ui.chart(
-                figure(
-                    charts.forest_plot, groups, estimate=cols[2], low=cols[3], high=cols[4], n=cols[1],
-                    null_value=0.0, x_title=f"{code} mean change", **forest,
-                ),
+                figure(charts.forest_plot, groups, **compare_view.mean_change(code), **by_group),
                 narrative.compare_sentence(
                     groups, metric=f"the mean {code} change", estimate=cols[2], n=cols[1], unit=" points",
                     p_value=test.get("p_value"), test=compare_view.TEST_NAMES.get(test.get("test")), **common,
                 ),
                 groups[cols],
                 key=f"compare__change_{code}",
+            )
+            downloads.image_menu(
+                ctx, exported(compare_view.forest_export, compare_view.mean_change(code)),
+                name=f"compare_{code}_change_by_{by}", key=f"compare__change_{code}_dl",
             )

@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics import charts
 from ui import components as ui
-from ui import data_access, uploads
+from ui import data_access, downloads, uploads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -107,3 +107,7 @@ if ctx.scope is not None:
     st.subheader("Data-quality findings")
     findings = ctx.metric("quality_findings")
     ui.chart(figure(charts.quality_chart, findings), None, findings, key="data__quality")
+    downloads.image_menu(
+        ctx, lambda: charts.quality_chart(downloads.framed(ctx, "quality_findings")),
+        name="data_quality_findings", key="data__quality_dl",
+    )

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import charts, narrative
 from ui import components as ui
+from ui import downloads
 from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
@@ -16,6 +17,10 @@ ui.chart(
     narrative.mentor_sentence(caseloads, k=ctx.k),
     None,
     key="mentors__chart",
+)
+downloads.image_menu(
+    ctx, lambda: charts.mentor_chart(downloads.framed(ctx, "mentor_caseloads"), k=ctx.k),
+    name="mentor_caseloads", key="mentors__chart_dl",
 )
 st.subheader("Caseloads")
 caseloads = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import charts, narrative
 from analytics.contract import INSTRUMENTS
+from analytics.exports import tables
 from ui import components as ui
 from ui import downloads
 from ui.data_access import figure
@@ -16,6 +17,22 @@ change = ctx.metric("outcome_change")
 by_site = ctx.metric("outcome_change", ctx.scope.grouped("site"))
 trend = ctx.metric("outcome_trend")
 distribution = ctx.metric("change_distribution")
+
+
+def reliable_threshold(frame, code: str) -> float | None:
+    """The reliable-change size in points (1.96 x s_diff) of an instrument, or None when its
+    s_diff is undefined or (in a suppressed frame) hidden."""
+    s_diff = frame.loc[frame["instrument"] == code, "s_diff"].iloc[0]
+    return None if isinstance(s_diff, str) or ui.is_missing(s_diff) else 1.96 * float(s_diff)
+
+
+def exported_distribution(code: str):
+    # the threshold line shows s_diff, which rests on the paired participants: from the suppressed table
+    shown = tables.suppressed_table(ctx.metric("outcome_change"), "outcome_change", ctx.k)
+    return charts.change_distribution_chart(
+        downloads.framed(ctx, "change_distribution"), code, k=ctx.k, threshold=reliable_threshold(shown, code)
+    )
+
 
 # Lazy tabs: only the open instrument's charts are built and drawn.
 tabs = st.tabs([i.name for i in INSTRUMENTS.values()], key="outcomes__instrument", on_change="rerun")
@@ -76,10 +93,14 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             name=f"reliable_change_{code}", key=f"outcomes__reliable_{code}_dl",
         )
         dist_rows = distribution[distribution["instrument"] == code]
-        threshold = None if ui.is_missing(o["s_diff"]) else 1.96 * float(o["s_diff"])
+        threshold = reliable_threshold(change, code)
         ui.chart(
             figure(charts.change_distribution_chart, dist_rows, code, k=ctx.k, threshold=threshold),
             None,
             dist_rows,
             key=f"outcomes__distribution_{code}",
+        )
+        downloads.image_menu(
+            ctx, lambda code=code: exported_distribution(code),
+            name=f"change_distribution_{code}", key=f"outcomes__distribution_{code}_dl",
         )

@@ -41,7 +41,7 @@ downloads.image_menu(
 st.subheader("Meeting regularly, by match month")
 triangle = ctx.metric("cohort_triangle")
 ui.chart(
-    figure(charts.cohort_heatmap, triangle, k=ctx.k),
+    figure(charts.cohort_heatmap, triangle, k=ctx.k, cell_text=None),
     narrative.cohort_sentence(triangle, k=ctx.k),
     triangle,
     key="retention__cohorts",

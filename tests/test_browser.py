@@ -75,17 +75,18 @@ def demo_store_400(tmp_path_factory) -> Path:
 
 @contextlib.contextmanager
 def _running_app(work: Path, port: int, env: dict, *extra: str):
-    """`streamlit run dashboard.py` on `port` until the block ends; yields its base URL once
-    /_stcore/health answers (the server's output goes to work/server.log)."""
+    """The app as `make run` starts it (`python -m ui.serve`: warm-up, then `streamlit run
+    dashboard.py`) on `port` until the block ends; yields its base URL once /_stcore/health
+    answers (the server's output goes to work/server.log)."""
     log = (work / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+        [sys.executable, "-m", "ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:

@@ -350,6 +350,21 @@ def test_closure_reasons_highlight_disengagement(frames):
     assert charts.closure_reasons_chart(frames["closures"], k=11).data[0].text[0] == "<11"
 
 
+def test_closure_shares_only_when_every_count_is_shown():
+    # Exported from a suppressed frame: lost_contact hidden (NaN), goals_met 40, moved 20.
+    # Shares of the shown 60 would be shares of the wrong total, so the bars carry counts only.
+    frame = pd.DataFrame({
+        "grp": ["all"] * 3, "close_reason": ["lost_contact", "goals_met", "moved"],
+        "pairs": [np.nan, 40.0, 20.0], "is_disengagement": [True, False, False],
+    })
+    texts = [t for tr in charts.closure_reasons_chart(frame, k=11).data if tr.type == "bar" for t in tr.text]
+    assert sorted(texts) == ["20", "40", "<11"]
+    # All shown (lost_contact 15): 15 + 40 + 20 = 75, so 40 is 53% (40/75 = 0.533).
+    shown = frame.assign(pairs=[15.0, 40.0, 20.0])
+    texts = [t for tr in charts.closure_reasons_chart(shown, k=11).data if tr.type == "bar" for t in tr.text]
+    assert "40 (53%)" in texts and "15 (20%)" in texts
+
+
 def test_intake_followup_dumbbell(frames):
     fig = charts.intake_followup_chart(frames["change_site"], "GSE10", k=1)
     intake = [t for t in fig.data if t.mode == "markers+text" and "Intake" in t.hovertemplate][0]
@@ -498,3 +513,26 @@ def test_screens_offer_no_image_button_that_would_skip_suppression():
     # audited; plotly's own camera button would hand out the unsuppressed screen image.
     assert "toImage" in charts.PLOTLY_CONFIG["modeBarButtonsToRemove"]
     assert "toImageButtonOptions" not in charts.PLOTLY_CONFIG
+
+
+def _notes(fig) -> str:
+    return " ".join(a.text or "" for a in fig.layout.annotations).replace("<br>", " ")
+
+
+def test_cohort_heatmap_drops_cell_text_on_large_screen_grids(frames):
+    # The tiny triangle: 2 match months x 12 windows = 24 cells, under the 240-cell limit, so
+    # the screen mode (cell_text=None) still prints the shares, as the export mode does.
+    auto = charts.cohort_heatmap(frames["triangle"], k=1, cell_text=None)
+    assert auto.data[0].texttemplate == "%{text}" and auto.data[0].text[0][0] == "100%"
+    assert auto.data[0].xgap == 2
+    # Forced off (what a 42-month default period gets on screen: 42 x 12 = 504 cells > 240):
+    # no printed shares, no cell gaps, the hover still carries each share.
+    off = charts.cohort_heatmap(frames["triangle"], k=1, cell_text=False)
+    assert off.data[0].texttemplate is None and off.data[0].xgap == 0
+    assert all(t == "" for row in off.data[0].text for t in row)
+    assert "100% attended" in off.data[0].customdata[0][0]
+    assert "in the data under the chart" in _notes(off)
+    # Small cells stay flagged without their "n<11" label: grey, and said so in the footnote.
+    small = charts.cohort_heatmap(frames["triangle"], k=11, cell_text=False)
+    assert small.data[1].z[0][0] == 1
+    assert "Grey cells rest on fewer than 11 pairs" in _notes(small)

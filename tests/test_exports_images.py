@@ -10,8 +10,11 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from _compare_frames import compare_groups_frame, km_curve_by_group
 from _demo_store import NARROW, demo_store
 from PIL import Image
 
@@ -188,3 +191,155 @@ def test_concurrent_exports_do_not_cross(full):
 def test_file_names_are_safe():
     assert images.file_name("../../etc/passwd", "png") == "etc_passwd.png"
     assert images.file_name("Goals: by domain", "svg") == "Goals__by_domain.svg"
+
+
+# ------------------------------------------------------------------------------- titles beside hidden cells
+
+
+def closures(pairs) -> pd.DataFrame:
+    return pd.DataFrame({"grp": "all", "close_reason": ["lost_contact", "rematched", "goals_met", "program_exit"],
+                         "pairs": pairs, "is_disengagement": [True, False, False, False]})
+
+
+def test_an_exported_title_states_no_total_beside_hidden_cells():
+    # 4 + 15 + 30 + 676 = 725 closures; 4 is hidden and 15 with it (complement), so the chart
+    # sums 30 + 676 = 706: neither 706 (the cells shown) nor 725 (which, beside the shown cells,
+    # gives back 4 + 15) goes in the title.
+    fig, title = images.build_for_export(
+        lambda: charts.closure_reasons_chart(tables.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K))
+    assert fig.layout.title.text == "Why pairs closed (n = 706 closures)"  # what the chart alone would say
+    context = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
+                            as_of=date(2026, 3, 31), n=800, k=K)
+    exported = images.annotated(fig, context, title).layout.title.text
+    assert exported == "Why pairs closed (total not stated: some counts suppressed)"
+    # with nothing hidden the chart's own n stays: 11 + 15 + 30 + 676 = 732
+    fig, title = images.build_for_export(
+        lambda: charts.closure_reasons_chart(tables.chart_frame(closures([11, 15, 30, 676]), "closure_reasons", K), k=K))
+    assert title is None and images.annotated(fig, context).layout.title.text == "Why pairs closed (n = 732 closures)"
+
+
+def test_the_download_menus_apply_the_title_rule():
+    from ui import downloads
+
+    context = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
+                            as_of=date(2026, 3, 31), n=800, k=K)
+
+    def build():
+        return charts.closure_reasons_chart(tables.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K)
+
+    page = downloads._chart_bytes(build, "html", context)().decode("utf-8")
+    assert images.NO_TOTAL in page and "n = 706" not in page and "n = 725" not in page
+
+
+def test_titles_without_an_n_are_left_alone():
+    assert images.title_without_total("Caseload (n = 39 mentors, <11 pairs)") == f"Caseload ({images.NO_TOTAL})"
+    assert images.title_without_total("Mean change (n<11 participants)") == f"Mean change ({images.NO_TOTAL})"
+    assert images.title_without_total("Reliable change") == "Reliable change"
+
+
+# ------------------------------------------------------------------------------- charts drawn from suppressed frames
+
+
+def test_a_distribution_bar_pooling_a_hidden_count_says_so():
+    # changes -12..+12 span 24 points: bins of 3 (24 / 3 = 8 bins <= 16). Bin -3 holds -3 (hidden)
+    # and -2 (20): "20+"; bin 0 holds 0 (15) and +1 (hidden): "15+"; -12 (12), +2 -> +3 (30), +12 (11) whole.
+    dist = pd.DataFrame({"grp": "all", "instrument": "GSE10", "change": [-12, -3, -2, 0, 1, 2, 12],
+                         "participants": [12, np.nan, 20, 15, np.nan, 30, 11]})
+    fig = charts.change_distribution_chart(dist, "GSE10", k=K)
+    (bar,) = [t for t in fig.data if t.type == "bar"]
+    assert list(bar.x) == [-12, -3, 0, 3, 12]
+    assert list(bar.text) == ["12", "20+", "15+", "30", "11"]
+    assert "A count marked + leaves out a suppressed count" in fig.layout.meta["footnote"].replace("<br>", " ")
+
+
+def test_the_mentor_chart_pools_only_counts_it_has_and_says_who_is_not_drawn():
+    mentors = pd.DataFrame({
+        "mentor_id": ["m1", "m2", "m3"], "site": "A", "supervisor": "S", "pairs_in_scope": [20, 18, 14],
+        "caseload_at_end": [12, 15, np.nan], "attended": [40, 30, 25], "no_show": [10, np.nan, 15],
+        "attendance_rate": [0.8, np.nan, 0.625],
+    })
+    fig = charts.mentor_chart(mentors, k=K)
+    # m2's no-show is hidden: pooled over m1 and m3, (40 + 25) / (50 + 40) = 72%, not 95 / 90 = 106%
+    assert [a.text for a in fig.layout.annotations if a.name == "pooled_label"] == ["Mentors with counts shown: 72%"]
+    # m2 has no rate, m3 no caseload
+    assert "2 of 3 mentors are not drawn" in fig.layout.meta["footnote"].replace("<br>", " ")
+    assert not any("Open marker" in (t.name or "") for t in fig.data), "no flagged mentor is drawn"
+
+
+def test_quality_totals_leave_out_hidden_site_counts_and_say_so():
+    findings = pd.DataFrame({
+        "finding": ["overdue_followup"] * 3 + ["no_baseline"] * 2, "description": "",
+        "instrument": "GSE10", "site": ["A", "B", "C", "A", "B"], "n": [11, np.nan, 17, np.nan, np.nan],
+    })
+    fig = charts.quality_chart(findings)
+    # 11 + 17 = 28 shown of overdue follow-ups; both no-baseline counts hidden
+    assert sorted(a.text for a in fig.layout.annotations if a.name == "total_label") == ["28+", "suppressed"]
+    for trace in (t for t in fig.data if t.type == "bar"):
+        assert not any(pd.isna(x) for x in trace.x), "a blank bar breaks plotly's stacking"
+    assert "A total marked + leaves out suppressed site counts." in fig.layout.meta["footnote"].replace("<br>", " ")
+
+
+# ------------------------------------------------------------------------------- the Compare page
+
+
+def compare_result(no_show=(30, 15, 4, 12)) -> dict:
+    groups = compare_groups_frame(no_show).drop(columns="sessions")
+    return {"by": "site", "groups": groups, "curve": km_curve_by_group(), "small_groups": ["C"]}
+
+
+def test_the_compare_forest_plots_blank_a_small_group():
+    from ui import compare_view
+
+    fig, title = images.build_for_export(lambda: compare_view.forest_export(compare_result(), K,
+                                                                            compare_view.HAZARD_RATIOS))
+    labels = [a.text for a in fig.layout.annotations if a.name == "n_label"]
+    # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 16 shown,
+    # its events hidden, so no estimate beside its n
+    assert labels[0] == "1.10 (0.60 to 2.00)   n = 20"
+    assert labels[1:] == ["n<11", "n<11", "n = 16"]
+    points = [t for t in fig.data if t.name == "Estimate"][0]
+    assert points.x[0] == 1.1 and all(pd.isna(x) for x in points.x[1:])
+    assert title == f"Hazard of disengaging vs all other groups by site ({images.NO_TOTAL})"
+    assert "No estimate is shown where it rests on a suppressed count" in fig.layout.meta["footnote"].replace("<br>", " ")
+
+
+def test_the_compare_attendance_line_is_the_pooled_rate_only_when_it_may_be_stated():
+    from ui import compare_view
+
+    fig = compare_view.attendance_export(compare_result(), K)
+    # no-show 4 (C) and 12 (D) hidden, 16 >= 11: all groups' rate, 288 / (288 + 61) = 82.5%
+    (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
+    assert line.x0 == pytest.approx(100 * 288 / 349)
+    # no-show 3 (B) and 4 (C) hidden, 7 would come back: the rate of A and D, 210 / (210 + 50) = 80.8%
+    fig = compare_view.attendance_export(compare_result((30, 3, 4, 20)), K)
+    (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
+    assert line.x0 == pytest.approx(100 * 210 / 260)
+    assert "groups whose session counts are shown" in fig.layout.meta["footnote"].replace("<br>", " ")
+
+
+def test_the_compare_km_export_leaves_out_and_names_a_small_group():
+    from ui import compare_view
+
+    fig, title = images.build_for_export(lambda: compare_view.km_export(compare_result(), K))
+    curves = [t.name for t in fig.data if t.name and "band" not in t.name and "at risk" not in t.name]
+    assert curves == ["A (n = 20)"]
+    assert "Not drawn (fewer than 11 pairs matched): B." in fig.layout.meta["footnote"].replace("<br>", " ")
+    assert title is not None and images.NO_TOTAL in title
+
+
+@needs_browser
+def test_a_compare_forest_plot_exports_as_png_and_svg():
+    from ui import compare_view
+
+    context = ExportContext(filters="Site: A, B, C, D", start=date(2026, 1, 1), end=date(2026, 3, 31),
+                            as_of=date(2026, 3, 31), n=101, k=K)
+    fig, title = images.build_for_export(
+        lambda: compare_view.forest_export(compare_result(), K, compare_view.mean_change("GSE10")))
+    png = images.export_chart(fig, "png", context=context, title=title)
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+    texts = svg_texts(images.export_chart(fig, "svg", context=context, title=title))
+    text = " ".join(texts).replace("  ", " ")
+    assert f"GSE10 mean change by site ({images.NO_TOTAL})" in text
+    assert "Site: A, B, C, D · 1 Jan 2026 to 31 Mar 2026 · 101 pairs in scope · data as of 31 Mar 2026" in text
+    assert suppression_rule(K) in text and "n<11" in text
+    assert not small_counts(texts)

@@ -9,6 +9,7 @@ from datetime import date
 import openpyxl
 import pandas as pd
 import pytest
+from _compare_frames import compare_groups_frame, km_curve_by_group
 from _demo_store import NARROW, demo_store
 
 from analytics import privacy, store, views
@@ -248,3 +249,91 @@ def test_each_download_is_audited(monkeypatch, tmp_path):
     assert entry["action"] == "export" and entry["what"]["file_kind"] == "csv"
     assert entry["what"]["name"] == "pairs_by_site" and entry["bytes"] == len(data)
     assert "A" not in json.dumps(entry["what"]), "no data values in the audit trail"
+
+
+# ------------------------------------------------------------------------------- the Compare page's groups
+
+
+def test_compare_groups_blanks_a_group_below_k():
+    out = tables.chart_frame(compare_groups_frame(), "compare_groups", K)
+    # C's counts 6, 6, 4, 5, 4 (no-show), 4, 2, 3, 5, 5 are 1-10: hidden. Complements, the smallest
+    # other non-zero member of each column: pairs in scope B 25 (of 40, 25, 30); pairs B 14 (of 20,
+    # 14, 16); events D 11 (of 12, 13, 11); no-show D 12 (of 30, 15, 12); GSE10 paired B 15 (of 25, 15, 18).
+    assert out["pairs_in_scope"].tolist()[::3] == [40, 30] and out["pairs_in_scope"][1:3].isna().all()
+    assert out["pairs"].isna().tolist() == [False, True, True, False]
+    assert out["events"].isna().tolist() == [False, False, True, True]
+    assert out["no_show"].isna().tolist() == [False, False, True, True]
+    assert out["GSE10_n_paired"].isna().tolist() == [False, True, True, False]
+    # attended: 120, 60, 18, 90, none 1-10, so none hidden; sessions = attended + no-show goes with
+    # a hidden no-show: 150, 75 shown, C and D blank
+    assert out["attended"].tolist() == [120, 60, 18, 90]
+    assert out["sessions"].tolist()[:2] == [150, 75] and out["sessions"].isna().tolist()[2:] == [True, True]
+    # C, below k, has no estimate left
+    estimates = ["hr", "hr_lower", "hr_upper", "km_90", "km_90_lower", "km_90_upper", "retained_90",
+                 "attendance_rate", "attendance_low", "attendance_high", "contact_hours", "sessions_per_pair_month",
+                 "GSE10_mean_change", "GSE10_ci95_low", "GSE10_ci95_high", "BARC10_mean_change"]
+    assert out.loc[2, estimates].isna().all()
+    # a hazard ratio rests on the pairs and goes with the events: A only (B's pairs, D's events hidden)
+    assert out["hr"].notna().tolist() == [True, False, False, False]
+    assert out["attendance_rate"].notna().tolist() == [True, True, False, False]
+    assert out["GSE10_mean_change"].notna().tolist() == [True, False, False, True]
+    # no count of 1-10 survives, in any count column or in sessions
+    for col in (*tables.spec_for("compare_groups").count_cols, "sessions"):
+        assert_count_cells([None if pd.isna(v) else v for v in out[col]])
+
+
+def test_compare_groups_refuses_an_undeclared_number():
+    with pytest.raises(ValueError, match="median_days"):
+        tables.chart_frame(compare_groups_frame().assign(median_days=30.0), "compare_groups", K)
+
+
+def test_every_comparison_of_the_demo_is_accepted(demo_db):
+    from analytics.metrics.compare import compare_groups
+    from analytics.metrics.scope import DIMENSIONS
+    from ui.compare_view import with_sessions
+
+    con = views.analysis_connection(store.connect_read(demo_db))
+    scope = resolve_scope(con, start="2026-01-01", end="2026-03-31")
+    hidden_somewhere = False
+    for by in DIMENSIONS:
+        groups = with_sessions(compare_groups(con, scope, by, K)["groups"])
+        out = tables.chart_frame(groups, "compare_groups", K)  # every numeric column is declared
+        for col in (*tables.spec_for("compare_groups").count_cols, "sessions"):
+            assert_count_cells([None if pd.isna(v) else v for v in out[col]])
+        hidden_somewhere |= bool(out["pairs"].isna().any())
+    con.close()
+    assert hidden_somewhere, "some dimension should have a group below k for this test to mean anything"
+
+
+def test_a_total_is_stated_only_when_the_hidden_cells_sum_to_zero_or_k():
+    # no-show 30, 15, 4, 12: C's 4 hidden and D's 12 as its complement, 16 >= 11: the total may stand
+    assert tables.total_publishable(compare_groups_frame(), "compare_groups", K, "no_show")
+    # nothing hidden in attended: its total may stand
+    assert tables.total_publishable(compare_groups_frame(), "compare_groups", K, "attended")
+    # no-show 30, 3, 4, 20: two cells hidden, no complement needed, and 3 + 4 = 7 would come back
+    assert not tables.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", K, "no_show")
+    assert tables.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", 1, "no_show")
+
+
+def test_km_chart_frames_cut_each_group_where_fewer_than_k_remain():
+    shown, at_risk = tables.km_chart_frames(km_curve_by_group(), K)
+    # A while 11 or more remain (t 0-75; 10 at t = 100); B starts with 6: left out
+    assert shown["grp"].tolist() == ["A"] * 5 and shown["t"].tolist() == [0, 10, 30, 60, 75]
+    assert shown["events"].isna().all() and shown["censored"].isna().all()
+    # tick days for a curve ending at 75: 0, 30, 60 (km_chart's spacing). At risk = the first row
+    # with t >= day: A 20, 18, 15; B 6 and 5 (blank, below k), then 0 (no B pair followed to day 60)
+    table = at_risk.set_index(["grp", "day"])["at_risk"]
+    assert [table[("A", d)] for d in (0, 30, 60)] == [20, 18, 15]
+    assert pd.isna(table[("B", 0)]) and pd.isna(table[("B", 30)]) and table[("B", 60)] == 0
+
+
+def test_frames_note_what_they_hid():
+    with tables.noting_hidden() as seen:
+        tables.chart_frame(compare_groups_frame().query("grp != 'C'"), "compare_groups", K)  # no 1-10 left
+    assert seen == []
+    with tables.noting_hidden() as seen:
+        tables.chart_frame(compare_groups_frame(), "compare_groups", K)
+        tables.km_chart_frames(km_curve_by_group(), K)
+    assert seen == ["compare_groups", "retention_curve"]
+    # outside a build for export nothing is noted, and nothing fails
+    assert tables.chart_frame(compare_groups_frame(), "compare_groups", K) is not None

@@ -1,10 +1,15 @@
-"""Tables of the Compare page: groups side by side, and the tests across them in words."""
+"""The Compare page's tables (groups side by side, the tests across them in words) and its
+charts: the arguments the screen and the exports share, and the exports' figures, drawn from
+the groups suppressed by ``exports.tables.FRAME_SPECS["compare_groups"]``."""
 
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 
+from analytics import charts
 from analytics.contract import INSTRUMENTS
+from analytics.exports import images, tables
 from ui import components as ui
 
 # As named in a sentence, and in the tests table.
@@ -71,3 +76,96 @@ def tests_table(result: dict) -> pd.DataFrame:
                      "Test": TEST_LABELS.get(t.get("test"), "–"),
                      "Statistic": stat, "p-value": p_text(t.get("p_value")), "Effect size (95% CI)": effect})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------- charts
+
+HAZARD_RATIOS = {
+    "estimate": "hr", "low": "hr_lower", "high": "hr_upper", "n": "pairs", "n_unit": "pairs", "null_value": 1.0,
+    "log_x": True, "x_title": "Hazard of disengaging vs all other groups",
+}
+ATTENDANCE = {
+    "estimate": "attendance_rate", "low": "attendance_low", "high": "attendance_high", "n": "sessions",
+    "n_unit": "sessions", "percent": True, "x_title": "Attendance rate",
+}
+
+
+def mean_change(code: str) -> dict:
+    """forest_plot's arguments for an instrument's mean change per group."""
+    return {"estimate": f"{code}_mean_change", "low": f"{code}_ci95_low", "high": f"{code}_ci95_high",
+            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0, "x_title": f"{code} mean change"}
+
+
+def pooled_attendance(groups: pd.DataFrame) -> float:
+    """Attended / (attended + no-show) over the groups: the attendance chart's reference line."""
+    return float(groups["attended"].sum() / max(1, groups["sessions"].sum()))
+
+
+def chart_columns(args: dict) -> list[str]:
+    """The columns a forest plot of the groups draws, with the counts its values rest on."""
+    spec = tables.spec_for("compare_groups")
+    cols = [args["n"], args["estimate"], args["low"], args["high"]]
+    for col in list(cols):
+        dens = spec.derived.get(col, ())
+        cols += [*((dens,) if isinstance(dens, str) else dens), *spec.inputs.get(col, ())]
+    return ["grp", *dict.fromkeys(cols)]
+
+
+def exported_groups(result: dict, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+    """The groups as exports see them: suppressed cells blank (a group below k has no estimates).
+
+    ``columns``: only these (with ``chart_columns``): each count column is suppressed on its own
+    and a value goes with its own counts, so the cells are the same as in the whole frame, and
+    only hidden cells the chart draws take the total out of its title."""
+    groups = with_sessions(result["groups"])
+    return tables.chart_frame(groups if columns is None else groups[columns], "compare_groups", k)
+
+
+def _names(groups: list) -> str:
+    return ", ".join(map(str, groups)) if len(groups) <= 6 else f"{len(groups)} groups"
+
+
+def km_export(result: dict, k: int) -> go.Figure:
+    """The Kaplan-Meier curves by group for export: each group's curve while at least k of its
+    pairs remain at risk; a group with fewer than k pairs matched is left out, and named."""
+    curve = result["curve"]
+    shown, at_risk = tables.km_chart_frames(curve, k)
+    fig = charts.km_chart(shown, at_risk, k=k, small_groups=result["small_groups"])
+    left_out = [g for g in dict.fromkeys(curve["grp"]) if shown.empty or g not in set(shown["grp"])]
+    if left_out:
+        fig = images.with_footnote(fig, f"Not drawn (fewer than {k} pairs matched): {_names(left_out)}.")
+    return fig
+
+
+def forest_export(result: dict, k: int, args: dict) -> go.Figure:
+    """A forest plot of the groups for export (``HAZARD_RATIOS``, ``mean_change(code)``), from
+    suppressed groups; a footnote says why rows have no estimate."""
+    raw, groups = with_sessions(result["groups"]), exported_groups(result, k, chart_columns(args))
+    fig = charts.forest_plot(groups, **args, by=result["by"], k=k, small_groups=result["small_groups"])
+    return _noted_blanks(fig, raw, groups, args["estimate"], k)
+
+
+def attendance_export(result: dict, k: int) -> go.Figure:
+    """The attendance forest plot for export. Its reference line is the attendance of all groups
+    when that total may be stated beside the suppressed groups (``tables.total_publishable``),
+    else of the groups whose counts are shown (and the footnote says so)."""
+    columns = chart_columns(ATTENDANCE)
+    raw, groups = with_sessions(result["groups"]), exported_groups(result, k, columns)
+    whole = all(tables.total_publishable(raw[columns], "compare_groups", k, c) for c in ("attended", "no_show"))
+    counted = groups[groups[["attended", "no_show"]].notna().all(axis=1)]
+    pooled = pooled_attendance(raw if whole else counted)
+    fig = charts.forest_plot(groups, **ATTENDANCE, null_value=pooled, by=result["by"], k=k,
+                             small_groups=result["small_groups"])
+    if not whole:
+        fig = images.with_footnote(fig, "Dashed line: attendance of the groups whose session counts are shown.")
+    return _noted_blanks(fig, raw, groups, ATTENDANCE["estimate"], k)
+
+
+def _noted_blanks(fig: go.Figure, raw: pd.DataFrame, groups: pd.DataFrame, estimate: str, k: int) -> go.Figure:
+    blanked = groups[estimate].isna().to_numpy() & raw[estimate].notna().to_numpy()
+    if not blanked.any():
+        return fig
+    return images.with_footnote(
+        fig, f"No estimate is shown where it rests on a suppressed count (1-{k - 1}, or one hidden with such a "
+        "count so that totals cannot give it back).",
+    )

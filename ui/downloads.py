@@ -84,8 +84,13 @@ def chart_downloads(fig: FigureSource, *, name: str, context: ExportContext, key
 
 def _chart_bytes(build: Callable[[], go.Figure], fmt: str, context: ExportContext) -> Callable[[], bytes]:
     # If the browser fails after the buttons were drawn, the error says what to install, and
-    # the next rerun offers HTML instead (the failure is remembered).
-    return lambda: images.export_chart(build(), fmt, context=context)
+    # the next rerun offers HTML instead (the failure is remembered). A chart drawn from frames
+    # with hidden cells states no total in its title (images.build_for_export).
+    def make() -> bytes:
+        fig, title = images.build_for_export(build)
+        return images.export_chart(fig, fmt, context=context, title=title)
+
+    return make
 
 
 def table_downloads(

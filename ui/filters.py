@@ -31,6 +31,7 @@ PRESETS = {
     "ytd": "Year to date",
     "custom": "Custom dates",
 }
+DEFAULT_PERIOD = "all"
 MULTI = ("site", "funding_stream", "supervisor")
 URL_NAMES = ("period", "start", "end", *MULTI)
 KEY = "filters__{}".format
@@ -116,13 +117,13 @@ def _sanitize(bounds: Bounds, choices: dict[str, list[str]]) -> None:
     """Make the stored values valid for the widgets (a load may have changed the choices)."""
     state = st.session_state
     if state.get(KEY("period")) not in PRESETS:
-        state[KEY("period")] = "all"
+        state[KEY("period")] = DEFAULT_PERIOD
     if state[KEY("period")] == "custom":
         start, end = state.get(KEY("start")), state.get(KEY("end"))
         # start > end is allowed here: someone may be mid-way through typing a range.
         ok = all(isinstance(d, date) and _EARLIEST <= d <= bounds.as_of for d in (start, end))
         if not ok:
-            state[KEY("period")] = "all"
+            state[KEY("period")] = DEFAULT_PERIOD
     if state[KEY("period")] != "custom":
         state[KEY("start")], state[KEY("end")] = preset_dates(state[KEY("period")], bounds)
     for name in MULTI:
@@ -136,7 +137,7 @@ def _on_date() -> None:
 
 def reset() -> None:
     """Back to the defaults: all time, no filters (a button callback)."""
-    st.session_state[KEY("period")] = "all"
+    st.session_state[KEY("period")] = DEFAULT_PERIOD
     for name in MULTI:
         st.session_state[KEY(name)] = []
 
@@ -146,7 +147,7 @@ def _write_url(chosen: Chosen) -> None:
     wanted: dict[str, list[str]] = {}
     if chosen.period == "custom":
         wanted["start"], wanted["end"] = [chosen.start.isoformat()], [chosen.end.isoformat()]
-    elif chosen.period != "all":
+    elif chosen.period != DEFAULT_PERIOD:
         wanted["period"] = [chosen.period]
     for name in MULTI:
         values = list(getattr(chosen.filters, name))

@@ -25,15 +25,18 @@ import atexit
 import html
 import logging
 import os
+import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Literal
 
 import plotly.graph_objects as go
 
 from analytics import charts
+from analytics.exports import tables
 from analytics.exports.context import ExportContext
 
 Format = Literal["png", "svg", "pdf", "html"]
@@ -246,6 +249,45 @@ def warm_up() -> None:
 
     if _RENDERER._kaleido is None and _RENDERER.available():
         threading.Thread(target=start_quietly, name="chart-images-start", daemon=True).start()
+
+
+# The n a chart puts at the end of its title (``charts._title``): "(n = 725 closures)", "(n<11 pairs)".
+_TITLE_N = re.compile(r"\s*\((?:n = [\d,]+|n<\d+)[^()]*\)\s*$")
+NO_TOTAL = "total not stated: some counts suppressed"
+
+
+def title_without_total(title: str) -> str:
+    """The title with its n replaced by a note that no total is stated.
+
+    A chart's n is the sum of the cells it is given. Drawn from a frame with suppressed cells
+    it would either count only the cells shown (725 closures printed as 720) or read "n<11"
+    for a large total; the true total cannot be stated either when the hidden cells sum to 1..k-1
+    (total minus the cells shown gives that sum back). So an export states none and says why;
+    the subtitle still gives the pairs in scope."""
+    if not _TITLE_N.search(title):
+        return title
+    return _TITLE_N.sub(f" ({NO_TOTAL})", title)
+
+
+def build_for_export(build: Callable[[], go.Figure]) -> tuple[go.Figure, str | None]:
+    """Draw a chart for export: the figure, and the title the export must carry instead of the
+    chart's own (``title_without_total``) when a frame it was drawn from had hidden cells, or
+    None. ``build`` draws from suppressed frames (``tables.chart_frame``, ``km_chart_frames``),
+    which note what they hid."""
+    with tables.noting_hidden() as hidden:
+        fig = build()
+    return fig, (title_without_total(fig.layout.title.text or "") if hidden else None)
+
+
+def with_footnote(fig: go.Figure, note: str) -> go.Figure:
+    """A copy of ``fig`` with ``note`` (plain text) added to its footnote, e.g. what an export
+    of it leaves out. The original figure is not changed."""
+    out = go.Figure(fig)
+    meta = dict(out.layout.meta) if isinstance(out.layout.meta, dict) else {}
+    footnote = meta.get("footnote") or ""
+    note = html.escape(note, quote=False)
+    return charts.house_layout(out, title=out.layout.title.text or "",
+                               footnote=f"{footnote}<br>{note}" if footnote else note)
 
 
 def annotated(fig: go.Figure, context: ExportContext, title: str | None = None) -> go.Figure:

@@ -16,11 +16,13 @@ values rest on which counts; pages and the report use it rather than repeating t
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import privacy
+from analytics.contract import INSTRUMENTS
 from analytics.exports.context import ExportContext
 
 # Ids of people, pairs and events: a frame holding one is row-level data.
@@ -135,6 +138,26 @@ FRAME_SPECS: dict[str, FrameSpec] = {
         label="mentor_id",
     ),
     "quality_findings": FrameSpec("Data-quality findings", ("n",)),
+    # The Compare page's groups (analytics.metrics.compare, with `sessions` added): one row per
+    # group, the rows one breakdown. `sessions` is attended + no-show, so it goes with either.
+    # A hazard ratio, like the Kaplan-Meier estimates, rests on the group's pairs and goes with
+    # its events (stops); an instrument's mean change and CI rest on its paired participants.
+    "compare_groups": FrameSpec(
+        "Groups compared",
+        ("pairs_in_scope", "participants_in_scope", "matched_in_period", "active_at_end", "attended", "no_show",
+         "pairs", "events", "eligible_90", *(f"{c}_n_paired" for c in INSTRUMENTS)),
+        {
+            **{c: ("attended", "no_show") for c in ("sessions", "attendance_rate", "attendance_low", "attendance_high")},
+            "contact_hours": "pairs_in_scope", "sessions_per_pair_month": "pairs_in_scope",
+            **{c: "pairs" for c in ("km_90", "km_90_lower", "km_90_upper", "hr", "hr_lower", "hr_upper")},
+            "retained_90": "eligible_90",
+            **{f"{c}_{s}": f"{c}_n_paired" for c in INSTRUMENTS for s in ("mean_change", "ci95_low", "ci95_high")},
+        },
+        {
+            "contact_hours": ("attended",), "sessions_per_pair_month": ("attended",),
+            **{c: ("events",) for c in ("km_90", "km_90_lower", "km_90_upper", "hr", "hr_lower", "hr_upper")},
+        },
+    ),
 }
 
 
@@ -259,6 +282,51 @@ def _already_hidden(frame, out, count_cols, derived, inputs, k) -> list[tuple[in
     return marked
 
 
+# ------------------------------------------------------------------------------- what an export leaves out
+
+# While a chart is built for export (``noting_hidden``): the frames it was drawn from that lost
+# cells to suppression. Per thread and task (Streamlit serves each download on a thread of its own).
+_HIDDEN: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("export_hidden", default=None)
+
+
+@contextlib.contextmanager
+def noting_hidden() -> Iterator[list[str]]:
+    """Note the frames drawn while open (``chart_frame``, ``km_chart_frame``) that had cells
+    suppressed or a group's curve left out: the yielded list is empty when nothing was hidden.
+
+    A chart sums the cells it is given for its title's n, so a figure drawn from a frame with
+    hidden cells cannot state a total (``images.build_for_export``)."""
+    token = _HIDDEN.set([])
+    try:
+        yield _HIDDEN.get()
+    finally:
+        _HIDDEN.reset(token)
+
+
+def _note_hidden(what: str) -> None:
+    seen = _HIDDEN.get()
+    if seen is not None:
+        seen.append(what)
+
+
+def total_publishable(df: pd.DataFrame, spec: FrameSpec | str, k: int, column: str) -> bool:
+    """Whether the total of a count column may be stated beside the frame's suppressed export.
+
+    A total minus the cells shown gives back the sum of the hidden cells, so it may be stated
+    only when that sum is 0 or at least k (and the total itself is 0 or at least k).
+    """
+    spec = spec_for(spec) if isinstance(spec, str) else spec
+    if k <= 1:
+        return True
+    values = pd.to_numeric(df[column], errors="coerce").reset_index(drop=True)
+    if values.isna().any():
+        return False  # blank counts (a suppressed screen's frame): the total is not known here
+    hidden_rows = [row for row, col in suppress(df, spec, k)[1] if col == column]
+    hidden = float(values.iloc[hidden_rows].sum()) if hidden_rows else 0.0
+    total = float(values.sum())
+    return all(v == 0 or v >= k for v in (hidden, total))
+
+
 def suppressed_table(df: pd.DataFrame, spec: FrameSpec | str, k: int) -> pd.DataFrame:
     """The frame as an export shows it: suppressed cells read "<11" or "n<11"."""
     spec = spec_for(spec) if isinstance(spec, str) else spec
@@ -279,6 +347,8 @@ def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> pd.Da
     if name == "retention_curve":
         return km_chart_frame(df, k)
     table, cells = suppress(df, spec, k)
+    if cells:
+        _note_hidden(name or spec.title)
     out = df.reset_index(drop=True).copy()
     for col in {c for _, c in cells}:
         out[col] = out[col].astype(float)
@@ -321,6 +391,8 @@ def km_chart_frame(curve: pd.DataFrame, k: int) -> pd.DataFrame:
     if k <= 1 or curve.empty:
         return curve.copy()
     out = curve[(curve["at_risk"] >= k) & curve["survival"].notna()].copy()
+    if "grp" in curve.columns and set(curve["grp"]) - set(out["grp"]):
+        _note_hidden("retention_curve")  # a group's whole curve rests on fewer than k pairs
     for col in ("events", "censored"):
         if col in out.columns:
             out[col] = np.nan

@@ -1,0 +1,108 @@
+"""The server's warm-up (ui.warmup) leaves every page's default view in the caches the pages read."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import streamlit as st
+
+from analytics import store, views
+from analytics.auth import LOCAL_ACCESS
+from analytics.metrics.scope import DIMENSIONS, Filters, resolve_scope
+from ui import data_access, warmup
+
+
+def _broken(name):
+    def compute(*_args, **_kwargs):
+        raise AssertionError(f"{name} was computed again instead of read from the cache")
+
+    return compute
+
+
+@pytest.fixture()
+def live_store(tiny_store, tmp_path, monkeypatch):
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(tiny_store, db)
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield db
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _default_scope(db):
+    # The sidebar's default: all time (METRICS.md: S = earliest match, E = A), no filters.
+    con = store.connect_read(db)
+    try:
+        return resolve_scope(views.analysis_connection(con), start=None, end=None, filters=Filters())
+    finally:
+        con.close()
+
+
+def test_warm_fills_the_caches_the_pages_read(live_store, monkeypatch):
+    stamp = data_access.current_stamp()
+    scope = _default_scope(live_store)
+    # Before the warm-up a page's call computes: with the metric functions broken, it fails.
+    monkeypatch.setitem(data_access.METRICS, "retention_curve", _broken("retention_curve"))
+    with pytest.raises(AssertionError):
+        data_access.metric("retention_curve", stamp, scope, LOCAL_ACCESS)
+    monkeypatch.undo()
+    monkeypatch.setenv("OUTCOMES_DB", str(live_store))
+
+    steps = warmup.warm()
+    assert {"imports", "store", "metrics", "compare"} <= set(steps)
+
+    expected = {name: data_access.metric(name, stamp, scope, LOCAL_ACCESS) for name in data_access.METRICS}
+    for name in list(data_access.METRICS):
+        monkeypatch.setitem(data_access.METRICS, name, _broken(name))
+    # Every page's default calls are now answered from the caches, the same values as computed.
+    for name in data_access.METRICS:
+        got = data_access.metric(name, stamp, scope, LOCAL_ACCESS)
+        if isinstance(got, dict):
+            assert got == expected[name]
+        else:
+            assert got.equals(expected[name]), name
+    data_access.metric("summary", stamp, scope.shifted_back(), LOCAL_ACCESS)  # the Overview's previous period
+    data_access.metric("outcome_change", stamp, scope.grouped("site"), LOCAL_ACCESS)  # Outcomes by site
+    monkeypatch.setattr("analytics.metrics.compare.compare_groups", _broken("compare_groups"))
+    assert data_access.compare(stamp, scope, DIMENSIONS[0], LOCAL_ACCESS.k, LOCAL_ACCESS)["groups"] is not None
+
+
+def test_warm_without_pairs_stops_after_the_store(tmp_path, monkeypatch):
+    # A store with the schema and no rows: nothing to warm beyond the store facts, and no error.
+    db = tmp_path / "empty.duckdb"
+    with store.swap_writer(db):
+        pass
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    st.cache_data.clear()
+    steps = warmup.warm()
+    assert set(steps) == {"imports", "store"}
+    st.cache_data.clear()
+
+
+def test_warm_builds_the_demo_when_there_is_no_store(tmp_path, monkeypatch):
+    import tiny_program
+
+    import analytics.demo
+
+    built = []
+
+    def small_demo(db=None, **_):
+        # The tiny program marked as demo stands in for the (slower) seeded demo build.
+        tiny_program.build(db)
+        with store.swap_writer(db) as con:
+            store.set_meta(con, "is_demo", "true")
+        built.append(db)
+
+    db = tmp_path / "none_yet.duckdb"
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    monkeypatch.setattr(analytics.demo, "build_demo_store", small_demo)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    steps = warmup.warm()
+    assert built == [db] and "metrics" in steps
+    assert data_access.store_info(data_access.current_stamp())["is_demo"]
+    st.cache_data.clear()
+    st.cache_resource.clear()
