@@ -62,8 +62,9 @@ CHROMIUM_ARGS = [
 PAGE_TARGET_S = 1.5
 FIRST_LOAD_TARGET_S = 4.0
 STABLE_S = 1.0
-# A chart counts once it is drawn (plotly adds its .main-svg layers).
-CHART = '[data-testid="stPlotlyChart"]:has(.main-svg)'
+# A chart counts once it is drawn (plotly adds its .main-svg layers); not the empty chart a
+# session's first run sends to start loading the chart library (ui.setup._prime_chart_library).
+CHART = '.stElementContainer:not(.st-key-setup__prime) [data-testid="stPlotlyChart"]:has(.main-svg)'
 # The app root carries the script's state; "running" while a rerun is under way.
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 EXCEPTION = '[data-testid="stException"]'

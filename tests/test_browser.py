@@ -47,7 +47,9 @@ PAGES = {
     "mentors": "Mentors",
     "data": "Data",
 }
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
+# A drawn chart of the page; not the empty one a session's first run sends to start loading
+# the chart library (ui.setup._prime_chart_library).
+CHART = '.stElementContainer:not(.st-key-setup__prime) [data-testid="stPlotlyChart"] .main-svg'
 EXCEPTION = '[data-testid="stException"]'
 # The app root carries the script's state; "running" while a rerun is under way.
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
@@ -144,7 +146,7 @@ def settle(page, charts: int = 1) -> None:
     page.wait_for_selector('[data-testid="stSidebar"]')
     if charts:
         page.wait_for_function(
-            "n => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= n", arg=charts
+            "([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[CHART, charts]
         )
     page.wait_for_timeout(200)
     page.wait_for_selector(RUNNING, state="detached")

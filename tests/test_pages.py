@@ -259,3 +259,21 @@ def test_plain_shows_text_literally():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_a_sessions_first_run_primes_the_chart_library_once(app_db):
+    # The first run sends an empty, data-free chart before the sidebar (the browser starts
+    # loading plotly.js at once); later runs of the session do not.
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.query_params.update(PERIOD)
+    at.run()
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["setup__prime", "overview__monthly"]
+    prime = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert prime["data"] == [] and prime["layout"]["height"] == 10
+    at.run()
+    assert [c.key for c in at.get("plotly_chart")] == ["overview__monthly"]
+    # Pages without charts never load the library for it.
+    fresh = AppTest.from_file(str(ROOT / "pages" / "reports.py"), default_timeout=TIMEOUT)
+    fresh.run()
+    assert "setup__prime" not in [c.key for c in fresh.get("plotly_chart")]

@@ -102,6 +102,12 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         data_access.metric("summary", stamp, scope.shifted_back(), access)
         data_access.metric("outcome_change", stamp, scope.grouped("site"), access)
         data_access.pairs_in_scope(stamp, scope, access)
+        # The landing page's chart, built as pages/overview.py builds it (same builder, frame
+        # and k, so the same cache entry): the first visitor's page is sent without building it.
+        from analytics import charts
+
+        monthly = data_access.metric("engagement_by_month", stamp, scope, access)
+        data_access.figure(charts.engagement_monthly_chart, monthly, k=access.k)
         timings["metrics"] = time.perf_counter() - t
 
         if not access.suppress_on_screen:
