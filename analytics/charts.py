@@ -577,18 +577,10 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) 
 # --------------------------------------------------------------------------- retention
 
 def _at_risk_days(max_t: float) -> list[int]:
-    """Days for the x ticks and the numbers-at-risk row, spaced for the length of follow-up and
-    including the 30/90/180-day marks the retention summary reports where they fit."""
-    if max_t <= 200:
-        days = range(0, 211, 30)
-    elif max_t <= 400:
-        days = (0, 30, 60, 90, 120, 180, 270, 365)
-    elif max_t <= 800:
-        days = (0, 90, 180, 270, 365, 455, 545, 635, 730)
-    else:
-        days = range(0, int(max_t) + 200, 180)
-    # the axis runs a little past the longest follow-up, so a tick just beyond it still shows
-    return [d for d in days if d <= max_t * 1.03 + 1] or [0]
+    """Days for the x ticks and the numbers-at-risk row (``retention.at_risk_days``)."""
+    from analytics.metrics.retention import at_risk_days
+
+    return at_risk_days(max_t)
 
 
 def km_chart(

@@ -536,3 +536,16 @@ def test_cohort_heatmap_drops_cell_text_on_large_screen_grids(frames):
     small = charts.cohort_heatmap(frames["triangle"], k=11, cell_text=False)
     assert small.data[1].z[0][0] == 1
     assert "Grey cells rest on fewer than 11 pairs" in _notes(small)
+
+
+def test_numbers_at_risk_span_the_whole_follow_up():
+    # A curve followed to day 1,300 (the demo's 3.5 years): ticks every 180 days up to
+    # 1,260 (<= 1,300 x 1.03 + 1 = 1,340; 1,440 is beyond), not stopping at day 365.
+    curve = pd.DataFrame({"grp": ["all"] * 3, "t": [0.0, 400.0, 1300.0], "at_risk": [100, 60, 12],
+                          "events": [0, 5, 1], "censored": [0, 0, 11], "survival": [1.0, 0.9, 0.8]})
+    table = retention.at_risk_table(curve)
+    assert table["day"].tolist() == list(range(0, 1261, 180))
+    # day 720: the first row with t >= 720 is t = 1300, 12 at risk; day 0: 100
+    assert table.set_index("day")["at_risk"][720] == 12 and table.set_index("day")["at_risk"][0] == 100
+    fig = charts.km_chart(curve, table, k=11)
+    assert list(fig.layout.xaxis.tickvals)[-1] == 1260

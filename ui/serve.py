@@ -28,9 +28,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)  # .streamlit/config.toml is read from the working folder
     if warm:
+        from analytics import store
         from ui import warmup
 
         t = time.perf_counter()
+        if store.stamp() is None:
+            print(f"No store at {store.db_path()}: building the synthetic demo program (every page will say "
+                  "so; load your program's exports on the Data page or with `python -m analytics ingest`).",
+                  flush=True)
         print("Getting the dashboard ready (imports, store, default views)…", flush=True)
         try:
             steps = warmup.warm()

@@ -144,8 +144,27 @@ def _band_at(curve: pd.DataFrame, day: int) -> tuple[float | None, float | None]
     return (None if pd.isna(lo) else float(lo), None if pd.isna(hi) else float(hi))
 
 
-def at_risk_table(curve: pd.DataFrame, days=(0, 30, 60, 90, 120, 180, 270, 365)) -> pd.DataFrame:
-    """Numbers at risk under a KM chart: pairs still followed (duration >= day) per group."""
+def at_risk_days(max_t: float) -> list[int]:
+    """Days for a KM chart's x ticks and numbers-at-risk row, spaced for the length of follow-up
+    (``max_t``, the longest in days) and including the 30/90/180-day marks the retention summary
+    reports where they fit."""
+    if max_t <= 200:
+        days = range(0, 211, 30)
+    elif max_t <= 400:
+        days = (0, 30, 60, 90, 120, 180, 270, 365)
+    elif max_t <= 800:
+        days = (0, 90, 180, 270, 365, 455, 545, 635, 730)
+    else:
+        days = range(0, int(max_t) + 200, 180)
+    # the axis runs a little past the longest follow-up, so a tick just beyond it still shows
+    return [d for d in days if d <= max_t * 1.03 + 1] or [0]
+
+
+def at_risk_table(curve: pd.DataFrame, days=None) -> pd.DataFrame:
+    """Numbers at risk under a KM chart: pairs still followed (duration >= day) per group, at
+    ``days`` (by default ``at_risk_days`` of the curve's longest follow-up)."""
+    if days is None:
+        days = at_risk_days(float(curve["t"].max())) if not curve.empty else [0]
     rows = []
     for grp, c in curve.groupby("grp", sort=True):
         # at_risk at day d = pairs with duration >= d: the at_risk of the first row with t >= d
