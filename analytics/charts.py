@@ -1340,6 +1340,8 @@ def goals_chart(goals: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
 
 
 _LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+# Finer ticks for a narrow range (hazard ratios of 0.6-2.3 would otherwise get only 1 and 2).
+_LOG_TICKS_FINE = (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10)
 
 
 def forest_plot(
@@ -1447,7 +1449,9 @@ def forest_plot(
         finite = finite[finite > 0]
         a, b = math.log10(finite.min()), math.log10(finite.max())
         pad = max((b - a) * 0.08, 0.05)
-        ticks = [t for t in _LOG_TICKS if a - pad <= math.log10(t) <= b + pad]
+        ticks = [t for t in _LOG_TICKS_FINE if a - pad <= math.log10(t) <= b + pad]
+        if len(ticks) < 4 or len(ticks) > 8:
+            ticks = [t for t in _LOG_TICKS if a - pad <= math.log10(t) <= b + pad]
         fig.update_xaxes(type="log", range=[a - pad, b + pad], tickmode="array", tickvals=ticks,
                          ticktext=[f"{t:g}" for t in ticks])
     else:

@@ -464,6 +464,15 @@ def test_forest_plot_hazard_ratios_on_a_log_axis():
     assert lo < math.log10(0.4) and hi > math.log10(2.0)  # log axis ranges are log10 units
     assert [s.x0 for s in fig.layout.shapes if s.name == "null_line"] == [1.0]
     assert "0.60 (0.40 to 0.90)" in _annotations(fig, "n_label")[0]
+    # 0.4-2.0 padded by 8% of the log span (log10 5 = 0.699, pad 0.056): 0.35-2.3, so the fine
+    # ticks 0.5, 0.7, 1, 1.5, 2 (five: 4 to 8 fit) rather than the coarse 0.5, 1, 2.
+    assert list(fig.layout.xaxis.tickvals) == [0.5, 0.7, 1, 1.5, 2]
+    wide = effects.assign(hr_lower=[0.02, 1.1], hr_upper=[0.9, 40.0])
+    # 0.02-40 spans 3.3 decades (pad 0.26): 0.011-74, where the fine set would give 12 ticks, so
+    # the coarse one is used, 0.02 to 50.
+    ticks = charts.forest_plot(wide, estimate="hr", low="hr_lower", high="hr_upper", n="pairs",
+                               null_value=1.0, log_x=True).layout.xaxis.tickvals
+    assert list(ticks) == [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
 
 
 def test_forest_plot_percent_and_suppressed_rows():
