@@ -64,7 +64,9 @@ denominator or input count is suppressed)::
 
 Shares of people whose count the summary does not carry (retained_90, the reliable
 improvement and decline rates) are also suppressed when share x n, or n minus it, is 1..k-1:
-"4.5% of 22" would otherwise name one person.
+"4.5% of 22" would otherwise name one person. The two reliable-change shares split n_paired
+into three classes: when both are shown and n minus the two implied counts (no reliable
+change) is 1..k-1, the share of the smaller class is suppressed as well.
 
 Why these denominators:
 
@@ -193,6 +195,11 @@ OUTCOME_STATISTICS = (
 )
 
 SHARE_STATISTICS = ("reliable_improvement_rate", "reliable_decline_rate")
+# (block pattern, denominator, shares of classes of it): the classes not given as shares make
+# up the rest, which must not be a count of 1..k-1 either.
+SHARE_PARTITIONS: tuple[tuple[Path, str, tuple[str, ...]], ...] = (
+    (("outcomes", EACH), "n_paired", SHARE_STATISTICS),
+)
 
 _IN_SCOPE = ("pairs", "in_scope")
 _ATTENDED = ("engagement", "attended")
@@ -394,6 +401,26 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
                 ):
                     hidden_derived.add((*block_path, *rel))
 
+    # Shares splitting one denominator into classes: with every share shown, n minus the
+    # classes they imply is the remaining class (no reliable change), a count too.
+    for block_path in blocks:
+        block = _get(doc, block_path)
+        for pattern, den, shares in SHARE_PARTITIONS:
+            for rel, _ in _expand(block, pattern):
+                paths = [(*block_path, *rel, name) for name in shares]
+                n_path = (*block_path, *rel, den)
+                values = [_get(doc, p) for p in paths]
+                n = _get(doc, n_path)
+                if k <= 1 or n_path in hidden or any(p in hidden_derived for p in paths):
+                    continue
+                if not _is_number(n) or not all(_is_number(v) for v in values):
+                    continue
+                implied = [round(v * n) for v in values]
+                if 0 < n - sum(implied) < k:
+                    # hide the share of the smaller class (ties: the last), leaving a sum of two
+                    smallest = min(range(len(paths)), key=lambda i: (implied[i], -i))
+                    hidden_derived.add(paths[smallest])
+
     for path in hidden | hidden_derived:
         _set_none(doc, path)
 
@@ -436,6 +463,7 @@ def suppress_table(
     group_col: str | None = None,
     inputs: Mapping[str, Sequence[str]] | None = None,
     total_labels: Collection[Hashable] = (),
+    row_totals: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[Hashable, str]]]:
     """Suppress a table for export. Rows are the members of one breakdown.
 
@@ -455,6 +483,12 @@ def suppress_table(
     - ``total_labels``: labels of totals rows (e.g. ``("Total",)``). Their counts and derived
       values are suppressed by the same thresholds, but they are margins, not members: they
       are never counted in, nor chosen as, the complement.
+    - ``row_totals``: count column -> the count columns it adds up within a row
+      (``n_paired`` -> improved, no change, declined; ``sessions`` -> attended, no-show).
+      Complementary suppression also runs across each such row: when exactly one part is
+      hidden and the total is shown, the total minus the shown parts would give it back, so
+      the smallest remaining non-zero part is hidden too (none: the total). Rows and columns
+      are completed in turn until neither gives a hidden cell back.
 
     Returns ``(table, cells)``: a new DataFrame and the suppressed cells as
     ``(row label, column)`` in table order. Columns where nothing was suppressed keep their
@@ -485,26 +519,59 @@ def suppress_table(
     totals = set(total_labels)
     members = [i for i, label in enumerate(labels) if label not in totals]
 
+    row_totals = {t: tuple(parts) for t, parts in (row_totals or {}).items()}
+    for t, parts in row_totals.items():
+        if t not in count_cols or not set(parts) <= set(count_cols):
+            raise ValueError(f"row total {t!r} and its parts must all be count columns")
+
     hidden: set[tuple[int, str]] = set()
+    values = {col: df[col].tolist() for col in count_cols}
     for col in count_cols:
-        values = df[col].tolist()
-        for i, value in enumerate(values):
+        for i, value in enumerate(values[col]):
             if not _is_undefined(value) and not _is_number(value):
                 raise TypeError(f"count column {col!r} holds a value that is not a number")
             if _is_small(value, k):
                 hidden.add((i, col))
-        if sum((i, col) in hidden for i in members) == 1:
-            candidates = [
-                (values[i], i) for i in members
-                if (i, col) not in hidden and _is_number(values[i]) and values[i] > 0
-            ]
-            if candidates:
-                hidden.add((min(candidates)[1], col))
-            else:  # every other row is zero: the total would give the lone row back
-                hidden.update(
-                    (i, col) for i, label in enumerate(labels)
-                    if label in totals and _is_number(values[i]) and values[i] > 0
-                )
+
+    def complete_column(col: str) -> bool:
+        if sum((i, col) in hidden for i in members) != 1:
+            return False
+        column = values[col]
+        candidates = [
+            (column[i], i) for i in members if (i, col) not in hidden and _is_number(column[i]) and column[i] > 0
+        ]
+        if candidates:
+            hidden.add((min(candidates)[1], col))
+            return True
+        # every other row is zero: the total would give the lone row back
+        extra = {(i, col) for i, label in enumerate(labels)
+                 if label in totals and _is_number(column[i]) and column[i] > 0} - hidden
+        hidden.update(extra)
+        return bool(extra)
+
+    def complete_row(i: int, total: str, parts: tuple[str, ...]) -> bool:
+        if (i, total) in hidden or sum((i, p) in hidden for p in parts) != 1:
+            return False
+        candidates = [
+            (values[p][i], n, p) for n, p in enumerate(parts)
+            if (i, p) not in hidden and _is_number(values[p][i]) and values[p][i] > 0
+        ]
+        if candidates:
+            hidden.add((i, min(candidates)[2]))
+        elif _is_number(values[total][i]) and values[total][i] > 0:
+            hidden.add((i, total))
+        else:
+            return False
+        return True
+
+    changed = True
+    while changed:
+        changed = False
+        for col in count_cols:
+            changed |= complete_column(col)
+        for total, parts in row_totals.items():
+            for i in range(len(labels)):
+                changed |= complete_row(i, total, parts)
 
     hidden_derived: set[tuple[int, str]] = set()
     for col, dens in dens_of.items():

@@ -23,6 +23,15 @@ small, label = result["small_groups"], result["label"]
 common = {"label": "grp", "dimension": by, "k": ctx.k}
 forest = {"k": ctx.k, "small_groups": small}
 by_group = {**forest, "by": by}  # forest plots name the dimension in their titles
+# the columns of the groups behind the hazard-ratio and attendance charts
+HR_COLUMNS = ["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]
+ATTENDANCE_COLUMNS = ["grp", "attended", "no_show", "attendance_rate", "attendance_low", "attendance_high"]
+
+
+def data(columns: list[str], name: str, key: str):
+    """A chart's data (these columns of the groups) as suppressed CSV/XLSX."""
+    return downloads.data_download(ctx, groups[columns], name=f"{name}_by_{by}", spec="compare_groups",
+                                   key=f"{key}_data_dl")
 
 
 def exported(make, *args):
@@ -42,7 +51,11 @@ if small:
 
 st.subheader(f"By {label.lower()}")
 compare_view.side_by_side(groups, label, ctx.k)
+downloads.table_menu(ctx, groups, name=f"compare_groups_by_{by}", spec="compare_groups", key="compare__groups_dl",
+                     title=f"Groups compared by {label.lower()}")
 st.subheader("Tests across groups")
+# No download: the tests include the small groups, and their statistics give back counts the
+# groups' file hides (an ANOVA's df is the paired total minus the groups; n = chi-square / V²).
 ui.table(compare_view.tests_table(result))
 
 # Lazy tabs: only the open section's charts are built and drawn.
@@ -65,8 +78,9 @@ if retention_tab.open:
         ui.chart(
             figure(charts.forest_plot, groups, **compare_view.HAZARD_RATIOS, **by_group),
             None,
-            groups[["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]],
+            groups[HR_COLUMNS],
             key="compare__hr",
+            download=data(HR_COLUMNS, "compare_hazard_ratios", "compare__hr"),
         )
         downloads.image_menu(
             ctx, exported(compare_view.forest_export, compare_view.HAZARD_RATIOS),
@@ -84,8 +98,9 @@ if attendance_tab.open:
                 groups, metric="attendance rate", estimate="attendance_rate", n="sessions", percent=True,
                 p_value=at.get("p_value"), test="chi-square test", **common,
             ),
-            groups[["grp", "attended", "no_show", "attendance_rate", "attendance_low", "attendance_high"]],
+            groups[ATTENDANCE_COLUMNS],
             key="compare__attendance",
+            download=data(ATTENDANCE_COLUMNS, "compare_attendance", "compare__attendance"),
         )
         downloads.image_menu(
             ctx, exported(compare_view.attendance_export), name=f"compare_attendance_by_{by}",
@@ -104,6 +119,7 @@ if outcomes_tab.open:
                 ),
                 groups[cols],
                 key=f"compare__change_{code}",
+                download=data(cols, f"compare_{code}_change", f"compare__change_{code}"),
             )
             downloads.image_menu(
                 ctx, exported(compare_view.forest_export, compare_view.mean_change(code)),

@@ -37,6 +37,7 @@ ui.chart(
     narrative.engagement_sentence(totals, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     monthly,
     key="engagement__monthly",
+    download=downloads.data_download(ctx, monthly, name="engagement_by_month", key="engagement__monthly_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),
@@ -44,11 +45,11 @@ downloads.image_menu(
 )
 
 st.subheader("Attended sessions by modality")
-modality = ctx.metric("attended_by_modality")
-if modality.empty:
+by_modality = ctx.metric("attended_by_modality")
+if by_modality.empty:
     ui.empty("No attended sessions in this period.")
 else:
-    modality = modality.drop(columns="grp").assign(
+    modality = by_modality.drop(columns="grp").assign(
         share=lambda d: d["attended"] / d["attended"].sum(),
         modality=lambda d: d["modality"].str.replace("_", " ").str.capitalize(),
     )
@@ -56,3 +57,4 @@ else:
         columns={"modality": "Modality", "attended": "Attended", "share": "Share"}
     )
     ui.table(modality, percent=["Share"], decimals={"Attended": 0})
+    downloads.table_menu(ctx, by_modality, name="attended_by_modality", key="engagement__modality_dl")

@@ -30,6 +30,7 @@ ui.chart(
     narrative.goals_sentence(goals, start=ctx.scope.start, end=ctx.scope.end, as_of=ctx.scope.as_of, k=ctx.k),
     goals,
     key="goals__domains",
+    download=downloads.data_download(ctx, goals, name="goals_by_domain", key="goals__domains_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.goals_chart(downloads.framed(ctx, "goals_by_domain"), k=ctx.k),
@@ -45,3 +46,4 @@ ui.table(
     percent=["Achievement rate"],
     decimals={"Median days to achieve": 1},
 )
+downloads.table_menu(ctx, goals, name="goals_by_domain", key="goals__table_dl")

@@ -23,7 +23,7 @@ downloads.image_menu(
     name="mentor_caseloads", key="mentors__chart_dl",
 )
 st.subheader("Caseloads")
-caseloads = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])
+shown = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])
 labels = {
     "mentor_id": "Mentor", "site": "Site", "supervisor": "Supervisor", "pairs_in_scope": "Pairs in scope",
     "caseload_at_end": "Caseload at end", "matched_in_period": "Matched", "disengaged_in_period": "Disengaged",
@@ -31,7 +31,8 @@ labels = {
     "contact_hours": "Contact hours", "sessions": "Sessions (attended + no-show)",
 }
 ui.table(
-    ui.flag_small(caseloads, "sessions", ctx.k, label="Few sessions").rename(columns=labels),
+    ui.flag_small(shown, "sessions", ctx.k, label="Few sessions").rename(columns=labels),
     percent=["Attendance rate"],
     decimals={"Contact hours": 1},
 )
+downloads.table_menu(ctx, caseloads, name="mentor_caseloads", key="mentors__table_dl")

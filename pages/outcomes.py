@@ -34,6 +34,11 @@ def exported_distribution(code: str):
     )
 
 
+def data(rows, spec: str, name: str, key: str):
+    """A chart's data (one instrument's rows of a metric frame) as suppressed CSV/XLSX."""
+    return downloads.data_download(ctx, rows, name=name, spec=spec, key=f"{key}_data_dl")
+
+
 # Lazy tabs: only the open instrument's charts are built and drawn.
 tabs = st.tabs([i.name for i in INSTRUMENTS.values()], key="outcomes__instrument", on_change="rerun")
 for tab, code in zip(tabs, INSTRUMENTS, strict=True):
@@ -59,6 +64,7 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             narrative.outcome_sentence(code, o, k=ctx.k),
             site_rows,
             key=f"outcomes__dumbbell_{code}",
+            download=data(site_rows, "outcome_change", f"outcome_change_{code}_by_site", f"outcomes__dumbbell_{code}"),
         )
         downloads.image_menu(
             ctx,
@@ -73,6 +79,7 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             narrative.trend_sentence(code, trend_rows, k=ctx.k),
             trend_rows,
             key=f"outcomes__trend_{code}",
+            download=data(trend_rows, "outcome_trend", f"outcome_trend_{code}", f"outcomes__trend_{code}"),
         )
         downloads.image_menu(
             ctx, lambda code=code: charts.trend_chart(downloads.framed(ctx, "outcome_trend"), code, k=ctx.k),
@@ -84,6 +91,7 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             narrative.reliable_change_sentence(code, o, k=ctx.k),
             own,
             key=f"outcomes__reliable_{code}",
+            download=data(own, "outcome_change", f"outcome_change_{code}", f"outcomes__reliable_{code}"),
         )
         downloads.image_menu(
             ctx,
@@ -99,6 +107,8 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             None,
             dist_rows,
             key=f"outcomes__distribution_{code}",
+            download=data(dist_rows, "change_distribution", f"change_distribution_{code}",
+                          f"outcomes__distribution_{code}"),
         )
         downloads.image_menu(
             ctx, lambda code=code: exported_distribution(code),

@@ -84,6 +84,7 @@ ui.chart(
     narrative.engagement_sentence(ctx.metric("engagement_totals"), start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     monthly,
     key="overview__monthly",
+    download=downloads.data_download(ctx, monthly, name="engagement_by_month", key="overview__monthly_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),

@@ -91,8 +91,7 @@ if refused:
 st.caption(ui.plain(f"For the sidebar's selection: {context.describe()}."))
 tables_tab, charts_tab = st.tabs(["Tables (CSV, XLSX)", "Charts (images)"])
 with tables_tab:
-    st.caption(ui.plain(f"Counts of 1-{k - 1} are shown as <{k} and rates resting on fewer than {k} as n<{k}; "
-                        "text that a spreadsheet could run as a formula is escaped."))
+    st.caption(ui.plain(downloads.table_rule(k)))
     for name, title in TABLES:
         st.markdown(f"**{title}**")
         downloads.table_downloads(ctx.metric(name), name=name, context=context, title=title)

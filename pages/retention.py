@@ -32,6 +32,8 @@ ui.chart(
     narrative.retention_sentence(summary, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k, curve=curve),
     curve,
     key="retention__km",
+    # no file: the day-level curve is not offered as a table (downloads.NOT_AS_TABLE says why)
+    download=downloads.data_download(ctx, curve, name="retention_curve", key="retention__km_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.km_chart(*km_chart_frames(ctx.metric("retention_curve"), ctx.k), k=ctx.k),
@@ -45,6 +47,7 @@ ui.chart(
     narrative.cohort_sentence(triangle, k=ctx.k),
     triangle,
     key="retention__cohorts",
+    download=downloads.data_download(ctx, triangle, name="cohort_triangle", key="retention__cohorts_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.cohort_heatmap(downloads.framed(ctx, "cohort_triangle"), k=ctx.k),
@@ -58,6 +61,7 @@ ui.chart(
     narrative.closure_sentence(closures, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
     closures,
     key="retention__closures",
+    download=downloads.data_download(ctx, closures, name="closure_reasons", key="retention__closures_data_dl"),
 )
 downloads.image_menu(
     ctx, lambda: charts.closure_reasons_chart(downloads.framed(ctx, "closure_reasons"), k=ctx.k),

@@ -337,3 +337,41 @@ def test_frames_note_what_they_hid():
     assert seen == ["compare_groups", "retention_curve"]
     # outside a build for export nothing is noted, and nothing fails
     assert tables.chart_frame(compare_groups_frame(), "compare_groups", K) is not None
+
+
+def test_one_hidden_class_is_never_given_back_by_the_paired_total():
+    # GSE10 by site. A: 45 paired = 11 improved + 32 no change + 2 declined; B: 60 = 20 + 30 + 10.
+    # Declined 2 and 10 are below 11 (hidden). Without the row rule, A's declined would be
+    # 45 - 11 - 32 = 2 again. So each row hides its smallest other non-zero class too: A's
+    # improved 11 (< 32), B's improved 20 (< 30); the improvement rates go with them.
+    frame = pd.DataFrame({
+        "grp": ["A", "B"], "instrument": ["GSE10", "GSE10"], "n_paired": [45, 60],
+        "improved": [11, 20], "no_reliable_change": [32, 30], "declined": [2, 10],
+        "reliable_improvement_rate": [11 / 45, 20 / 60], "reliable_decline_rate": [2 / 45, 10 / 60],
+    })
+    table, cells = tables.suppress(frame, tables.spec_for("outcome_change"), K)
+    assert set(cells) == {(0, "improved"), (0, "declined"), (1, "improved"), (1, "declined"),
+                          (0, "reliable_improvement_rate"), (0, "reliable_decline_rate"),
+                          (1, "reliable_improvement_rate"), (1, "reliable_decline_rate")}
+    assert table["no_reliable_change"].tolist() == [32, 30] and table["n_paired"].tolist() == [45, 60]
+
+
+def test_no_row_of_the_demo_outcomes_gives_a_hidden_class_back(demo_db):
+    # Every site, every quarter of 2025-26: in each row with the paired total shown, either no
+    # class is hidden or at least two are (so total minus the shown classes leaves a sum).
+    con = views.analysis_connection(store.connect_read(demo_db))
+    classes = ["improved", "no_reliable_change", "declined"]
+    checked = hidden_rows = 0
+    for start, end in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"), ("2025-10-01", "2026-03-31"),
+                       ("2026-01-01", "2026-03-31")):
+        scope = resolve_scope(con, start=start, end=end).grouped("site")
+        table, _ = tables.suppress(outcomes.outcome_change(con, scope), tables.spec_for("outcome_change"), K)
+        for _, row in table.iterrows():
+            if isinstance(row["n_paired"], str):
+                continue
+            hidden = sum(isinstance(row[c], str) for c in classes)
+            assert hidden != 1, row.to_dict()
+            checked += 1
+            hidden_rows += hidden > 0
+    con.close()
+    assert checked and hidden_rows, "the demo should have rows with hidden classes for this test to mean anything"

@@ -790,3 +790,26 @@ def test_a_share_that_implies_a_small_count_is_suppressed():
     assert out["outcomes"]["GSE10"]["reliable_improvement_rate"] == pytest.approx(0.5)
     assert out["retention"]["retained_90"] is None
     assert {"outcomes.GSE10.reliable_decline_rate", "retention.retained_90"} <= set(out["suppressed"])
+
+
+def test_reliable_change_shares_never_give_the_middle_class_back():
+    # 45 paired: 20 improved (44.4%), 20 declined (44.4%), so 45 - 20 - 20 = 5 showed no
+    # reliable change: a count of 1-10 given by the two shares. Each share alone passes the
+    # share rule (20 and 25 are >= 11), so only the partition rule hides one: the smaller
+    # class's (a tie: the last, the decline rate).
+    raw = {"as_of": "2026-06-30", "min_cell": 11,
+           "outcomes": {"GSE10": {"n_paired": 45, "reliable_improvement_rate": 20 / 45,
+                                  "reliable_decline_rate": 20 / 45}}}
+    out = suppress_summary(raw)
+    gse = out["outcomes"]["GSE10"]
+    assert gse["reliable_decline_rate"] is None and gse["reliable_improvement_rate"] == pytest.approx(20 / 45)
+    assert out["suppressed"] == ["outcomes.GSE10.reliable_decline_rate"]
+    # 45 = 20 + 13 + 12: the middle class is 13, nothing to hide.
+    fine = copy.deepcopy(raw)
+    fine["outcomes"]["GSE10"]["reliable_decline_rate"] = 12 / 45
+    assert suppress_summary(fine)["suppressed"] == []
+    # 45 = 30 + 11 + 4: improvement 30 > decline 4, but the decline share is already hidden by
+    # the share rule (4 < 11), so the partition rule has nothing more to hide.
+    small = copy.deepcopy(raw)
+    small["outcomes"]["GSE10"].update(reliable_improvement_rate=30 / 45, reliable_decline_rate=4 / 45)
+    assert suppress_summary(small)["suppressed"] == ["outcomes.GSE10.reliable_decline_rate"]

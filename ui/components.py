@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -125,21 +125,30 @@ def table(
     st.dataframe(data, hide_index=True, width="stretch", **kwargs)
 
 
-def data_expander(df: pd.DataFrame, *, key: str, label: str = "Data behind this chart") -> None:
-    # Lazy: the table is built and sent only once someone opens it (a rerun on toggle).
+def data_expander(
+    df: pd.DataFrame, *, key: str, label: str = "Data behind this chart", download: Callable[[], None] | None = None
+) -> None:
+    """The chart's data in a closed expander; ``download`` (``ui.downloads.data_download``) draws
+    its CSV/XLSX buttons under the table."""
+    # Lazy: the table (and its downloads) are built and sent only once someone opens it (a rerun on toggle).
     box = st.expander(label, key=key, on_change="rerun")
     if box.open:
         with box:
             table(df)
+            if download is not None:
+                download()
 
 
-def chart(fig, sentence: str | None, data: pd.DataFrame | None, *, key: str) -> None:
-    """The standard block: the chart, one sentence carrying its main number, its data."""
+def chart(
+    fig, sentence: str | None, data: pd.DataFrame | None, *, key: str, download: Callable[[], None] | None = None
+) -> None:
+    """The standard block: the chart, one sentence carrying its main number, its data (with
+    ``download``, the data's suppressed CSV/XLSX buttons: ``ui.downloads.data_download``)."""
     st.plotly_chart(fig, key=key, width="stretch", config=PLOTLY_CONFIG)
     if sentence:
         say(sentence)
     if data is not None:
-        data_expander(data, key=f"{key}_data")
+        data_expander(data, key=f"{key}_data", download=download)
 
 
 def empty(message: str) -> None:

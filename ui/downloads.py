@@ -5,6 +5,10 @@ its own), so a page with many charts does not render images on every rerun. Ever
 through ``analytics.exports``, hence through ``analytics.privacy``: suppressed cells, the
 refusal below k pairs, formula-injection escaping, no row-level tables.
 
+Tables are exported from the metric frames as computed, suppressed by their rules in
+``exports.tables.FRAME_SPECS`` when the file is made: ``table_menu`` under a page's table,
+``data_download`` inside a chart's "Data behind this chart".
+
 Charts for export must be built from suppressed frames:
 
     frame = exports.chart_frame(ctx.metric("goals_by_domain"), "goals_by_domain", ctx.k)
@@ -93,53 +97,79 @@ def _chart_bytes(build: Callable[[], go.Figure], fmt: str, context: ExportContex
     return make
 
 
+# Metric frames whose table file is not offered, and why.
+NOT_AS_TABLE = {
+    # Even cut where fewer than k remain at risk (as the image is), one day's number at risk minus
+    # the next's is that day's pairs that stopped meeting or were censored: counts of 1-10.
+    "retention_curve": "the curve is day by day, and the steps between its numbers at risk give back each "
+    "day's small number of pairs that stopped meeting. Download the chart as an image, or retention at "
+    "30, 90 and 180 days on the Reports page",
+}
+
+
+def table_rule(k: int) -> str:
+    """What a table file does to small numbers and formulas (said beside its buttons)."""
+    if k <= 1:
+        return "Suppression is off (k = 1): for internal use only. Text a spreadsheet could run is escaped."
+    return (f"Counts of 1-{k - 1} are shown as <{k} and rates resting on fewer than {k} as n<{k}; "
+            "text that a spreadsheet could run as a formula is escaped.")
+
+
+def table_file(df: pd.DataFrame, *, spec: tables.FrameSpec | str, context: ExportContext, fmt: str,
+               title: str | None = None) -> bytes:
+    """The file a table's CSV or XLSX button serves: suppressed, formula-safe, numbers numeric."""
+    write = tables.to_csv_bytes if fmt == "csv" else tables.to_xlsx_bytes
+    return write(df, spec=spec, context=context, title=title)
+
+
 def table_downloads(
     df: pd.DataFrame,
     *,
     name: str,
     context: ExportContext,
+    spec: str | None = None,
     count_cols: Sequence[str] | None = None,
     derived: Mapping[str, str | Sequence[str]] | None = None,
     inputs: Mapping[str, Sequence[str]] | None = None,
     title: str | None = None,
     key: str | None = None,
-) -> None:
-    """CSV and XLSX buttons for an aggregate table, suppressed and formula-safe.
+) -> bool:
+    """CSV and XLSX buttons for an aggregate table, suppressed and formula-safe; True when drawn
+    (else a caption says why not).
 
-    With ``count_cols``/``derived`` omitted, ``name`` must be a metric frame with rules in
-    ``exports.tables.FRAME_SPECS`` (e.g. "goals_by_domain").
+    ``name`` names the files (and the audit record). With ``count_cols``/``derived`` omitted,
+    ``spec`` (default ``name``) must be a metric frame with rules in ``exports.tables.FRAME_SPECS``
+    (e.g. "goals_by_domain"), and ``df`` that frame as computed, not a renamed screen table.
     """
     key = key or f"dl__{name}"
     note = refused_note(context)
     if note:
         st.caption(plain(note))
-        return
+        return False
     if count_cols is None and derived is None:
-        spec = tables.spec_for(name)
+        if (spec or name) in NOT_AS_TABLE:
+            st.caption(plain(f"No table download: {NOT_AS_TABLE[spec or name]}."))
+            return False
+        rules = tables.spec_for(spec or name)
     else:
-        spec = tables.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
-                                derived=derived or {}, inputs=inputs)
+        rules = tables.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
+                                 derived=derived or {}, inputs=inputs)
     try:
-        tables.suppress(df, spec, context.k)  # checked now, so a refusal shows here, not as a failed file
+        tables.suppress(df, rules, context.k)  # checked now, so a refusal shows here, not as a failed file
     except (privacy.ExportRefused, ValueError) as exc:
         st.caption(plain(f"No download for this table: {exc}"))
-        return
+        return False
     row = st.container(horizontal=True, gap="small")
-    row.download_button(
-        "CSV",
-        data=_audited(lambda: tables.to_csv_bytes(df, spec=spec, context=context, title=title), kind="csv",
-                      name=name, context=context),
-        file_name=tables.file_name(name, "csv"), mime="text/csv", key=f"{key}__csv",
-        icon=":material/download:", on_click="ignore",
-    )
-    row.download_button(
-        "XLSX",
-        data=_audited(lambda: tables.to_xlsx_bytes(df, spec=spec, context=context, title=title), kind="xlsx",
-                      name=name, context=context),
-        file_name=tables.file_name(name, "xlsx"),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}__xlsx", icon=":material/download:", on_click="ignore",
-    )
+    for fmt, mime in (("csv", "text/csv"),
+                      ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+        row.download_button(
+            fmt.upper(),
+            data=_audited(lambda fmt=fmt: table_file(df, spec=rules, context=context, fmt=fmt, title=title),
+                          kind=fmt, name=name, context=context),
+            file_name=tables.file_name(name, fmt), mime=mime, key=f"{key}__{fmt}",
+            icon=":material/download:", on_click="ignore",
+        )
+    return True
 
 
 # ------------------------------------------------------------------------------- the grant report
@@ -210,3 +240,35 @@ def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> N
         return
     with st.popover("Download image", icon=":material/download:"):
         chart_downloads(build, name=name, context=context, key=key)
+
+
+def table_menu(ctx, df: pd.DataFrame, *, name: str, key: str, title: str | None = None,
+               spec: str | None = None) -> None:
+    """A "Download table" menu under an on-screen table: CSV and XLSX, made when clicked.
+
+    ``df``: the metric frame as computed (the suppression rules ``FRAME_SPECS[spec or name]``
+    apply to its columns), never the renamed, formatted table the screen shows."""
+    if not auth.can_export():
+        return
+    context = export_context(ctx)
+    if context is None:
+        return
+    with st.popover("Download table", icon=":material/download:"):
+        if table_downloads(df, name=name, spec=spec, context=context, title=title, key=key):
+            st.caption(plain(table_rule(context.k)))
+
+
+def data_download(ctx, df: pd.DataFrame, *, name: str, key: str, spec: str | None = None,
+                  title: str | None = None) -> Callable[[], None] | None:
+    """A chart's data as CSV and XLSX, for ``ui.chart(..., download=...)``: the buttons are drawn
+    inside the "Data behind this chart" expander once it is opened. ``df``: a metric frame, as for
+    ``table_menu``. None (no buttons) for roles that cannot export."""
+    if not auth.can_export() or ctx.scope is None:
+        return None
+
+    def draw() -> None:
+        context = export_context(ctx)
+        if table_downloads(df, name=name, spec=spec, context=context, title=title, key=key):
+            st.caption(plain(table_rule(context.k)))
+
+    return draw

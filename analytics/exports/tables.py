@@ -48,6 +48,8 @@ class FrameSpec:
     ``partition``: columns splitting the frame into separate breakdowns (instruments measure
     different things, so a complement is looked for within the same instrument).
     ``total``: (column, value) marking the totals row of each breakdown (goals' domain "*").
+    ``row_totals``: count column -> the count columns adding up to it within a row, so one
+    hidden part is never given back by the total minus the others (``privacy.suppress_table``).
     """
 
     title: str
@@ -58,6 +60,7 @@ class FrameSpec:
     label: str | None = None
     partition: tuple[str, ...] = ()
     total: tuple[str, object] | None = None
+    row_totals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _OUTCOME_STATS = ("baseline_mean", "followup_mean", "mean_change", "sd_change", "sd_baseline", "s_diff",
@@ -107,6 +110,8 @@ FRAME_SPECS: dict[str, FrameSpec] = {
         # a rate shown beside a hidden class count would give it back (rate x n)
         {"reliable_improvement_rate": ("improved",), "reliable_decline_rate": ("declined",)},
         partition=("instrument",),
+        # the three classes add up to the paired participants
+        row_totals={"n_paired": ("improved", "no_reliable_change", "declined")},
     ),
     "outcome_trend": FrameSpec(
         "Scores by months since enrollment",
@@ -249,6 +254,7 @@ def suppress(df: pd.DataFrame, spec: FrameSpec, k: int) -> tuple[pd.DataFrame, l
             totals = tuple(part.index[part[spec.total[0]] == spec.total[1]])
         table, hidden = privacy.suppress_table(
             part, count_cols=count_cols, derived=derived, inputs=inputs, k=k, total_labels=totals,
+            row_totals={t: parts for t, parts in spec.row_totals.items() if {t, *parts} <= set(count_cols)},
         )
         out_parts.append(table)
         cells.extend(hidden)
