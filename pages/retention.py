@@ -27,10 +27,13 @@ ui.tiles(
 )
 
 curve = ctx.metric("retention_curve")
+# Suppressed screens (grant writers) show the numbers at risk at the chart's tick days, not the
+# day-level curve: its day-to-day steps would give back closures of 1-10.
+curve_data = km_chart_frames(curve, ctx.k)[1] if ctx.access.suppress_on_screen else curve
 ui.chart(
     figure(charts.km_chart, curve, at_risk_table(curve), k=ctx.k),
     narrative.retention_sentence(summary, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k, curve=curve),
-    curve,
+    curve_data,
     key="retention__km",
     # no file: the day-level curve is not offered as a table (downloads.NOT_AS_TABLE says why)
     download=downloads.data_download(ctx, curve, name="retention_curve", key="retention__km_data_dl"),

@@ -375,3 +375,16 @@ def test_no_row_of_the_demo_outcomes_gives_a_hidden_class_back(demo_db):
             hidden_rows += hidden > 0
     con.close()
     assert checked and hidden_rows, "the demo should have rows with hidden classes for this test to mean anything"
+
+
+def test_counts_arriving_as_floats_print_as_whole_numbers():
+    # A grant writer's screen frame was suppressed before it reaches the writer: its counts are
+    # floats (12.0, NaN for hidden). The CSV prints "12" and "<11", never "12.0"; rates stay decimal.
+    frame = pd.DataFrame({"grp": ["all", "all"], "close_reason": ["moved", "goals_met"],
+                          "pairs": [12.0, float("nan")]})
+    context = CONTEXT
+    _, table = read_csv(tables.to_csv_bytes(frame, spec="closure_reasons", context=context))
+    assert [r[table[0].index("pairs")] for r in table[1:]] == ["12", "<11"]
+    book = openpyxl.load_workbook(io.BytesIO(tables.to_xlsx_bytes(frame, spec="closure_reasons", context=context)))
+    values = [c.value for row in book.active.iter_rows() for c in row]
+    assert 12 in values and isinstance(values[values.index(12)], int | float) and "<11" in values

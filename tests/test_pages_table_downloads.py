@@ -419,3 +419,19 @@ def test_the_day_level_curve_is_not_offered_as_a_table(demo_env, demo_con):
     assert not box.get("download_button")
     assert "retention__km_data_dl" not in {k for e in at.get("expander") for k in buttons(e)}
     assert "retention__cohorts_data_dl" in {k for e in at.get("expander") for k in buttons(e)}
+
+
+def test_a_grant_writer_sees_numbers_at_risk_not_the_day_level_curve(demo_env):
+    # The grant writer's screen is suppressed: the KM chart's data is the numbers at risk at the
+    # chart's tick days (counts below 11 blank), never one row per day of the curve.
+    at = app("gw@example.org", "retention", opened=("retention__km",))
+    [box] = [e for e in at.get("expander") if e.label == "Data behind this chart" and e.dataframe]
+    shown = box.dataframe[0].value
+    assert list(shown.columns) == ["grp", "day", "at_risk"]
+    assert shown["day"].tolist() == sorted(shown["day"].tolist()) and len(shown) <= 12
+    assert not ((shown["at_risk"] > 0) & (shown["at_risk"] < K)).any()
+    # a program manager (unsuppressed screen) still reads the whole curve
+    pm = app("pm@example.org", "retention", opened=("retention__km",))
+    [full] = [e for e in pm.get("expander") if e.label == "Data behind this chart" and e.dataframe
+              and "survival" in e.dataframe[0].value.columns]
+    assert len(full.dataframe[0].value) > 12

@@ -416,6 +416,10 @@ def _prepare(
         raise ValueError("k differs from the export context's k")
     context.check_allowed()
     table = suppress(df, spec, k)[0]
+    # Counts print as counts: a frame suppressed before (a grant writer's screen) holds them as
+    # floats, which a CSV would write as "12.0".
+    for col in (c for c in spec.count_cols if c in table.columns):
+        table[col] = table[col].map(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)
     return privacy.safe_frame(table), k
 
 
