@@ -205,17 +205,9 @@ def test_demo_store_is_built_when_there_is_none_and_says_so(tmp_path, monkeypatc
     import analytics.demo
 
     built = []
-
-    def small_demo(db=None, **_):
-        # The tiny program marked as demo stands in for the (slower) seeded demo build.
-        tiny_program.build(Path(db))
-        with store.swap_writer(db) as con:
-            store.set_meta(con, "is_demo", "true")
-        built.append(db)
-
     db = tmp_path / "none_yet.duckdb"
     monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.setattr(analytics.demo, "build_demo_store", small_demo)
+    monkeypatch.setattr(analytics.demo, "build_demo_store", tiny_program.demo_stand_in(built))
     at = open_app("retention")
     assert built == [db] and db.exists()
     assert any("Demo data: a synthetic program, not real people" in str(i.value) for i in at.info)

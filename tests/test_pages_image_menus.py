@@ -14,6 +14,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
 from analytics import audit
@@ -23,13 +24,6 @@ from analytics.exports import images, tables
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}
 TIMEOUT = 120
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-cookie-secret-for-tests",
-    "client_id": "outcomes-dashboard",
-    "client_secret": "test-client-secret",
-    "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
-}
 ROLES = """
 [users]
 "pm@example.org" = { role = "program_manager" }

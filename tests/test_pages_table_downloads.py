@@ -30,6 +30,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
 from analytics import audit, privacy, store, views
@@ -48,13 +49,6 @@ PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}
 # One site, one month of the demo: enough pairs for files, small cells inside (as in test_auth_pages).
 SLICE = {"start": "2026-01-01", "end": "2026-01-31", "site": "Harbor"}
 TIMEOUT = 120
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-long-random-cookie-secret-for-tests",
-    "client_id": "outcomes-dashboard",
-    "client_secret": "test-client-secret",
-    "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
-}
 ROLES = """
 [users]
 "pm@example.org" = { role = "program_manager" }

@@ -88,17 +88,9 @@ def test_warm_builds_the_demo_when_there_is_no_store(tmp_path, monkeypatch):
     import analytics.demo
 
     built = []
-
-    def small_demo(db=None, **_):
-        # The tiny program marked as demo stands in for the (slower) seeded demo build.
-        tiny_program.build(db)
-        with store.swap_writer(db) as con:
-            store.set_meta(con, "is_demo", "true")
-        built.append(db)
-
     db = tmp_path / "none_yet.duckdb"
     monkeypatch.setenv("OUTCOMES_DB", str(db))
-    monkeypatch.setattr(analytics.demo, "build_demo_store", small_demo)
+    monkeypatch.setattr(analytics.demo, "build_demo_store", tiny_program.demo_stand_in(built))
     st.cache_data.clear()
     st.cache_resource.clear()
     steps = warmup.warm()

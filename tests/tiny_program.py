@@ -80,6 +80,19 @@ def build(path: Path) -> Path:
     return path
 
 
+def demo_stand_in(built: list):
+    """A stand-in for ``analytics.demo.build_demo_store``: the tiny program marked as demo (the
+    seeded demo build is slower); each store it builds is appended to ``built``."""
+
+    def build_demo(db=None, **_):
+        build(Path(db))
+        with store.swap_writer(db) as con:
+            store.set_meta(con, "is_demo", "true")
+        built.append(db)
+
+    return build_demo
+
+
 def _insert(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("insert into participants values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PARTICIPANTS)
     con.executemany("insert into mentors values (?, ?, ?, ?)", MENTORS)
