@@ -98,3 +98,13 @@ def test_warm_builds_the_demo_when_there_is_no_store(tmp_path, monkeypatch):
     assert data_access.store_info(data_access.current_stamp())["is_demo"]
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_program_managers_views_are_the_warmed_ones():
+    # The warm-up fills the cache under the local mode's key; a signed-in program manager asks
+    # with the same key (every site, k = 11, unsuppressed, mentor views), so finds it warm.
+    from analytics import auth
+
+    config = auth.parse_roles('[users]\n"pm@example.org" = { role = "program_manager" }\n')
+    pm = auth.resolve(config, {"email": "pm@example.org", "email_verified": True})
+    assert pm.cache_key() == LOCAL_ACCESS.cache_key() == (None, 11, False, True)

@@ -7,8 +7,8 @@ the pages make (``ui.data_access``), so the caches hold exactly what a visitor w
 default filters asks for.
 
 It warms the full-access view: the local single-user mode, and signed-in program managers
-and admins (roles that see every site unsuppressed share its cache key, ``Access.cache_key``).
-Other roles' views are computed on their first visit, as before. Nothing is warmed for a
+(who share its cache key, ``Access.cache_key``: every site, unsuppressed, mentor views). Other
+roles' views are computed on their first visit, as before. Nothing is warmed for a
 store without pairs; the pages then say there is no data.
 """
 
