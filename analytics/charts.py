@@ -576,13 +576,6 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) 
 
 # --------------------------------------------------------------------------- retention
 
-def _at_risk_days(max_t: float) -> list[int]:
-    """Days for the x ticks and the numbers-at-risk row (``retention.at_risk_days``)."""
-    from analytics.metrics.retention import at_risk_days
-
-    return at_risk_days(max_t)
-
-
 def km_chart(
     curve: pd.DataFrame | None,
     at_risk: pd.DataFrame | None = None,
@@ -604,11 +597,12 @@ def km_chart(
         return no_data_figure(title)
     df = curve.sort_values(["grp", "t"], kind="stable")
     groups = list(dict.fromkeys(curve["grp"]))
-    max_t = float(df["t"].max())
-    days = _at_risk_days(max_t)
-    if at_risk is None or at_risk.empty:
-        from analytics.metrics.retention import at_risk_table
+    # Imported here: the metrics module brings the database driver, which charts do not need.
+    from analytics.metrics.retention import at_risk_days, at_risk_table
 
+    max_t = float(df["t"].max())
+    days = at_risk_days(max_t)
+    if at_risk is None or at_risk.empty:
         at_risk = at_risk_table(df, days=days)
     else:
         at_risk = at_risk[at_risk["day"] <= max(max_t, 0)]

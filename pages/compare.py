@@ -28,12 +28,6 @@ HR_COLUMNS = ["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]
 ATTENDANCE_COLUMNS = ["grp", "attended", "no_show", "attendance_rate", "attendance_low", "attendance_high"]
 
 
-def data(columns: list[str], name: str, key: str):
-    """A chart's data (these columns of the groups) as suppressed CSV/XLSX."""
-    return downloads.data_download(ctx, groups[columns], name=f"{name}_by_{by}", spec="compare_groups",
-                                   key=f"{key}_data_dl")
-
-
 def exported(make, *args):
     """An image menu's chart: ``make(result, k, *args)`` draws it from the suppressed groups
     (ui.compare_view), when a format is clicked."""
@@ -75,21 +69,16 @@ if retention_tab.open:
             key="compare__km",
         )
         downloads.image_menu(ctx, exported(compare_view.km_export), name=f"compare_km_by_{by}", key="compare__km_dl")
-        ui.chart(
-            figure(charts.forest_plot, groups, **compare_view.HAZARD_RATIOS, **by_group),
-            None,
-            groups[HR_COLUMNS],
-            key="compare__hr",
-            download=data(HR_COLUMNS, "compare_hazard_ratios", "compare__hr"),
-        )
-        downloads.image_menu(
-            ctx, exported(compare_view.forest_export, compare_view.HAZARD_RATIOS),
-            name=f"compare_hazard_ratios_by_{by}", key="compare__hr_dl",
+        downloads.chart_with_downloads(
+            ctx, figure(charts.forest_plot, groups, **compare_view.HAZARD_RATIOS, **by_group), None,
+            groups[HR_COLUMNS], key="compare__hr", name=f"compare_hazard_ratios_by_{by}", spec="compare_groups",
+            image=exported(compare_view.forest_export, compare_view.HAZARD_RATIOS),
         )
 if attendance_tab.open:
     with attendance_tab:
         at = result["attendance_test"] or {}
-        ui.chart(
+        downloads.chart_with_downloads(
+            ctx,
             figure(
                 charts.forest_plot, groups, **compare_view.ATTENDANCE,
                 null_value=compare_view.pooled_attendance(groups), **by_group,
@@ -98,30 +87,21 @@ if attendance_tab.open:
                 groups, metric="attendance rate", estimate="attendance_rate", n="sessions", percent=True,
                 p_value=at.get("p_value"), test="chi-square test", **common,
             ),
-            groups[ATTENDANCE_COLUMNS],
-            key="compare__attendance",
-            download=data(ATTENDANCE_COLUMNS, "compare_attendance", "compare__attendance"),
-        )
-        downloads.image_menu(
-            ctx, exported(compare_view.attendance_export), name=f"compare_attendance_by_{by}",
-            key="compare__attendance_dl",
+            groups[ATTENDANCE_COLUMNS], key="compare__attendance", name=f"compare_attendance_by_{by}",
+            spec="compare_groups", image=exported(compare_view.attendance_export),
         )
 if outcomes_tab.open:
     with outcomes_tab:
         for code in INSTRUMENTS:
             cols = ["grp", f"{code}_n_paired", f"{code}_mean_change", f"{code}_ci95_low", f"{code}_ci95_high"]
             test = result["outcome_tests"][code]
-            ui.chart(
+            downloads.chart_with_downloads(
+                ctx,
                 figure(charts.forest_plot, groups, **compare_view.mean_change(code), **by_group),
                 narrative.compare_sentence(
                     groups, metric=f"the mean {code} change", estimate=cols[2], n=cols[1], unit=" points",
                     p_value=test.get("p_value"), test=compare_view.TEST_NAMES.get(test.get("test")), **common,
                 ),
-                groups[cols],
-                key=f"compare__change_{code}",
-                download=data(cols, f"compare_{code}_change", f"compare__change_{code}"),
-            )
-            downloads.image_menu(
-                ctx, exported(compare_view.forest_export, compare_view.mean_change(code)),
-                name=f"compare_{code}_change_by_{by}", key=f"compare__change_{code}_dl",
+                groups[cols], key=f"compare__change_{code}", name=f"compare_{code}_change_by_{by}",
+                spec="compare_groups", image=exported(compare_view.forest_export, compare_view.mean_change(code)),
             )

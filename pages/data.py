@@ -106,12 +106,9 @@ ui.table(pd.DataFrame({"Table": list(info["rows"]), "Rows": list(info["rows"].va
 if ctx.scope is not None:
     st.subheader("Data-quality findings")
     findings = ctx.metric("quality_findings")
-    ui.chart(
-        figure(charts.quality_chart, findings), None, findings, key="data__quality",
-        download=downloads.data_download(ctx, findings, name="quality_findings", key="data__quality_data_dl"),
-    )
-    downloads.image_menu(
-        ctx, lambda: charts.quality_chart(downloads.framed(ctx, "quality_findings")),
-        name="data_quality_findings", key="data__quality_dl",
+    downloads.chart_with_downloads(
+        ctx, figure(charts.quality_chart, findings), None, findings, key="data__quality",
+        name="data_quality_findings", data_name="quality_findings",
+        image=lambda: charts.quality_chart(downloads.framed(ctx, "quality_findings")),
     )
     downloads.table_menu(ctx, findings, name="quality_findings", key="data__quality_table_dl")

@@ -5,7 +5,6 @@ import streamlit as st
 from analytics import charts, narrative
 from ui import components as ui
 from ui import downloads
-from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("engagement")
@@ -32,16 +31,10 @@ ui.tiles(
 )
 
 monthly = ctx.metric("engagement_by_month")
-ui.chart(
-    figure(charts.engagement_monthly_chart, monthly, k=ctx.k),
+downloads.metric_chart(
+    ctx, monthly, "engagement_by_month", charts.engagement_monthly_chart,
     narrative.engagement_sentence(totals, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
-    monthly,
     key="engagement__monthly",
-    download=downloads.data_download(ctx, monthly, name="engagement_by_month", key="engagement__monthly_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),
-    name="engagement_by_month", key="engagement__monthly_dl",
 )
 
 st.subheader("Attended sessions by modality")

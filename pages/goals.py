@@ -6,7 +6,6 @@ from analytics import charts, narrative
 from analytics.charts import GOAL_DOMAIN_LABELS
 from ui import components as ui
 from ui import downloads
-from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("goals")
@@ -25,16 +24,10 @@ ui.tiles(
     ],
     k=ctx.k,
 )
-ui.chart(
-    figure(charts.goals_chart, goals, k=ctx.k),
+downloads.metric_chart(
+    ctx, goals, "goals_by_domain", charts.goals_chart,
     narrative.goals_sentence(goals, start=ctx.scope.start, end=ctx.scope.end, as_of=ctx.scope.as_of, k=ctx.k),
-    goals,
     key="goals__domains",
-    download=downloads.data_download(ctx, goals, name="goals_by_domain", key="goals__domains_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.goals_chart(downloads.framed(ctx, "goals_by_domain"), k=ctx.k),
-    name="goals_by_domain", key="goals__domains_dl",
 )
 
 st.subheader("Time to achieve, by domain")

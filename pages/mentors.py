@@ -12,15 +12,11 @@ ctx = page_setup("mentors")
 page_title(ctx, "Mentors", "Mentors with pairs in scope (pseudonymous IDs)")
 
 caseloads = ctx.metric("mentor_caseloads")
-ui.chart(
-    figure(charts.mentor_chart, caseloads, k=ctx.k),
-    narrative.mentor_sentence(caseloads, k=ctx.k),
-    None,
-    key="mentors__chart",
-)
-downloads.image_menu(
-    ctx, lambda: charts.mentor_chart(downloads.framed(ctx, "mentor_caseloads"), k=ctx.k),
-    name="mentor_caseloads", key="mentors__chart_dl",
+# The caseloads table below is the chart's data (with its own downloads): no expander.
+downloads.chart_with_downloads(
+    ctx, figure(charts.mentor_chart, caseloads, k=ctx.k), narrative.mentor_sentence(caseloads, k=ctx.k), None,
+    key="mentors__chart", name="mentor_caseloads",
+    image=lambda: charts.mentor_chart(downloads.framed(ctx, "mentor_caseloads"), k=ctx.k),
 )
 st.subheader("Caseloads")
 shown = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])

@@ -34,11 +34,6 @@ def exported_distribution(code: str):
     )
 
 
-def data(rows, spec: str, name: str, key: str):
-    """A chart's data (one instrument's rows of a metric frame) as suppressed CSV/XLSX."""
-    return downloads.data_download(ctx, rows, name=name, spec=spec, key=f"{key}_data_dl")
-
-
 # Lazy tabs: only the open instrument's charts are built and drawn.
 tabs = st.tabs([i.name for i in INSTRUMENTS.values()], key="outcomes__instrument", on_change="rerun")
 for tab, code in zip(tabs, INSTRUMENTS, strict=True):
@@ -59,58 +54,35 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             k=ctx.k,
         )
         site_rows = by_site[by_site["instrument"] == code]
-        ui.chart(
-            figure(charts.intake_followup_chart, site_rows, code, k=ctx.k),
-            narrative.outcome_sentence(code, o, k=ctx.k),
-            site_rows,
-            key=f"outcomes__dumbbell_{code}",
-            download=data(site_rows, "outcome_change", f"outcome_change_{code}_by_site", f"outcomes__dumbbell_{code}"),
-        )
-        downloads.image_menu(
-            ctx,
-            lambda code=code: charts.intake_followup_chart(
+        downloads.chart_with_downloads(
+            ctx, figure(charts.intake_followup_chart, site_rows, code, k=ctx.k),
+            narrative.outcome_sentence(code, o, k=ctx.k), site_rows, key=f"outcomes__dumbbell_{code}",
+            name=f"intake_followup_{code}", data_name=f"outcome_change_{code}_by_site", spec="outcome_change",
+            image=lambda code=code: charts.intake_followup_chart(
                 downloads.framed(ctx, "outcome_change", ctx.scope.grouped("site")), code, k=ctx.k
             ),
-            name=f"intake_followup_{code}", key=f"outcomes__dumbbell_{code}_dl",
         )
         trend_rows = trend[trend["instrument"] == code]
-        ui.chart(
-            figure(charts.trend_chart, trend_rows, code, k=ctx.k),
-            narrative.trend_sentence(code, trend_rows, k=ctx.k),
-            trend_rows,
-            key=f"outcomes__trend_{code}",
-            download=data(trend_rows, "outcome_trend", f"outcome_trend_{code}", f"outcomes__trend_{code}"),
-        )
-        downloads.image_menu(
-            ctx, lambda code=code: charts.trend_chart(downloads.framed(ctx, "outcome_trend"), code, k=ctx.k),
-            name=f"trend_{code}", key=f"outcomes__trend_{code}_dl",
+        downloads.chart_with_downloads(
+            ctx, figure(charts.trend_chart, trend_rows, code, k=ctx.k),
+            narrative.trend_sentence(code, trend_rows, k=ctx.k), trend_rows, key=f"outcomes__trend_{code}",
+            name=f"trend_{code}", data_name=f"outcome_trend_{code}", spec="outcome_trend",
+            image=lambda code=code: charts.trend_chart(downloads.framed(ctx, "outcome_trend"), code, k=ctx.k),
         )
         own = change[change["instrument"] == code]
-        ui.chart(
-            figure(charts.reliable_change_chart, own, k=ctx.k),
-            narrative.reliable_change_sentence(code, o, k=ctx.k),
-            own,
-            key=f"outcomes__reliable_{code}",
-            download=data(own, "outcome_change", f"outcome_change_{code}", f"outcomes__reliable_{code}"),
-        )
-        downloads.image_menu(
-            ctx,
-            lambda code=code: charts.reliable_change_chart(
+        downloads.chart_with_downloads(
+            ctx, figure(charts.reliable_change_chart, own, k=ctx.k),
+            narrative.reliable_change_sentence(code, o, k=ctx.k), own, key=f"outcomes__reliable_{code}",
+            name=f"reliable_change_{code}", data_name=f"outcome_change_{code}", spec="outcome_change",
+            image=lambda code=code: charts.reliable_change_chart(
                 (lambda f: f[f["instrument"] == code])(downloads.framed(ctx, "outcome_change")), k=ctx.k
             ),
-            name=f"reliable_change_{code}", key=f"outcomes__reliable_{code}_dl",
         )
         dist_rows = distribution[distribution["instrument"] == code]
         threshold = reliable_threshold(change, code)
-        ui.chart(
-            figure(charts.change_distribution_chart, dist_rows, code, k=ctx.k, threshold=threshold),
-            None,
-            dist_rows,
-            key=f"outcomes__distribution_{code}",
-            download=data(dist_rows, "change_distribution", f"change_distribution_{code}",
-                          f"outcomes__distribution_{code}"),
-        )
-        downloads.image_menu(
-            ctx, lambda code=code: exported_distribution(code),
-            name=f"change_distribution_{code}", key=f"outcomes__distribution_{code}_dl",
+        downloads.chart_with_downloads(
+            ctx, figure(charts.change_distribution_chart, dist_rows, code, k=ctx.k, threshold=threshold),
+            None, dist_rows, key=f"outcomes__distribution_{code}",
+            name=f"change_distribution_{code}", spec="change_distribution",
+            image=lambda code=code: exported_distribution(code),
         )

@@ -5,7 +5,6 @@ import streamlit as st
 from analytics import charts, narrative
 from ui import components as ui
 from ui import downloads
-from ui.data_access import figure
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("overview")
@@ -79,14 +78,8 @@ else:
     st.caption("No change is shown: no pair was open in the period of the same length before this one.")
 
 monthly = ctx.metric("engagement_by_month")
-ui.chart(
-    figure(charts.engagement_monthly_chart, monthly, k=ctx.k),
+downloads.metric_chart(
+    ctx, monthly, "engagement_by_month", charts.engagement_monthly_chart,
     narrative.engagement_sentence(ctx.metric("engagement_totals"), start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
-    monthly,
     key="overview__monthly",
-    download=downloads.data_download(ctx, monthly, name="engagement_by_month", key="overview__monthly_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.engagement_monthly_chart(downloads.framed(ctx, "engagement_by_month"), k=ctx.k),
-    name="engagement_by_month", key="overview__monthly_dl",
 )

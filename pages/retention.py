@@ -30,43 +30,26 @@ curve = ctx.metric("retention_curve")
 # Suppressed screens (grant writers) show the numbers at risk at the chart's tick days, not the
 # day-level curve: its day-to-day steps would give back closures of 1-10.
 curve_data = km_chart_frames(curve, ctx.k)[1] if ctx.access.suppress_on_screen else curve
-ui.chart(
-    figure(charts.km_chart, curve, at_risk_table(curve), k=ctx.k),
+downloads.chart_with_downloads(
+    ctx, figure(charts.km_chart, curve, at_risk_table(curve), k=ctx.k),
     narrative.retention_sentence(summary, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k, curve=curve),
-    curve_data,
-    key="retention__km",
+    curve_data, key="retention__km", name="retention_km",
     # no file: the day-level curve is not offered as a table (downloads.NOT_AS_TABLE says why)
-    download=downloads.data_download(ctx, curve, name="retention_curve", key="retention__km_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.km_chart(*km_chart_frames(ctx.metric("retention_curve"), ctx.k), k=ctx.k),
-    name="retention_km", key="retention__km_dl",
+    data_name="retention_curve",
+    image=lambda: charts.km_chart(*km_chart_frames(ctx.metric("retention_curve"), ctx.k), k=ctx.k),
 )
 
 st.subheader("Meeting regularly, by match month")
 triangle = ctx.metric("cohort_triangle")
-ui.chart(
-    figure(charts.cohort_heatmap, triangle, k=ctx.k, cell_text=None),
-    narrative.cohort_sentence(triangle, k=ctx.k),
-    triangle,
-    key="retention__cohorts",
-    download=downloads.data_download(ctx, triangle, name="cohort_triangle", key="retention__cohorts_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.cohort_heatmap(downloads.framed(ctx, "cohort_triangle"), k=ctx.k),
-    name="cohort_triangle", key="retention__cohorts_dl",
+downloads.metric_chart(
+    ctx, triangle, "cohort_triangle", charts.cohort_heatmap, narrative.cohort_sentence(triangle, k=ctx.k),
+    key="retention__cohorts", screen={"cell_text": None},  # screens drop the labels of large grids
 )
 
 st.subheader("Why pairs closed")
 closures = ctx.metric("closure_reasons")
-ui.chart(
-    figure(charts.closure_reasons_chart, closures, k=ctx.k),
+downloads.metric_chart(
+    ctx, closures, "closure_reasons", charts.closure_reasons_chart,
     narrative.closure_sentence(closures, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
-    closures,
     key="retention__closures",
-    download=downloads.data_download(ctx, closures, name="closure_reasons", key="retention__closures_data_dl"),
-)
-downloads.image_menu(
-    ctx, lambda: charts.closure_reasons_chart(downloads.framed(ctx, "closure_reasons"), k=ctx.k),
-    name="closure_reasons", key="retention__closures_dl",
 )

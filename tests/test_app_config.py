@@ -28,7 +28,7 @@ def test_speed_settings_measured_in_the_page_benchmark():
     assert cfg["runner"]["magicEnabled"] is False
 
 
-def test_streamlit_accepts_every_setting(monkeypatch):
+def test_streamlit_accepts_every_setting():
     # A misspelt option is ignored by Streamlit with only a log line: check each one exists.
     from streamlit import config
 

@@ -27,6 +27,7 @@ from analytics import privacy
 from analytics.exports import images, tables
 from analytics.exports.context import ExportContext
 from ui import auth, data_access
+from ui import components as ui
 from ui.components import plain
 
 FigureSource = go.Figure | Callable[[], go.Figure]
@@ -272,3 +273,31 @@ def data_download(ctx, df: pd.DataFrame, *, name: str, key: str, spec: str | Non
             st.caption(plain(table_rule(context.k)))
 
     return draw
+
+
+def chart_with_downloads(
+    ctx, fig, sentence: str | None, data: pd.DataFrame | None, *, key: str, name: str,
+    image: Callable[[], go.Figure], data_name: str | None = None, spec: str | None = None,
+) -> None:
+    """``ui.chart`` with its downloads: the data behind it as suppressed CSV/XLSX in its expander
+    (file ``data_name``, default ``name``; rules ``FRAME_SPECS[spec or data_name]``) and a
+    "Download image" menu where ``image`` draws the chart again from suppressed frames, only when
+    a format is clicked. Buttons are keyed ``{key}_data_dl`` and ``{key}_dl``."""
+    download = None
+    if data is not None:
+        download = data_download(ctx, data, name=data_name or name, spec=spec, key=f"{key}_data_dl")
+    ui.chart(fig, sentence, data, key=key, download=download)
+    image_menu(ctx, image, name=name, key=f"{key}_dl")
+
+
+def metric_chart(
+    ctx, frame: pd.DataFrame, name: str, builder: Callable[..., go.Figure], sentence: str | None, *, key: str,
+    screen: Mapping[str, object] | None = None,
+) -> None:
+    """The chart ``builder(frame, k=k)`` of the metric frame ``name`` (``ctx.metric(name)``), with
+    its downloads: on screen from the page's ``frame`` (plus ``screen`` keyword arguments, e.g. a
+    lighter drawing), exported from the suppressed frame (``framed``)."""
+    chart_with_downloads(
+        ctx, data_access.figure(builder, frame, k=ctx.k, **(screen or {})), sentence, frame, key=key, name=name,
+        image=lambda: builder(framed(ctx, name), k=ctx.k),
+    )

@@ -374,19 +374,15 @@ def km_chart_frames(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataF
     """``km_chart``'s two inputs for export: the curve while at least k pairs remain at risk,
     and the numbers at risk at the chart's own tick days up to where that curve ends, read
     from the whole curve (counts below k are NaN, printed "<11")."""
-    from analytics import charts
-    from analytics.metrics.retention import at_risk_table
+    from analytics.metrics.retention import at_risk_days, at_risk_table
 
     shown = km_chart_frame(curve, k)
     if shown.empty:
         return shown, None
     if curve["at_risk"].isna().any():
         curve = shown  # already cut (a suppressed screen's frame): read the numbers from what is left
-    # the tick days km_chart itself would pick (its spacing rule), so numbers sit under ticks
-    spacing = getattr(charts, "at_risk_days", None) or getattr(charts, "_at_risk_days", None)
-    longest = float(shown["t"].max())
-    days = list(spacing(longest)) if spacing else list(range(0, int(longest) + 1, 90))
-    at_risk = at_risk_table(curve, days=days or [0])
+    # the tick days km_chart itself picks for this curve, so the numbers sit under its ticks
+    at_risk = at_risk_table(curve, days=at_risk_days(float(shown["t"].max())))
     if k > 1:
         at_risk["at_risk"] = at_risk["at_risk"].where((at_risk["at_risk"] >= k) | (at_risk["at_risk"] == 0))
     return shown, at_risk
