@@ -105,3 +105,21 @@ def test_extent_of_a_normal_sheet(tmp_path):
     path = _sheet_with(tmp_path / "export.xlsx", b"")
     with zipfile.ZipFile(path) as zf, zf.open("xl/worksheets/sheet1.xml") as member:
         assert workbook.sheet_extent(member) == (2, 2)  # A1:B2
+
+
+# ---------------------------------------------------------------------------------------------
+# A column whose name is itself an identifier is dropped without its name
+
+
+@pytest.mark.parametrize("header", ["jane.doe@example.org", "Jane Doe <jane＠example.org>", "555-867-5309",
+                                    "ssn 123.45.6789", "+44 20 7946 0958"])
+def test_a_header_holding_an_identifier_is_dropped_and_never_named(loaded, tmp_path, header):
+    from fixtures.load_helpers import all_text, write
+
+    text = f'participant_id,site,enrolled_on,"{header}"\nP9,North,2025-01-01,x\n'
+    report = load([write(tmp_path / "in", "participants.csv", text.encode("utf-8"))], loaded)
+    assert report.tables[0].dropped_columns == ["a column whose name looks like an identifier"]
+    shown = report.text()
+    stored = " ".join(all_text(loaded))
+    for part in (header, header.lower(), header.replace(" ", "_").lower()):
+        assert part not in shown and part not in stored
