@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
 SCHEMA_VERSION = 1
+STORE_MODE = 0o600  # the store file: read and written by its owner only
 
 
 class StoreBusy(RuntimeError):
@@ -101,6 +102,12 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the schema up to SCHEMA_VERSION; returns the version reached."""
     version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store was not changed: it has schema version {version}, newer than version "
+            f"{SCHEMA_VERSION} that this version of the dashboard knows; update the dashboard before "
+            "loading into it"
+        )
     for target, statements in MIGRATIONS:
         if target <= version:
             continue
@@ -215,7 +222,9 @@ def swap_writer(
     untouched; the exception propagates (disk-full and out-of-memory become StoreError with
     the cause said plainly).
     """
-    p = db_path(path)
+    # A store path that is a symbolic link keeps being one: the file it points to is swapped
+    # (beside itself, so the rename stays on one file system), never the link.
+    p = Path(os.path.realpath(db_path(path)))
     with write_lock(p, wait_s=wait_s):
         tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
         # Holding the lock, no other writer is alive: any copy left here is from a killed load.
@@ -224,8 +233,13 @@ def swap_writer(
         con = None
         try:
             if p.exists():
+                # A new file of mode 0600 first, so the copy is never readable by others.
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STORE_MODE))
+                os.chmod(tmp, STORE_MODE)
                 shutil.copyfile(p, tmp)
             con = duckdb.connect(str(tmp))
+            # Pseudonymized, still sensitive: owner only, like the audit trail.
+            os.chmod(tmp, STORE_MODE)
             migrate(con)
             yield con
             from analytics.marts import build_marts

@@ -123,3 +123,181 @@ def test_a_header_holding_an_identifier_is_dropped_and_never_named(loaded, tmp_p
     stored = " ".join(all_text(loaded))
     for part in (header, header.lower(), header.replace(" ", "_").lower()):
         assert part not in shown and part not in stored
+
+
+# ---------------------------------------------------------------------------------------------
+# Scratch folders: private, removed on every path, swept when their owner is gone
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_scratch_folders_are_private_and_named_with_their_process(tmp_path, monkeypatch):
+    from analytics import scratch
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    for kind in ("load", "upload"):
+        folder = scratch.make(kind)
+        assert folder.parent == tmp_path and folder.name.startswith(f"outcomes-{kind}-{os.getpid()}-")
+        assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_sweep_removes_folders_of_ended_processes_only(tmp_path):
+    from analytics import scratch
+
+    dead = _dead_pid()
+    stale = [tmp_path / f"outcomes-upload-{dead}-abc", tmp_path / f"outcomes-load-{dead}-def",
+             tmp_path / "outcomes-upload-k3j2h1"]  # the old naming, without a process: never in use
+    live = [tmp_path / f"outcomes-upload-{os.getpid()}-ghi", tmp_path / "outcomes-uploadish", tmp_path / "other-1-x"]
+    for folder in stale + live:
+        folder.mkdir()
+        (folder / "data.upload").write_text("name,email\n")
+    assert scratch.sweep(tmp_path) == 3
+    assert not any(f.exists() for f in stale) and all(f.exists() for f in live)
+
+
+class _Upload:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_an_upload_never_confirmed_goes_with_its_session(tmp_path, monkeypatch):
+    import gc
+
+    from fixtures.load_helpers import PROGRAM
+
+    from ui import uploads
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    staged = uploads.stage([_Upload("mentors.csv", PROGRAM["mentors"].encode())])
+    folder = staged.folder
+    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
+    del staged  # the session's state is dropped when the session ends
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_an_upload_never_confirmed_goes_when_the_server_exits(tmp_path):
+    from fixtures.load_helpers import PROGRAM
+
+    code = ("import sys; from ui import uploads\n"
+            "class U:\n name = 'mentors.csv'\n def getvalue(self): return sys.argv[1].encode()\n"
+            "s = uploads.stage([U()]); print(s.folder, flush=True)\n")
+    done = subprocess.run([sys.executable, "-c", code, PROGRAM["mentors"]], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "TMPDIR": str(tmp_path)})
+    folder = Path(done.stdout.strip())
+    assert done.returncode == 0 and folder.parent == tmp_path
+    assert not folder.exists()
+
+
+def test_a_utf16_load_killed_with_9_leaves_nothing_after_the_next_start(loaded, tmp_path):
+    import signal
+
+    from analytics.load import pipeline
+
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    text = "mentor_id,site,supervisor,certified_on\nM09,East,Team C,2024-01-01\n"
+    src = tmp_path / "in" / "mentors.csv"
+    src.parent.mkdir()
+    src.write_bytes(text.encode("utf-16"))
+    env = {**os.environ, "OUTCOMES_PSEUDONYM_KEY": KEY.decode(), "TMPDIR": str(scratch_root),
+           pipeline.PAUSE_ENV: "60"}
+    proc = subprocess.Popen([sys.executable, "-m", "analytics", "ingest", str(src), "--db", str(loaded),
+                             "--today", "2026-06-30"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        while (line := proc.stderr.readline()) and "paused mid-transaction" not in line:
+            pass
+        assert "paused" in line
+        left = list(scratch_root.glob("outcomes-load-*"))
+        assert left and any(left[0].rglob("*.csv")) and left[0].stat().st_mode & 0o777 == 0o700
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(scratch_root.glob("outcomes-load-*"))  # kill -9 runs no clean-up ...
+    # ... so the server's start (and every load) sweeps it: here, as ui.serve does at start.
+    done = subprocess.run([sys.executable, "-c", "from analytics import scratch; print(scratch.sweep())"],
+                          cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch_root)}, capture_output=True, text=True)
+    assert done.stdout.strip() == "1"
+    assert not list(scratch_root.glob("outcomes-*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The store: newer schema, symbolic links, an unwritable audit trail, file mode
+
+
+def test_a_store_with_a_newer_schema_is_refused_naming_both_versions(loaded, tmp_path):
+    import duckdb
+    from fixtures.load_helpers import PROGRAM, write
+
+    from analytics import store
+
+    con = duckdb.connect(str(loaded))
+    con.execute("update schema_meta set value = '7' where key = 'schema_version'")
+    con.close()
+    before = digest(loaded)
+    path = write(tmp_path / "in", "mentors.csv", PROGRAM["mentors"].replace("M02", "M07"))
+    with pytest.raises(store.StoreError) as info:
+        load([path], loaded)
+    assert "schema version 7" in str(info.value) and f"version {store.SCHEMA_VERSION}" in str(info.value)
+    assert digest(loaded) == before
+
+
+def test_a_symlinked_store_stays_a_link_and_its_target_is_updated(loaded, tmp_path):
+    from fixtures.load_helpers import PROGRAM, rows, write
+
+    link = tmp_path / "links" / "outcomes.duckdb"
+    link.parent.mkdir()
+    link.symlink_to(loaded)
+    path = write(tmp_path / "in", "mentors.csv", PROGRAM["mentors"] + "M07,East,Team C,2024-01-01\n")
+    assert load([path], link).changed
+    assert link.is_symlink() and link.resolve() == loaded.resolve()
+    assert rows(loaded, "select count(*) from mentors") == [(3,)]
+    assert not list(link.parent.glob(".*tmp*"))
+
+
+def test_the_store_file_is_private(loaded, tmp_path):
+    from fixtures.load_helpers import PROGRAM, write
+
+    os.chmod(loaded, 0o644)
+    new = tmp_path / "new.duckdb"
+    load([write(tmp_path / "in", "mentors.csv", PROGRAM["mentors"])], new)
+    load([write(tmp_path / "in2", "mentors.csv", PROGRAM["mentors"] + "M07,East,,\n")], loaded)
+    for db in (new, loaded):
+        assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_no_load_commits_when_the_audit_trail_cannot_be_written(loaded, tmp_path, monkeypatch):
+    from fixtures.load_helpers import PROGRAM, write
+
+    from analytics.auth import LOCAL_ACCESS
+    from analytics.store import StoreError
+    from ui import uploads
+
+    trail = tmp_path / "audit.jsonl"
+    trail.mkdir()  # a folder where the file should be: not writable as a file, even by root
+    before = digest(loaded)
+    path = write(tmp_path / "in", "mentors.csv", PROGRAM["mentors"] + "M07,East,,\n")
+    env = {**os.environ, "OUTCOMES_PSEUDONYM_KEY": KEY.decode(), "OUTCOMES_AUDIT_LOG": str(trail)}
+    done = subprocess.run([sys.executable, "-m", "analytics", "ingest", str(path), "--db", str(loaded),
+                           "--today", "2026-06-30"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "nothing was loaded" in done.stderr and "audit trail" in done.stderr
+    assert digest(loaded) == before
+
+    staged = uploads.stage([_Upload("mentors.csv", path.read_bytes())])
+    monkeypatch.setenv("OUTCOMES_AUDIT_LOG", str(trail))
+    monkeypatch.setenv("OUTCOMES_DB", str(loaded))
+    try:
+        with pytest.raises(StoreError, match="nothing was loaded"):
+            uploads.commit(staged, KEY, LOCAL_ACCESS)
+    finally:
+        uploads.discard(staged)
+    assert digest(loaded) == before

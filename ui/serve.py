@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     if refused:
         print(f"Refusing to start: {refused}", file=sys.stderr, flush=True)
         raise SystemExit(2)
+    from analytics import scratch
+
+    swept = scratch.sweep()  # uploads and loads a killed server left on disk
+    if swept:
+        print(f"Removed {swept} upload or load folder{'s' if swept != 1 else ''} left by an earlier server.",
+              flush=True)
     if warm:
         from analytics import store
         from ui import warmup

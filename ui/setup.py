@@ -21,6 +21,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics import scratch
 from analytics.auth import Access
 from analytics.metrics.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
@@ -108,10 +109,18 @@ def _navigation(access: Access):
     return st.navigation(sections)
 
 
+@st.cache_resource(show_spinner=False)
+def _sweep_scratch() -> int:
+    """Once per server process: remove upload and load folders left by a killed server or load
+    (ui.serve sweeps before starting too; `streamlit run` starts here)."""
+    return scratch.sweep()
+
+
 def run_app() -> None:
     """The entry file's body: page config, who the visitor is, navigation, then the chosen page."""
     # No page_icon: a Material icon there is fetched from a font CDN, which offline servers lack.
     st.set_page_config(page_title=APP_TITLE, layout="wide")
+    _sweep_scratch()
     access = auth.gate([p.name for p in PAGES])
     page = _navigation(access)
     _entry.active = True

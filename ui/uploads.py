@@ -1,6 +1,8 @@
 """Uploaded exports -> load sources, and the two-step (check, then confirm) load.
 
-Each upload is written under a fresh temporary folder with a generated name: the user's file
+Each upload is written under a fresh private folder (analytics.scratch: 0700, removed when
+discarded, when its session ends, and swept at the next server start if the server was killed)
+with a generated name: the user's file
 name is only a label (it names the table and appears in messages), never part of a path
 (FAULTS.md 32).
 
@@ -11,13 +13,11 @@ the files' hashes and row counts; the store's own load_audit rows are written by
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analytics import audit, store
+from analytics import audit, scratch, store
 from analytics.auth import Access
 from analytics.load import LoadError, LoadReport, Source, load_sources
 from analytics.load.sources import check_unique_tables, sources_for_file
@@ -45,8 +45,11 @@ def stage(files) -> Staged:
     Raises LoadError (a plain message naming the file) when a file names no table; the folder
     is removed then.
     """
-    folder = Path(tempfile.mkdtemp(prefix="outcomes-upload-"))
+    folder = scratch.make("upload")
     staged = Staged(folder=folder)
+    # An upload checked but never confirmed goes when the session that holds it ends (or the
+    # server exits); a server killed outright leaves it for the next start's sweep.
+    scratch.remove_with(staged, folder)
     try:
         for f in files:
             path = folder / f"{uuid.uuid4().hex}.upload"
@@ -62,7 +65,7 @@ def stage(files) -> Staged:
 
 def discard(staged: Staged | None) -> None:
     if staged is not None:
-        shutil.rmtree(staged.folder, ignore_errors=True)
+        scratch.remove(staged.folder)
 
 
 def pseudonym_key() -> bytes:
@@ -89,6 +92,11 @@ def check(staged: Staged, key: bytes, access: Access) -> LoadReport:
 def commit(staged: Staged, key: bytes, access: Access) -> LoadReport:
     """The real load: a new store file is built and swapped in, so readers never see a mix."""
     _may_load(access)
+    try:
+        audit.check_writable()
+    except OSError as exc:
+        raise StoreError(f"nothing was loaded: the audit trail cannot be written ({type(exc).__name__}); "
+                         f"check that {audit.AUDIT_ENV} names a writable file") from None
     try:
         report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0)
     except LOAD_FAILURES as exc:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import contract, pseudonym, store
+from analytics import contract, pseudonym, scratch, store
 from analytics.load import limits, readers, upsert, validate
 from analytics.load.errors import LoadError
 from analytics.load.readers import Staged
@@ -73,7 +71,8 @@ def load_sources(
     check_unique_tables(sources)
     order = {t: i for i, t in enumerate(contract.TABLE_ORDER)}
     sources = sorted(sources, key=lambda s: order[s.table])
-    workdir = Path(tempfile.mkdtemp(prefix="outcomes-load-"))
+    scratch.sweep()  # what a killed load left behind
+    workdir = scratch.make("load")
     try:
         prepared: list[Staged] = []
         for i, source in enumerate(sources):
@@ -82,7 +81,7 @@ def load_sources(
         with _plain_failures(), _connection(db, dry_run, wait_s, workdir) as con:
             return _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {})
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove(workdir)
 
 
 @contextlib.contextmanager
