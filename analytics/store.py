@@ -35,6 +35,81 @@ class StoreError(RuntimeError):
     """The store could not be written; it is unchanged."""
 
 
+class StoreDamaged(StoreError):
+    """The store file cannot be read: truncated, corrupted, or not a DuckDB store at all."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(
+            f"the store {Path(path).name} cannot be read: it is damaged or not a store of this dashboard "
+            "(truncated, corrupted, or another kind of file). Restore it from a backup, or load the "
+            "program's exports into a new store"
+        )
+        self.path = Path(path)
+
+
+# How DuckDB reports a file it cannot read as a database (as opposed to a mistake in a query).
+_DAMAGE_SIGNS = ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum",
+                 "the database file", "serialization", "invalid block", "failed to read")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the file itself is unreadable."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        isinstance(exc, duckdb.IOException | duckdb.SerializationException)
+        or any(sign in text for sign in _DAMAGE_SIGNS)
+    )
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike | None = None) -> Iterator[None]:
+    """Turn DuckDB's errors about an unreadable file into one StoreDamaged (other errors pass)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_damage(exc):
+            raise StoreDamaged(db_path(path)) from None
+        raise
+
+
+# The tables every store of this dashboard has (the marts are rebuilt from them on each write).
+CORE_TABLES = ("schema_meta", "participants", "mentors", "pairs", "sessions", "goals", "assessments",
+               "load_audit", "load_audit_tables", "dq_findings")
+
+
+def probe(con: duckdb.DuckDBPyConnection, thorough: bool = False) -> None:
+    """Read the schema and count every core table: a damaged file fails here, not halfway through
+    a page. `thorough` reads every value too (a checksum error in a data block shows only then)."""
+    present = {t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main' "
+        "and table_catalog = current_database()"
+    ).fetchall()}
+    if "schema_meta" not in present:
+        raise duckdb.IOException("not a valid DuckDB database of this dashboard: no schema_meta")
+    for table in CORE_TABLES:
+        if table in present:
+            rel = con.table(table)
+            rel.aggregate("sum(hash(COLUMNS(*)))" if thorough else "count(*)").fetchall()
+
+
+def is_damaged(path: str | os.PathLike | None = None, *, thorough: bool = False) -> bool:
+    """Whether the store file exists and cannot be read (`thorough`: every value read)."""
+    p = db_path(path)
+    if not p.exists():
+        return False
+    try:
+        con = connect_read(p)
+        try:
+            if thorough:
+                with reading(p):
+                    probe(con, thorough=True)
+        finally:
+            con.close()
+    except StoreDamaged:
+        return True
+    return False
+
+
 def db_path(path: str | os.PathLike | None = None) -> Path:
     """The store path: the argument, else `OUTCOMES_DB`, else data/outcomes.duckdb."""
     if path:
@@ -163,8 +238,14 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
     if not p.exists():
         raise FileNotFoundError(f"no store at {p.name}: load exports or build the demo first")
     con = duckdb.connect(":memory:")
-    con.execute("attach ? as store (read_only)", [str(p)])
-    use_store(con)
+    try:
+        with reading(p):
+            con.execute("attach ? as store (read_only)", [str(p)])
+            use_store(con)
+            probe(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -214,13 +295,15 @@ def _plain_cause(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def swap_writer(
-    path: str | os.PathLike | None = None, wait_s: float = 0.0
+    path: str | os.PathLike | None = None, wait_s: float = 0.0, *, replace_damaged: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a copy of the store; swap it in on success.
 
     The copy is migrated first. On any exception the copy is deleted and the live store is
     untouched; the exception propagates (disk-full and out-of-memory become StoreError with
-    the cause said plainly).
+    the cause said plainly). A store that cannot be read is refused (StoreDamaged); with
+    `replace_damaged` (the Data page's load into a damaged store) a new store is built instead,
+    and the damaged file is kept beside it as `<name>.damaged` when the new one is swapped in.
     """
     # A store path that is a symbolic link keeps being one: the file it points to is swapped
     # (beside itself, so the rename stays on one file system), never the link.
@@ -231,8 +314,13 @@ def swap_writer(
         for leftover in p.parent.glob(f".{p.name}.tmp*"):
             leftover.unlink(missing_ok=True)
         con = None
+        fresh = False
+        if is_damaged(p, thorough=replace_damaged):
+            if not replace_damaged:
+                raise StoreDamaged(p)
+            fresh = True
         try:
-            if p.exists():
+            if p.exists() and not fresh:
                 # A new file of mode 0600 first, so the copy is never readable by others.
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STORE_MODE))
                 os.chmod(tmp, STORE_MODE)
@@ -253,8 +341,12 @@ def swap_writer(
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            if fresh and p.exists():
+                os.replace(p, p.with_name(p.name + ".damaged"))
             os.replace(tmp, p)
         except (OSError, MemoryError, duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+            if is_damage(exc) and _plain_cause(exc) == type(exc).__name__:
+                raise StoreDamaged(p) from None
             raise StoreError(
                 f"the store was not changed: {_plain_cause(exc)}"
             ) from exc

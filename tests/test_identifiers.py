@@ -136,7 +136,8 @@ def test_invisible_characters_do_not_make_a_name_new(name, hidden, at):
 
 def test_compatibility_forms_become_plain():
     assert identifiers.clean(fullwidth("North")) == "North"
-    assert identifiers.clean("  North \u00a0 Clinic ") == "North Clinic"
+    assert identifiers.clean("  North\u00a0Clinic ") == "North Clinic"  # a no-break space is a space
+    assert identifiers.clean("Team\nC") == "Team\nC"
     assert identifiers.clean("\u200b\u202e") == ""
 
 

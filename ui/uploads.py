@@ -22,12 +22,12 @@ from analytics.auth import Access
 from analytics.load import LoadError, LoadReport, Source, load_sources
 from analytics.load.sources import check_unique_tables, sources_for_file
 from analytics.pseudonym import MissingKey, load_key
-from analytics.store import StoreBusy, StoreError
+from analytics.store import StoreBusy, StoreDamaged, StoreError
 
 # What a check or a load can fail with, each with a plain message that holds no cell value.
 LOAD_FAILURES = (LoadError, StoreBusy, StoreError)
 
-__all__ = ["LOAD_FAILURES", "AuditNotWritten", "MissingKey", "Staged", "check", "commit", "discard", "loaded_by", "pseudonym_key", "stage"]
+__all__ = ["LOAD_FAILURES", "AuditNotWritten", "MissingKey", "Staged", "StoreDamaged", "check", "commit", "discard", "loaded_by", "pseudonym_key", "stage"]
 
 
 @dataclass
@@ -83,14 +83,18 @@ def _may_load(access: Access) -> None:
         raise PermissionError("loading is not part of this role")
 
 
-def check(staged: Staged, key: bytes, access: Access) -> LoadReport:
-    """Validate everything without writing (a dry run); raises LoadError with a plain message."""
+def check(staged: Staged, key: bytes, access: Access, *, replace_damaged: bool = False) -> LoadReport:
+    """Validate everything without writing (a dry run); raises LoadError with a plain message.
+    `replace_damaged`: the store cannot be read, and the load is to build a fresh one."""
     _may_load(access)
-    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), dry_run=True)
+    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), dry_run=True,
+                        replace_damaged=replace_damaged)
 
 
-def commit(staged: Staged, key: bytes, access: Access) -> LoadReport:
-    """The real load: a new store file is built and swapped in, so readers never see a mix."""
+def commit(staged: Staged, key: bytes, access: Access, *, replace_damaged: bool = False) -> LoadReport:
+    """The real load: a new store file is built and swapped in, so readers never see a mix.
+    `replace_damaged`: a store that cannot be read is kept aside as `<name>.damaged` and a
+    fresh one built from these files."""
     _may_load(access)
     try:
         audit.check_writable()
@@ -98,7 +102,8 @@ def commit(staged: Staged, key: bytes, access: Access) -> LoadReport:
         raise StoreError(f"nothing was loaded: the audit trail cannot be written ({type(exc).__name__}); "
                          f"check that {audit.AUDIT_ENV} names a writable file") from None
     try:
-        report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0)
+        report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0,
+                              replace_damaged=replace_damaged)
     except LOAD_FAILURES as exc:
         # The reason's kind only: a load message names files by the uploader's labels.
         audit.record("load", who=access.user, role=access.role,

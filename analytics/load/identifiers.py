@@ -3,7 +3,7 @@
 A value is read the way a person would read it: Unicode NFKC (fullwidth digits and at-signs,
 ligatures and other compatibility forms become their plain forms), with invisible format
 characters (zero-width spaces and joiners, bidirectional controls, soft hyphens, byte-order
-marks) removed and runs of white space read as one space. The patterns in
+marks) removed. The patterns in
 contract.IDENTIFIER_VALUE_PATTERNS are then matched with Unicode classes, so an e-mail address
 whose letters are Cyrillic look-alikes, an SSN written with dots, slashes or spaces, and an
 international phone number are all caught.
@@ -22,7 +22,6 @@ from analytics import contract
 
 # Invisible characters that are not of category Cf but draw nothing either.
 _BLANKS = "\u115f\u1160\u3164\uffa0\u2800\u180e"
-_SPACE = re.compile(r"\s+")
 
 
 def _visible(ch: str) -> bool:
@@ -30,13 +29,13 @@ def _visible(ch: str) -> bool:
 
 
 def clean(text: str) -> str:
-    """NFKC, invisible characters removed, white space runs read as one space, trimmed."""
-    if text.isascii() and text.isprintable() and "  " not in text:
+    """NFKC, invisible characters removed, trimmed (line breaks inside a quoted value stay)."""
+    if text.isascii():
         return text.strip()
     out = unicodedata.normalize("NFKC", text)
     out = "".join(ch for ch in out if _visible(ch))
     out = unicodedata.normalize("NFKC", out)  # removing a joiner can leave a new composable pair
-    return _SPACE.sub(" ", out).strip()
+    return out.strip()
 
 
 @lru_cache(maxsize=1)

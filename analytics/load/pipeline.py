@@ -46,12 +46,13 @@ def load_paths(
     paths: list[Path], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
     """Load CSV files, folders of them, or .xlsx workbooks into the store."""
     sources = discover([Path(p) for p in paths])
     return load_sources(
         sources, db, key=key, loaded_by=loaded_by, dry_run=dry_run, progress=progress,
-        today=today, wait_s=wait_s, meta=meta,
+        today=today, wait_s=wait_s, meta=meta, replace_damaged=replace_damaged,
     )
 
 
@@ -59,8 +60,12 @@ def load_sources(
     sources: list[Source], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
     """Validate the sources as one load and upsert them; with dry_run, validate and report only.
+
+    A store that cannot be read is refused (store.StoreDamaged), unless `replace_damaged`: then
+    the load builds a new store and the damaged file is kept beside it as `<name>.damaged`.
 
     Raises LoadError (bad input), pseudonym.MissingKey (no key), store.StoreBusy (another load
     is writing) or store.StoreError (disk full, out of memory); the store is unchanged then.
@@ -78,14 +83,14 @@ def load_sources(
         for i, source in enumerate(sources):
             say(f"checking {source.label}", 0.15 * i / len(sources))
             prepared.append(readers.prepare(source, workdir))
-        with _plain_failures(), _connection(db, dry_run, wait_s, workdir) as con:
+        with _plain_failures(db), _connection(db, dry_run, wait_s, workdir, replace_damaged) as con:
             return _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {})
     finally:
         scratch.remove(workdir)
 
 
 @contextlib.contextmanager
-def _plain_failures() -> Iterator[None]:
+def _plain_failures(db: str | os.PathLike | None = None) -> Iterator[None]:
     """Resource failures said plainly; unexpected engine errors never echo a value they hold."""
     try:
         yield
@@ -95,9 +100,13 @@ def _plain_failures() -> Iterator[None]:
         raise store.StoreError("the store was not changed: the machine ran out of memory") from None
     except (OSError, duckdb.IOException) as exc:
         full = getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
+        if not full and store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         cause = "the disk is full" if full else f"a file could not be read or written ({type(exc).__name__})"
         raise store.StoreError(f"the store was not changed: {cause}") from None
     except duckdb.Error as exc:
+        if store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         raise store.StoreError(
             f"the store was not changed: the load failed inside the database ({type(exc).__name__})"
         ) from None
@@ -105,17 +114,21 @@ def _plain_failures() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _connection(
-    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path
+    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path, replace_damaged: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     if not dry_run:
-        with store.swap_writer(db, wait_s=wait_s) as con:
+        with store.swap_writer(db, wait_s=wait_s, replace_damaged=replace_damaged) as con:
             yield con
         return
     # A dry run reads the live store read-only and writes nothing, not even a lock file.
     path = store.db_path(db)
+    # Every value read: a check that passed must not be followed by a load that finds damage.
+    damaged = store.is_damaged(path, thorough=True)
+    if damaged and not replace_damaged:
+        raise store.StoreDamaged(path)
     con = duckdb.connect(config={"temp_directory": str(workdir / "spill")})
     try:
-        if path.exists():
+        if path.exists() and not damaged:
             con.execute("attach ? as live (read_only)", [str(path)])
             con.execute("use live")
         else:
