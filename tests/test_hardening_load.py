@@ -301,3 +301,33 @@ def test_no_load_commits_when_the_audit_trail_cannot_be_written(loaded, tmp_path
     finally:
         uploads.discard(staged)
     assert digest(loaded) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Two exports joined end to end: the second header is not a data row
+
+
+@pytest.mark.parametrize(
+    ("again", "row"),
+    [
+        ("session_id,pair_id,session_date,status,duration_min,modality", 4),
+        ("Session ID,Pair ID,Session Date,Status,Duration Min,Modality", 4),  # spelt as the export spells it
+        ('"session_id","pair_id","session_date","status","duration_min","modality"', 4),
+        ("SESSION_ID, PAIR_ID ,session date,status,,", 4),
+    ],
+)
+def test_a_repeated_header_row_in_the_middle_is_refused(loaded, tmp_path, again, row):
+    from fixtures.load_helpers import write
+
+    text = ("session_id,pair_id,session_date,status,duration_min,modality\n"
+            "S11,R01,2025-03-01,attended,30,phone\nS12,R01,2025-03-08,attended,30,phone\n"
+            f"{again}\nS13,R01,2025-03-15,attended,30,phone\n")
+    refused([write(tmp_path / "x", "sessions.csv", text)], loaded, f"sessions.csv row {row}",
+            "repeats the header row")
+
+
+def test_a_value_that_happens_to_be_a_column_name_is_data(loaded, tmp_path):
+    from fixtures.load_helpers import write
+
+    text = "mentor_id,site,supervisor\nM09,site,Team C\n"
+    assert load([write(tmp_path / "x", "mentors.csv", text)], loaded).changed

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analytics import contract, pseudonym
 from analytics.load import identifiers
-from analytics.load.columns import AGE_SOURCE_COLUMN
+from analytics.load.columns import AGE_SOURCE_COLUMN, known_names
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
 from analytics.load.sqltext import Frag, Params, join, render
@@ -212,8 +212,22 @@ def _why_not_a_date(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row
     return f"is not a date; {_ISO_HINT}"
 
 
+def _header_again(st: Staged, params: Params) -> list[Rule]:
+    """A row whose cells are the table's column names (two exports joined end to end): refused,
+    rather than loaded as data. Two cells naming columns of the table are enough to tell."""
+    cols = list(st.plan.kept)
+    if len(cols) < 2:
+        return []
+    names = params.bind(sorted(known_names(st.table)))
+    dash = params.bind(r"[\s\-]+")
+    cells = join([render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols])
+    return [Rule(None, render("len(list_intersect([{cells}], {n})) >= 2", cells=cells, n=names),
+                 "repeats the header row (two exports joined together?); remove the extra header rows, or "
+                 "load the exports as separate files")]
+
+
 def _text_rules(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -> list[Rule]:
-    rules: list[Rule] = []
+    rules: list[Rule] = _header_again(st, params)
     for c in st.plan.kept:
         col = st.table.column(c)
         present = render("{c} is not null", c=c)
