@@ -331,3 +331,45 @@ def test_a_value_that_happens_to_be_a_column_name_is_data(loaded, tmp_path):
 
     text = "mentor_id,site,supervisor\nM09,site,Team C\n"
     assert load([write(tmp_path / "x", "mentors.csv", text)], loaded).changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages that name the real cause: very wide headers, mixed line endings
+
+HEADER = "session_id,pair_id,session_date,status,duration_min,modality"
+ROW = "S11,R01,2025-03-01,attended,30,phone"
+
+
+@pytest.mark.parametrize("quote", ["", '"'])
+def test_a_100000_column_header_is_said_to_be_too_wide_not_an_open_quote(loaded, tmp_path, quote):
+    from fixtures.load_helpers import write
+
+    header = ",".join(f"{quote}c{i}{quote}" for i in range(100_000))
+    message = refused([write(tmp_path / "x", "sessions.csv", header + "\n" + ",".join(["1"] * 100_000) + "\n")],
+                      loaded, "sessions.csv row 1", "100000 columns", "limit of 200")
+    assert "quote" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "ending"),
+    [
+        (f"{HEADER}\r\n{ROW}\r\nS12,R01,2025-03-08,attended,30,phone\nS13,R01,2025-03-15,attended,30,phone\r\n", 3, "LF"),
+        (f"{HEADER}\r\n{ROW}\rS12,R01,2025-03-08,attended,30,phone\r\n", 2, "CR (old Mac)"),
+        (f"{HEADER}\r{ROW}\nS12,R01,2025-03-08,attended,30,phone\n", 2, "LF"),
+    ],
+)
+def test_mixed_line_endings_name_the_row_and_the_cause(loaded, tmp_path, text, row, ending):
+    from fixtures.load_helpers import write
+
+    refused([write(tmp_path / "x", "sessions.csv", text)], loaded, f"sessions.csv row {row}",
+            "mixed line endings", ending)
+
+
+def test_line_breaks_inside_quoted_values_are_not_mixed_endings(tmp_path):
+    from analytics.load.readers import mixed_line_ending
+
+    path = tmp_path / "mentors.csv"
+    path.write_bytes(b'mentor_id,site,supervisor\r\nM09,East,"Team\nC"\r\nM10,"a ""b""\rc",D\r\n')
+    assert mixed_line_ending(path) is None
+    path.write_bytes(b'mentor_id,site,supervisor\r\nM09,East,"Team\nC"\nM10,West,D\r\n')
+    assert mixed_line_ending(path) == (2, b"\n", b"\r\n")
