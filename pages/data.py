@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
+from analytics.present import charts
 from ui import components as ui
 from ui import data_access, downloads, uploads
 from ui.data_access import figure

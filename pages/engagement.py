@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
+from analytics.present import charts
+from analytics.present import sentences as narrative
 from ui import components as ui
 from ui import downloads
 from ui.setup import page_setup, page_title

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.charts import GOAL_DOMAIN_LABELS
+from analytics.present import charts
+from analytics.present import sentences as narrative
+from analytics.present.theme import GOAL_DOMAIN_LABELS
 from ui import components as ui
 from ui import downloads
 from ui.setup import page_setup, page_title

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.contract import INSTRUMENTS
-from analytics.exports import tables
+from analytics.domain.contract import INSTRUMENTS
+from analytics.present import charts
+from analytics.present import sentences as narrative
+from analytics.privacy import frames
 from ui import components as ui
 from ui import downloads
 from ui.data_access import figure
@@ -28,7 +29,7 @@ def reliable_threshold(frame, code: str) -> float | None:
 
 def exported_distribution(code: str):
     # the threshold line shows s_diff, which rests on the paired participants: from the suppressed table
-    shown = tables.suppressed_table(ctx.metric("outcome_change"), "outcome_change", ctx.k)
+    shown = frames.suppressed_table(ctx.metric("outcome_change"), "outcome_change", ctx.k)
     return charts.change_distribution_chart(
         downloads.framed(ctx, "change_distribution"), code, k=ctx.k, threshold=reliable_threshold(shown, code)
     )

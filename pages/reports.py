@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from analytics import charts, exports
-from analytics.contract import INSTRUMENTS
-from analytics.metrics.scope import Filters, ScopeError
+from analytics import exports
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.scope import Filters, ScopeError
+from analytics.present import charts
 from ui import components as ui
 from ui import data_access, downloads
 from ui.setup import page_setup, page_title

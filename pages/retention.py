@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.exports.tables import km_chart_frames
 from analytics.metrics.retention import at_risk_table
+from analytics.present import charts
+from analytics.present import sentences as narrative
+from analytics.privacy.frames import km_chart_frames
 from ui import components as ui
 from ui import downloads
 from ui.data_access import figure

@@ -28,18 +28,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import store, summary, views
-from analytics.auth import Access, restrict_filters
+from analytics import store, summary
+from analytics.domain.access import Access, restrict_filters
+from analytics.domain.scope import Filters, Scope, ScopeError
 from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
-from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
-from analytics.screen_privacy import suppressed_for_screen
+from analytics.metrics.scope import resolve_scope
+from analytics.privacy.screen import suppressed_for_screen
+from analytics.store import views
 from ui import auth
 
 # (path, inode, mtime_ns, size) of one version of the store file.
 StampKey = tuple[str, int, int, int]
 # (as_of, start, end, ((dimension, (values...)), ...), by) in ISO dates and plain strings.
 ScopeKey = tuple[str, str, str, tuple[tuple[str, tuple[str, ...]], ...], str | None]
-# (sites or None for all, k, suppressed on screen, mentor-level views): analytics.auth.Access.cache_key.
+# (sites or None for all, k, suppressed on screen, mentor-level views): analytics.domain.access.Access.cache_key.
 AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
@@ -252,7 +254,7 @@ def _figure(name: str, _builder: Callable[..., Any], args: tuple, kwargs: dict) 
 
 
 def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`builder(*args, **kwargs)` (a chart builder of analytics.charts), cached on its inputs.
+    """`builder(*args, **kwargs)` (a chart builder of analytics.present.charts), cached on its inputs.
 
     Building a plotly figure takes 40-120 ms and a page draws up to eight, so a rerun with
     unchanged data would spend most of its time there. The same figure object is handed to

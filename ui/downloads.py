@@ -26,6 +26,7 @@ import streamlit as st
 from analytics import privacy
 from analytics.exports import images, tables
 from analytics.exports.context import ExportContext
+from analytics.privacy import frames
 from ui import auth, data_access
 from ui import components as ui
 from ui.components import plain
@@ -116,7 +117,7 @@ def table_rule(k: int) -> str:
             "text that a spreadsheet could run as a formula is escaped.")
 
 
-def table_file(df: pd.DataFrame, *, spec: tables.FrameSpec | str, context: ExportContext, fmt: str,
+def table_file(df: pd.DataFrame, *, spec: frames.FrameSpec | str, context: ExportContext, fmt: str,
                title: str | None = None) -> bytes:
     """The file a table's CSV or XLSX button serves: suppressed, formula-safe, numbers numeric."""
     write = tables.to_csv_bytes if fmt == "csv" else tables.to_xlsx_bytes
@@ -151,12 +152,12 @@ def table_downloads(
         if (spec or name) in NOT_AS_TABLE:
             st.caption(plain(f"No table download: {NOT_AS_TABLE[spec or name]}."))
             return False
-        rules = tables.spec_for(spec or name)
+        rules = frames.spec_for(spec or name)
     else:
-        rules = tables.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
+        rules = frames.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
                                  derived=derived or {}, inputs=inputs)
     try:
-        tables.suppress(df, rules, context.k)  # checked now, so a refusal shows here, not as a failed file
+        frames.suppress(df, rules, context.k)  # checked now, so a refusal shows here, not as a failed file
     except (privacy.ExportRefused, ValueError) as exc:
         st.caption(plain(f"No download for this table: {exc}"))
         return False
@@ -227,7 +228,7 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
 
 def framed(ctx, name: str, scope=None) -> pd.DataFrame:
     """A page's metric frame as exports see it: suppressed cells blank (``exports.chart_frame``)."""
-    return tables.chart_frame(ctx.metric(name, scope), name, ctx.k)
+    return frames.chart_frame(ctx.metric(name, scope), name, ctx.k)
 
 
 def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:

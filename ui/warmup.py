@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from analytics.auth import LOCAL_ACCESS, Access
+from analytics.domain.access import LOCAL_ACCESS, Access
 
 # What the pages import beyond ui.setup: loaded here so the first run does not wait for them.
 MODULES = (
@@ -28,8 +28,8 @@ MODULES = (
     "pandas.io.formats.style",  # the tables' Styler (it loads matplotlib when that is installed)
     "plotly.graph_objects",
     "plotly.io",
-    "analytics.charts",
-    "analytics.narrative",
+    "analytics.present.charts",
+    "analytics.present.sentences",
     "analytics.metrics.compare",
     "analytics.stats",
     "ui.setup",
@@ -76,7 +76,7 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         import_modules()
         timings["imports"] = time.perf_counter() - t
 
-        from analytics.metrics.scope import DIMENSIONS, Filters, ScopeError
+        from analytics.domain.scope import DIMENSIONS, Filters, ScopeError
         from ui import data_access, filters
 
         t = time.perf_counter()
@@ -104,7 +104,7 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         data_access.pairs_in_scope(stamp, scope, access)
         # The landing page's chart, built as pages/overview.py builds it (same builder, frame
         # and k, so the same cache entry): the first visitor's page is sent without building it.
-        from analytics import charts
+        from analytics.present import charts
 
         monthly = data_access.metric("engagement_by_month", stamp, scope, access)
         data_access.figure(charts.engagement_monthly_chart, monthly, k=access.k)
