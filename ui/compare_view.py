@@ -1,6 +1,6 @@
 """The Compare page's tables (groups side by side, the tests across them in words) and its
 charts: the arguments the screen and the exports share, and the exports' figures, drawn from
-the groups suppressed by ``exports.tables.FRAME_SPECS["compare_groups"]``."""
+the groups suppressed by ``privacy.frames.FRAME_SPECS["compare_groups"]``."""
 
 from __future__ import annotations
 

@@ -28,11 +28,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import store, summary
+from analytics import store
 from analytics.domain.access import Access, restrict_filters
 from analytics.domain.scope import Filters, Scope, ScopeError
-from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics import admin
 from analytics.metrics.scope import resolve_scope
+from analytics.panels import METRICS
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
 from ui import auth
@@ -45,27 +46,6 @@ ScopeKey = tuple[str, str, str, tuple[tuple[str, tuple[str, ...]], ...], str | N
 AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
-
-# The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
-METRICS: dict[str, Callable[..., Any]] = {
-    "pair_counts": engagement.pair_counts,
-    "engagement_totals": engagement.engagement_totals,
-    "engagement_by_month": engagement.engagement_by_month,
-    "attended_by_modality": engagement.attended_by_modality,
-    "retention_summary": retention.retention_summary,
-    "retention_curve": retention.retention_curve,
-    "cohort_triangle": retention.cohort_triangle,
-    "closure_reasons": retention.closure_reasons,
-    "outcome_change": outcomes.outcome_change,
-    "outcome_trend": outcomes.outcome_trend,
-    "reliable_change_counts": outcomes.reliable_change_counts,
-    "change_distribution": outcomes.change_distribution,
-    "goals_by_domain": goals.goals_by_domain,
-    "mentor_caseloads": mentors.mentor_caseloads,
-    "quality_findings": quality.quality_findings,
-    "summary": summary.raw_summary,
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # The store file

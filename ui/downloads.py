@@ -6,13 +6,11 @@ through ``analytics.exports``, hence through ``analytics.privacy``: suppressed c
 refusal below k pairs, formula-injection escaping, no row-level tables.
 
 Tables are exported from the metric frames as computed, suppressed by their rules in
-``exports.tables.FRAME_SPECS`` when the file is made: ``table_menu`` under a page's table,
+``privacy.frames.FRAME_SPECS`` when the file is made: ``table_menu`` under a page's table,
 ``data_download`` inside a chart's "Data behind this chart".
 
-Charts for export must be built from suppressed frames:
-
-    frame = exports.chart_frame(ctx.metric("goals_by_domain"), "goals_by_domain", ctx.k)
-    downloads.chart_downloads(lambda: charts.goals_chart(frame, k=ctx.k), name="goals", context=dl_ctx)
+Charts for export are built from suppressed frames: a page chart's image menu draws its panel
+from an ``analytics.panels.ExportView`` (``ui.panel.show``).
 """
 
 from __future__ import annotations
@@ -140,7 +138,7 @@ def table_downloads(
     (else a caption says why not).
 
     ``name`` names the files (and the audit record). With ``count_cols``/``derived`` omitted,
-    ``spec`` (default ``name``) must be a metric frame with rules in ``exports.tables.FRAME_SPECS``
+    ``spec`` (default ``name``) must be a metric frame with rules in ``privacy.frames.FRAME_SPECS``
     (e.g. "goals_by_domain"), and ``df`` that frame as computed, not a renamed screen table.
     """
     key = key or f"dl__{name}"
@@ -226,14 +224,9 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
         st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
 
 
-def framed(ctx, name: str, scope=None) -> pd.DataFrame:
-    """A page's metric frame as exports see it: suppressed cells blank (``exports.chart_frame``)."""
-    return frames.chart_frame(ctx.metric(name, scope), name, ctx.k)
-
-
 def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:
     """A "Download image" menu under an on-screen chart. ``build`` draws the chart again from
-    suppressed frames (``framed``), never from the screen's own unsuppressed numbers; it runs
+    suppressed frames (an ``ExportView``), never from the screen's own unsuppressed numbers; it runs
     only when a format is clicked."""
     if not auth.can_export():
         return
@@ -289,16 +282,3 @@ def chart_with_downloads(
         download = data_download(ctx, data, name=data_name or name, spec=spec, key=f"{key}_data_dl")
     ui.chart(fig, sentence, data, key=key, download=download)
     image_menu(ctx, image, name=name, key=f"{key}_dl")
-
-
-def metric_chart(
-    ctx, frame: pd.DataFrame, name: str, builder: Callable[..., go.Figure], sentence: str | None, *, key: str,
-    screen: Mapping[str, object] | None = None,
-) -> None:
-    """The chart ``builder(frame, k=k)`` of the metric frame ``name`` (``ctx.metric(name)``), with
-    its downloads: on screen from the page's ``frame`` (plus ``screen`` keyword arguments, e.g. a
-    lighter drawing), exported from the suppressed frame (``framed``)."""
-    chart_with_downloads(
-        ctx, data_access.figure(builder, frame, k=ctx.k, **(screen or {})), sentence, frame, key=key, name=name,
-        image=lambda: builder(framed(ctx, name), k=ctx.k),
-    )

@@ -2,7 +2,7 @@
 
 Other roles see small numbers on screen, flagged, so staff can act on them. Grant writers work
 on what funders will read, so their screens apply the export rules (privacy.py,
-exports.tables.FRAME_SPECS): a suppressed count or rate becomes NaN in a frame (the pages and
+privacy.frames.FRAME_SPECS): a suppressed count or rate becomes NaN in a frame (the pages and
 charts show "–" or "<11") and None in the summary document. A metric without rules here is
 refused rather than shown unsuppressed.
 """
