@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analytics import store, views
+from analytics import store
 from analytics.metrics.scope import ScopeError, data_bounds, resolve_scope
+from analytics.store import views
 
 ROOT = Path(__file__).resolve().parent.parent
 

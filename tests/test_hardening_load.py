@@ -136,7 +136,7 @@ def _dead_pid() -> int:
 
 
 def test_scratch_folders_are_private_and_named_with_their_process(tmp_path, monkeypatch):
-    from analytics import scratch
+    from analytics.store import scratch
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     for kind in ("load", "upload"):
@@ -146,7 +146,7 @@ def test_scratch_folders_are_private_and_named_with_their_process(tmp_path, monk
 
 
 def test_the_sweep_removes_folders_of_ended_processes_only(tmp_path):
-    from analytics import scratch
+    from analytics.store import scratch
 
     dead = _dead_pid()
     stale = [tmp_path / f"outcomes-upload-{dead}-abc", tmp_path / f"outcomes-load-{dead}-def",
@@ -224,7 +224,7 @@ def test_a_utf16_load_killed_with_9_leaves_nothing_after_the_next_start(loaded, 
             proc.kill()
     assert list(scratch_root.glob("outcomes-load-*"))  # kill -9 runs no clean-up ...
     # ... so the server's start (and every load) sweeps it: here, as ui.serve does at start.
-    done = subprocess.run([sys.executable, "-c", "from analytics import scratch; print(scratch.sweep())"],
+    done = subprocess.run([sys.executable, "-c", "from analytics.store import scratch; print(scratch.sweep())"],
                           cwd=ROOT, env={**os.environ, "TMPDIR": str(scratch_root)}, capture_output=True, text=True)
     assert done.stdout.strip() == "1"
     assert not list(scratch_root.glob("outcomes-*"))
@@ -278,7 +278,7 @@ def test_the_store_file_is_private(loaded, tmp_path):
 def test_no_load_commits_when_the_audit_trail_cannot_be_written(loaded, tmp_path, monkeypatch):
     from fixtures.load_helpers import PROGRAM, write
 
-    from analytics.auth import LOCAL_ACCESS
+    from analytics.domain.access import LOCAL_ACCESS
     from analytics.store import StoreError
     from ui import uploads
 

@@ -1,5 +1,5 @@
 """Where the server listens: this machine only without sign-in (issue: the local mode bound
-every interface). The rule is analytics.auth.listen_problem; ui.serve refuses before starting,
+every interface). The rule is analytics.domain.access.listen_problem; ui.serve refuses before starting,
 and the app refuses on every page when started some other way (`streamlit run`)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from _sign_in import AUTH
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics import auth as core
+from analytics.domain import access as core
 from ui import serve
 
 ROOT = Path(__file__).resolve().parent.parent

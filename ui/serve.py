@@ -67,7 +67,7 @@ def sign_in_configured(args: list[str]) -> bool:
 
 def refusal(args: list[str]) -> str | None:
     """Why the server must not start with these options (None: it may)."""
-    from analytics.auth import listen_problem
+    from analytics.domain.access import listen_problem
 
     return listen_problem(listen_address(args), sign_in=sign_in_configured(args))
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     if refused:
         print(f"Refusing to start: {refused}", file=sys.stderr, flush=True)
         raise SystemExit(2)
-    from analytics import scratch
+    from analytics.store import scratch
 
     swept = scratch.sweep()  # uploads and loads a killed server left on disk
     if swept:

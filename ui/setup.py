@@ -21,10 +21,11 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import scratch, store
-from analytics.auth import Access
-from analytics.metrics.scope import Scope, ScopeError
+from analytics import store
+from analytics.domain.access import Access
+from analytics.domain.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
+from analytics.store import scratch
 from ui import auth, components, data_access, filters
 
 ROOT = Path(__file__).resolve().parent.parent

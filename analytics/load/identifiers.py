@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from analytics import contract
+from analytics.domain import contract
 
 # Invisible characters that are not of category Cf but draw nothing either.
 _BLANKS = "\u115f\u1160\u3164\uffa0\u2800\u180e"

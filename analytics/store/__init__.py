@@ -330,7 +330,7 @@ def swap_writer(
             os.chmod(tmp, STORE_MODE)
             migrate(con)
             yield con
-            from analytics.marts import build_marts
+            from analytics.store.marts import build_marts
 
             build_marts(con)
             con.execute("checkpoint")
