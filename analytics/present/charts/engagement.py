@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     MUTED,
     OKABE_ITO,
@@ -35,6 +36,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- engagement
 
 
+@escaped_inputs
 def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
     """Attended sessions per month (bars), active pairs (line) and attendance rate (line, right axis).
 

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     GRID,
     MUTED,
@@ -30,6 +31,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- mentors
 
 
+@escaped_inputs
 def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
     """Caseload at the end of the period vs attendance rate, one point per mentor, by supervisor.
 

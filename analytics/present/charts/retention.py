@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from analytics.domain.contract import DISENGAGEMENT_REASONS
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     CLOSE_REASON_LABELS,
     DECLINED,
@@ -41,6 +42,7 @@ from analytics.present.theme import (
 
 # --------------------------------------------------------------------------- retention
 
+@escaped_inputs
 def km_chart(
     curve: pd.DataFrame | None,
     at_risk: pd.DataFrame | None = None,
@@ -209,6 +211,7 @@ def _month_label(d) -> str:
 HEATMAP_TEXT_MAX_CELLS = 240
 
 
+@escaped_inputs
 def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text: bool | None = True) -> go.Figure:
     """Share of each match month's pairs with an attended session in each 30-day window.
 
@@ -302,6 +305,7 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text
     )
 
 
+@escaped_inputs
 def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
     """Why pairs closed: horizontal bars per close reason; disengagement reasons in vermillion.
 
