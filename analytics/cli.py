@@ -16,6 +16,8 @@ COMMANDS = {
     "demo": "analytics.cli_demo",
     "summary": "analytics.cli_summary",
     "report": "analytics.cli_report",
+    "attention": "analytics.cli_attention",
+    "relink": "analytics.cli_relink",
 }
 
 

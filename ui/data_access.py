@@ -30,7 +30,7 @@ import streamlit as st
 
 from analytics import store, summary, views
 from analytics.auth import Access, restrict_filters
-from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics import admin, attention, engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
 from analytics.screen_privacy import suppressed_for_screen
 from ui import auth
@@ -60,9 +60,14 @@ METRICS: dict[str, Callable[..., Any]] = {
     "change_distribution": outcomes.change_distribution,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
+    "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
 }
+
+# Metrics listing people one row each, and the only page that may show them: refused to every
+# other role (grant writers, admins), whatever page asks.
+ROW_LEVEL = {"needs_attention": "attention"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +240,8 @@ def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = Non
     a = _access(access)
     if name == "mentor_caseloads" and not a.can_see_mentors:
         raise PermissionError("mentor-level views are not part of this role")
+    if name in ROW_LEVEL and not a.may_open(ROW_LEVEL[name]):
+        raise PermissionError("this list is not part of this role")
     return _metric(name, stamp, _scoped_key(scope, a), a.cache_key())
 
 
