@@ -32,11 +32,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from analytics.metrics.followup import OPENING_DAYS, followup_windows
 from analytics.metrics.quality import NO_SESSION_DAYS
 from analytics.metrics.scope import Scope, run
 
-# The funder metric's opening_next_30 (analytics.metrics.followup) looks this far ahead.
-OPENING_DAYS = 30
+__all__ = ["NO_SESSION_DAYS", "OPENING_DAYS", "REASONS", "attention_counts", "describe_days", "needs_attention"]
 
 REASONS = {
     "followup_open": "Follow-up window open, no follow-up yet",
@@ -123,7 +123,7 @@ def _baseline_rows(owners: pd.DataFrame) -> pd.DataFrame:
 
 def _window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, owners: pd.DataFrame) -> pd.DataFrame:
     """Rows for follow-up windows open at A or opening within 30 days (see the module text)."""
-    w = followup_window_frame(con, scope)
+    w = followup_windows(con, scope.grouped(None))
     if w.empty:
         return pd.DataFrame(columns=COLUMNS[:-1])
     a = pd.Timestamp(scope.as_of)
@@ -141,13 +141,6 @@ def _window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, owners: pd.DataFr
     rows = rows.merge(owners[["participant_key", "mentor_id", "site", "pair_id", "participant_id"]],
                       on="participant_key", how="inner")
     return rows[COLUMNS[:-1]]
-
-
-def followup_window_frame(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """The funder follow-up windows of the scope's cohort (analytics.metrics.followup)."""
-    from analytics.metrics.followup import followup_windows
-
-    return followup_windows(con, scope)
 
 
 def needs_attention(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
