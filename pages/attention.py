@@ -48,8 +48,9 @@ if rows.empty:
 counts = attention.attention_counts(rows)
 st.subheader("By mentor")
 ui.table(
-    counts.rename(columns={"mentor_id": "Mentor", "site": "Site", "total": "Total", **attention.REASONS})
+    counts.rename(columns={"mentor_id": "Mentor", "site": "Site", "total": "Total", **attention.REASON_HEADINGS})
     .loc[:, lambda df: [c for c in df.columns if c in ("Mentor", "Site", "Total") or (df[c] > 0).any()]],
+    height=min(38 + 35 * len(counts), 390),
 )
 
 st.subheader("Worklist")
@@ -60,10 +61,11 @@ shown = shown.assign(
     reason=shown["reason"].map(attention.REASONS),
 )
 ui.table(
-    shown[["mentor_id", "site", "reason", "detail", "days", "pair_id", "participant_id", "urgency"]].rename(
+    shown[["mentor_id", "pair_id", "participant_id", "reason", "detail", "days", "site", "urgency"]].rename(
         columns={"mentor_id": "Mentor", "site": "Site", "reason": "Reason", "detail": "When", "days": "Days",
                  "pair_id": "Pair", "participant_id": "Participant", "urgency": "Urgency"}
     ),
+    height=min(38 + 35 * len(shown), 740),
 )
 st.caption("No download: this list names pairs and participants one by one. Counts per mentor and reason, "
            "suppressed like every export, come from `python -m analytics attention`.")

@@ -443,3 +443,40 @@ def test_relink_keeps_the_ids_as_written(sample_store, capsys, tmp_path):
     code, out, _ = _cli(capsys, "relink", "--db", str(sample_store["db"]), "--ids", str(roster))
     assert code == 0
     assert [r["mentor_id"] for r in _read_csv(out)] == ["M01", "M02", "M03", "M04"]
+
+
+def test_a_supervisor_of_one_site_relinks_their_list_on_the_sample_export(sample_store, capsys, monkeypatch):
+    """The whole errand: a Northside supervisor opens the page on a store loaded from
+    data/sample, and relink gives the program's own ids of exactly that site's rows.
+
+    By hand, from data/sample: A = 2025-05-01 (latest session), A - 30 = 2025-04-01. Open at A:
+    R001, R002 (closes 2025-06-30, after A), R003, R005, R006, R007 (matched 2025-04-09); R004
+    closed 2025-04-21; R008-R010 not matched yet. Matched on or before 2025-04-01 with no
+    attended session since 2025-04-02: R001 (last 2025-01-15: 106 days), R002 (2025-02-03: 87),
+    R003 (never; matched 2025-02-05: 85), R005 (2025-03-12: 50), R006 (2025-03-26: 36). No
+    assessment with an open pair: P0007 (enrolled 2025-04-07: 24 days). Every follow-up window
+    opens after A + 30 (the earliest, P0002's, on 2025-06-12). Northside: P0001-P0003, P0007.
+    """
+    roles = sample_store["db"].parent / "roles.toml"
+    roles.write_text('[users]\n"lee@example.org" = { role = "supervisor", sites = ["Northside"] }\n')
+    monkeypatch.setenv(core.ROLES_ENV, str(roles))
+    monkeypatch.setenv("OUTCOMES_DB", str(sample_store["db"]))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.secrets = {"auth": dict(AUTH)}
+    at.user = {"is_logged_in": True, "email": "lee@example.org"}
+    at.run()
+    at.switch_page("pages/attention.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    _by_mentor, worklist = _frames(at)
+    listed = list(zip(worklist["Pair"], worklist["Participant"], worklist["Days"], strict=True))
+
+    capsys.readouterr()
+    code, out, _ = _cli(capsys, "relink", "--db", str(sample_store["db"]), "--ids", str(SAMPLE / "pairs.csv"))
+    assert code == 0
+    back = {}
+    for r in _read_csv(out):
+        back[r["pair_id_pseudonym"]] = r["pair_id"]
+        back[r["participant_id_pseudonym"]] = r["participant_id"]
+    assert [(back[p], back[q], d) for p, q, d in listed] == [
+        ("R001", "P0001", 106), ("R002", "P0002", 87), ("R003", "P0003", 85), ("R007", "P0007", 24)]
+    assert set(worklist["Site"]) == {"Northside"}

@@ -36,13 +36,20 @@ from analytics.metrics.followup import OPENING_DAYS, followup_windows
 from analytics.metrics.quality import NO_SESSION_DAYS
 from analytics.metrics.scope import Scope, run
 
-__all__ = ["NO_SESSION_DAYS", "OPENING_DAYS", "REASONS", "attention_counts", "describe_days", "needs_attention"]
+__all__ = ["NO_SESSION_DAYS", "OPENING_DAYS", "REASONS", "REASON_HEADINGS", "attention_counts", "describe_days", "needs_attention"]
 
 REASONS = {
     "followup_open": "Follow-up window open, no follow-up yet",
     "no_recent_session": f"No attended session in {NO_SESSION_DAYS} days",
     "no_baseline": "No baseline assessment",
     "followup_opening": f"Follow-up window opens within {OPENING_DAYS} days",
+}
+# Column headings of the counts per mentor.
+REASON_HEADINGS = {
+    "followup_open": "Window open",
+    "no_recent_session": f"No session in {NO_SESSION_DAYS} days",
+    "no_baseline": "No baseline",
+    "followup_opening": "Window opening",
 }
 # Urgency order of the reasons, and whether fewer days (True) or more days (False) come first.
 URGENCY = {
