@@ -18,16 +18,14 @@ with counts) or a log.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from analytics import audit, pseudonym, store
 from analytics.cli import UsageError
+from analytics.cli_report import _write_whole as write_whole
 
 # roster column -> (entity of the pseudonym, store table and column holding the pseudonyms)
 ID_COLUMNS = {
@@ -122,20 +120,6 @@ def check_key(con, key: bytes, made: dict[str, set[str]]) -> dict[str, int]:
     return found
 
 
-def _write_whole(out: Path, text: str) -> None:
-    """Beside the target, then renamed over it (0600: the file holds the program's own ids)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def run(args) -> int:
     path = store.db_path(args.db)
     if not path.exists():
@@ -168,7 +152,8 @@ def run(args) -> int:
     if args.out is None:
         sys.stdout.write(buf.getvalue())
     else:
-        _write_whole(args.out, buf.getvalue())
+        # Whole or not at all, readable by its owner only (the file holds the program's own ids).
+        write_whole(args.out, buf.getvalue().encode("utf-8"))
     counts = ", ".join(f"{n} of {len(made[c])} {c} values" for c, n in found.items())
     print(f"relinked {len(rows)} roster rows; in the store: {counts}", file=sys.stderr)
     return 0
