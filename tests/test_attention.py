@@ -20,12 +20,13 @@ import tiny_attention
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit, pseudonym, store, views
-from analytics import auth as core
+from analytics import store
 from analytics.cli import main
+from analytics.domain import access as core
 from analytics.metrics import attention, quality
 from analytics.metrics.followup import followup_counts
 from analytics.metrics.scope import Filters, resolve_scope
+from analytics.store import audit, pseudonym, views
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -269,7 +270,7 @@ def test_the_list_is_refused_to_other_roles_whatever_page_asks(attention_store):
 
 
 def _any_scope():
-    from analytics.metrics.scope import Scope
+    from analytics.domain.scope import Scope
 
     return Scope(as_of=A, start=date(2025, 12, 1), end=A, filters=Filters())
 

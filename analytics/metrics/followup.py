@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS
 from analytics.metrics.scope import Scope, ScopeError, run
 
 RULES = ("suprt", "gpra")

@@ -23,9 +23,10 @@ import io
 import sys
 from pathlib import Path
 
-from analytics import audit, pseudonym, store
+from analytics import store
 from analytics.cli import UsageError
-from analytics.cli_report import _write_whole as write_whole
+from analytics.cli.report import _write_whole as write_whole
+from analytics.store import audit, pseudonym
 
 # roster column -> (entity of the pseudonym, store table and column holding the pseudonyms)
 ID_COLUMNS = {

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import sys
 
-from analytics import audit, privacy, store
+from analytics import privacy, store
 from analytics.cli import UsageError
 from analytics.metrics.scope import ScopeError, resolve_scope
+from analytics.store import audit
 
 ALL = "All mentors"
 
@@ -93,7 +94,7 @@ def format_table(doc: dict) -> str:
 
 
 def run(args) -> int:
-    from analytics import views
+    from analytics.store import views
 
     if args.min_cell < 1:
         raise UsageError("--min-cell must be 1 or more")

@@ -12,12 +12,12 @@ import sys
 
 # command -> module with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
-    "ingest": "analytics.cli_ingest",
-    "demo": "analytics.cli_demo",
-    "summary": "analytics.cli_summary",
-    "report": "analytics.cli_report",
-    "attention": "analytics.cli_attention",
-    "relink": "analytics.cli_relink",
+    "ingest": "analytics.cli.ingest",
+    "demo": "analytics.cli.demo",
+    "summary": "analytics.cli.summary",
+    "report": "analytics.cli.report",
+    "attention": "analytics.cli.attention",
+    "relink": "analytics.cli.relink",
 }
 
 
