@@ -302,6 +302,10 @@ def test_digest_json_unsuppressed(attention_store, capsys, tmp_path, monkeypatch
     assert doc["totals"] == {"followup_open": 2, "no_recent_session": 3, "no_baseline": 2,
                              "followup_opening": 2, "total": 9}
     assert [(m["mentor_id"], m["total"]) for m in doc["mentors"]] == [("mA1", 3), ("mA2", 6)]
+    code, table, _ = _cli(capsys, "attention", "--db", str(attention_store), "--start", tiny_attention.START,
+                          "--min-cell", "1", "--format", "table")
+    assert "not suppressed (k = 1)" in table
+    assert [line.split()[-1] for line in table.splitlines()[2:5]] == ["3", "6", "9"]  # mA1, mA2, all
     exported = audit.entries(action="export", path=tmp_path / "audit.jsonl")
     assert exported[0]["what"]["name"] == "attention_digest"
 

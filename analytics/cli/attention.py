@@ -80,11 +80,10 @@ def format_table(doc: dict) -> str:
         return privacy.suppressed_label(k) if v is None else str(v)
 
     head = f"{'mentor':<26}{'site':<16}" + "".join(f"{c:>19}" for c in cols)
-    lines = [
-        f"Needs attention as of {doc['as_of']} ({', '.join(doc['sites']) if doc['sites'] else 'all sites'}; "
-        f"counts of 1-{k - 1} shown as {privacy.suppressed_label(k)})",
-        head,
-    ]
+    rule = (f"counts of 1-{k - 1} shown as {privacy.suppressed_label(k)}" if k > 1
+            else "not suppressed (k = 1): for internal use only")
+    where = ", ".join(doc["sites"]) if doc["sites"] else "all sites"
+    lines = [f"Needs attention as of {doc['as_of']} ({where}; {rule})", head]
     for m in doc["mentors"]:
         lines.append(f"{m['mentor_id']:<26}{m['site']:<16}" + "".join(f"{cell(m[c]):>19}" for c in cols))
     lines.append(f"{ALL:<26}{'':<16}" + "".join(f"{cell(doc['totals'][c]):>19}" for c in cols))
