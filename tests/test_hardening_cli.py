@@ -34,7 +34,7 @@ def _latest(tiny_store) -> date:
 # A future as-of date
 
 
-@pytest.mark.parametrize("command", ["summary", "report"])
+@pytest.mark.parametrize("command", ["summary", "report", "attention"])
 def test_an_as_of_after_today_is_refused_on_every_command(tiny_store, tmp_path, command):
     out = tmp_path / "r.pdf"
     extra = ["--start", "2026-01-01", "--end", "2026-03-31", "--out", str(out)] if command == "report" else []
@@ -90,7 +90,7 @@ DAMAGE = ["garbage", "truncated", "overwritten"]
 @pytest.mark.parametrize("how", DAMAGE)
 def test_summary_and_report_say_the_store_is_damaged_in_one_line(tiny_store, tmp_path, how):
     db = _damaged(tiny_store, tmp_path, how)
-    for args in (["summary"], ["report", "--out", str(tmp_path / "r.pdf")]):
+    for args in (["summary"], ["report", "--out", str(tmp_path / "r.pdf")], ["attention"]):
         done = cli(*args, "--db", str(db))
         assert done.returncode == 2, (args, done.stderr[-400:])
         assert done.stderr.count("\n") == 1 and "cannot be read" in done.stderr and db.name in done.stderr
