@@ -342,7 +342,9 @@ def swap_writer(
             finally:
                 os.close(fd)
             if fresh and p.exists():
-                os.replace(p, p.with_name(p.name + ".damaged"))
+                kept = p.with_name(p.name + ".damaged")
+                os.replace(p, kept)
+                os.chmod(kept, STORE_MODE)
             os.replace(tmp, p)
         except (OSError, MemoryError, duckdb.OutOfMemoryException, duckdb.IOException) as exc:
             if is_damage(exc) and _plain_cause(exc) == type(exc).__name__:
