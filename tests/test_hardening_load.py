@@ -1,5 +1,6 @@
-"""Hostile inputs found by an independent attack on the load and the store: each is refused
-with one line (or handled), and the store is left exactly as it was."""
+"""Hostile inputs against the load and the store (worksheet extents, scratch folders, newer
+or linked stores, headers): each is refused with one line (or handled), and the store is left
+exactly as it was."""
 
 from __future__ import annotations
 

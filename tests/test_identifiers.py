@@ -17,11 +17,13 @@ base_store, loaded = load_helpers.base_store, load_helpers.loaded
 
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202a", "\u202b", "\u202c",
              "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
-SEPARATORS = ["-", ".", "/", " ", "", "\u2010", "\u2013", "\u2014", "\u2212", "_", " - ", ". ", "\\", ":"]
+SEPARATORS = ["-", ".", "/", " ", "", "\u2010", "\u2011", "\u2013", "\u2014", "\u2212", "\u2043", "_", " - ", ". ",
+              "\\", ":", "~", "\u00a0", "\u30fb"]
+DOTS = [".", "\u3002", "\uff0e", "\uff61", " (dot) ", "[dot]"]
 # Cyrillic and Greek letters that look like Latin ones
 HOMOGLYPHS = {"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "x": "\u0445",
               "i": "\u0456", "j": "\u0458", "s": "\u0455", "y": "\u0443", "n": "\u03b7", "k": "\u03ba"}
-AT_SIGNS = ["@", "\uff20", "\ufe6b"]  # plain, fullwidth, small commercial at
+AT_SIGNS = ["@", "\uff20", "\ufe6b", " (at) ", "[at]"]  # plain, fullwidth, small commercial at, spelt
 
 
 def fullwidth(text: str) -> str:
@@ -64,7 +66,9 @@ def emails(draw) -> str:
     local = draw(word) + draw(st.sampled_from(["", ".", "_", "+", "-"])) + draw(word)
     domain = ".".join(draw(st.lists(word, min_size=1, max_size=3)))
     tld = draw(st.sampled_from(["org", "com", "net", "uk", "io", "info"]))
-    text = f"{local}{draw(st.sampled_from(AT_SIGNS))}{domain}.{tld}"
+    if draw(st.integers(0, 5)) == 0:  # written out in words
+        return draw(in_context(draw(disguised(f"{local} at {domain.replace('.', ' dot ')} dot {tld}"))))
+    text = f"{local}{draw(st.sampled_from(AT_SIGNS))}{domain}{draw(st.sampled_from(DOTS))}{tld}"
     swaps = draw(st.sets(st.sampled_from(sorted(HOMOGLYPHS))))
     text = "".join(HOMOGLYPHS[ch] if ch in swaps else ch for ch in text)
     if draw(st.booleans()):

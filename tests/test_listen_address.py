@@ -1,4 +1,4 @@
-"""Where the server listens: this machine only without sign-in (issue: the local mode bound
+"""Where the server listens: this machine only without sign-in (Streamlit's own default is
 every interface). The rule is analytics.domain.access.listen_problem; ui.serve refuses before starting,
 and the app refuses on every page when started some other way (`streamlit run`)."""
 

@@ -2,7 +2,7 @@
 the difference of two nested counts. Both rules are declared once in analytics.privacy
 (SHARE_COLUMNS, NESTED_COUNTS, NESTED_COLUMNS) and hold in the summary and in every table.
 
-Golden cases are the issue's own numbers, worked by hand in the comments."""
+Golden cases are reported leaks (a retention table, a comparison by mentor, the summary), worked by hand in the comments."""
 
 from __future__ import annotations
 

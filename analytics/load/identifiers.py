@@ -38,6 +38,21 @@ def clean(text: str) -> str:
     return out.strip()
 
 
+# Letters of other scripts drawn like Latin ones (Unicode's confusables, the common part), read
+# as their Latin look-alike for matching only: "jаne@exаmple.org" with Cyrillic a is an address.
+_LOOK_ALIKES = str.maketrans({
+    **dict(zip("аеорсухіјѕԁһԛԝкмнтвгл", "aeopcyxijsdhqwkmhtbrn", strict=True)),
+    **dict(zip("АЕОРСУХІЈЅКМНТВ", "AEOPCYXIJSKMHTB", strict=True)),
+    **dict(zip("αορειкντυχηβ", "aopeiknvuxnb", strict=True)),
+    **dict(zip("ΑΒΕΗΙΚΜΝΟΡΤΥΧΖ", "ABEHIKMNOPTYXZ", strict=True)),
+})
+
+
+def skeleton(text: str) -> str:
+    """The normal form with look-alike letters read as Latin ones (for matching, never stored)."""
+    return clean(text).translate(_LOOK_ALIKES)
+
+
 @lru_cache(maxsize=1)
 def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in contract.IDENTIFIER_VALUE_PATTERNS.items())
@@ -47,7 +62,7 @@ def kind_of(text: str | None) -> str | None:
     """What direct identifier the text looks like ("an email address", ...), or None."""
     if not text:
         return None
-    normal = clean(text)
+    normal = skeleton(text)
     for kind, pattern in _compiled():
         if pattern.search(normal):
             return kind
