@@ -1,0 +1,315 @@
+"""The instrument registry: data in a TOML file, kept in the store by every load.
+
+The project ships its defaults in analytics/instruments.toml. A program adds or overrides entries
+with its own file (`ingest --instruments FILE`, or `OUTCOMES_INSTRUMENTS` for the app's loads); an
+entry of the program's file replaces the built-in entry of the same code whole. Each load writes
+the definitions it used into the store's `instrument_definitions` table, and every metric reads
+the latest load's definitions from there, so a store's numbers never depend on a file that changed
+later.
+
+Faults in a registry file (bad TOML, unknown keys, min > max, reliability outside (0, 1), ...) and
+registries that do not fit the stored data (scores out of range, a direction change for stored
+data) are refused with a one-line RegistryError.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+REGISTRY_ENV = "OUTCOMES_INSTRUMENTS"
+BUILTIN_FILE = Path(__file__).resolve().parent / "instruments.toml"
+BUILTIN_LABEL = "the built-in registry (instruments.toml)"
+
+# Reported everywhere whether or not they have data (METRICS.md).
+ALWAYS_REPORTED = ("GSE10", "BARC10")
+
+REQUIRED_KEYS = ("name", "min", "max", "higher_is_better", "reliability")
+OPTIONAL_KEYS = ("mcid", "threshold", "construct", "source", "items")
+CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+MAX_CODE_LENGTH = 32
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be used, or one that does not fit the stored data: one line."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    code: str
+    name: str
+    min_score: float
+    max_score: float
+    higher_is_better: bool
+    reliability: float  # r used for the Jacobson-Truax reliable change index
+    construct: str = ""
+    items: str = ""
+    mcid: float | None = None  # minimal important change, in score points
+    threshold: float | None = None  # a published cut-off (met: >= when higher is better, else <=)
+    source: str = ""
+    origin: str = "built-in"  # the file the entry came from (its name only)
+
+    @property
+    def direction(self) -> int:
+        """d of METRICS.md: +1 when higher is better, -1 when lower is better."""
+        return 1 if self.higher_is_better else -1
+
+    @property
+    def better(self) -> str:
+        """'higher' or 'lower': which way the scale improves, for sentences and axis notes."""
+        return "higher" if self.higher_is_better else "lower"
+
+    def meets(self, score: float) -> bool:
+        """Whether a score meets the cut-off (False without one)."""
+        if self.threshold is None:
+            return False
+        return score >= self.threshold if self.higher_is_better else score <= self.threshold
+
+    def threshold_text(self) -> str:
+        """'47 or more' / '9 or less' (empty without a threshold)."""
+        if self.threshold is None:
+            return ""
+        return f"{self.threshold:g} or {'more' if self.higher_is_better else 'less'}"
+
+
+Registry = dict[str, Instrument]
+
+
+def _number(value, what: str, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RegistryError(f"{label}: {what} must be a number")
+    return float(value)
+
+
+def _entry(code: str, table, label: str, origin: str) -> Instrument:
+    where = f"{label}: instrument {code}"
+    if not code or len(code) > MAX_CODE_LENGTH or not set(code) <= CODE_CHARS:
+        raise RegistryError(
+            f"{label}: instrument code {code[:MAX_CODE_LENGTH]!r} must be upper-case letters, digits or _ "
+            f"(at most {MAX_CODE_LENGTH})"
+        )
+    if not isinstance(table, dict):
+        raise RegistryError(f"{where} must be a table ([instruments.{code}])")
+    unknown = sorted(set(table) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    if unknown:
+        raise RegistryError(
+            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)})"
+        )
+    missing = [k for k in REQUIRED_KEYS if k not in table]
+    if missing:
+        raise RegistryError(f"{where}: {missing[0]} is missing")
+    for key in ("name", "construct", "source", "items"):
+        if key in table and not isinstance(table[key], str):
+            raise RegistryError(f"{where}: {key} must be text")
+    if not table["name"].strip():
+        raise RegistryError(f"{where}: name is empty")
+    if not isinstance(table["higher_is_better"], bool):
+        raise RegistryError(f"{where}: higher_is_better must be true or false")
+    lo, hi = _number(table["min"], "min", where), _number(table["max"], "max", where)
+    if lo > hi:
+        raise RegistryError(f"{where}: min {lo:g} is greater than max {hi:g}")
+    if lo == hi:
+        raise RegistryError(f"{where}: min and max are both {lo:g}; a scale needs a range")
+    r = _number(table["reliability"], "reliability", where)
+    if not 0 < r < 1:
+        raise RegistryError(f"{where}: reliability {r:g} is outside (0, 1)")
+    mcid = threshold = None
+    if "mcid" in table:
+        mcid = _number(table["mcid"], "mcid", where)
+        if not 0 < mcid <= hi - lo:
+            raise RegistryError(f"{where}: mcid {mcid:g} must be above 0 and at most the range {hi - lo:g}")
+    if "threshold" in table:
+        threshold = _number(table["threshold"], "threshold", where)
+        if not lo <= threshold <= hi:
+            raise RegistryError(f"{where}: threshold {threshold:g} is outside the score range {lo:g}-{hi:g}")
+    return Instrument(
+        code=code, name=table["name"].strip(), min_score=lo, max_score=hi,
+        higher_is_better=table["higher_is_better"], reliability=r,
+        construct=table.get("construct", "").strip(), items=table.get("items", "").strip(),
+        mcid=mcid, threshold=threshold, source=" ".join(table.get("source", "").split()), origin=origin,
+    )
+
+
+def parse(text: str, label: str, origin: str | None = None) -> Registry:
+    """The entries of one registry file's text; RegistryError naming `label` on any fault."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{label}: not valid TOML ({exc})") from None
+    unknown = sorted(set(doc) - {"instruments"})
+    if unknown:
+        raise RegistryError(f"{label}: unknown key {unknown[0]!r} (the file holds [instruments.CODE] tables only)")
+    tables = doc.get("instruments")
+    if not isinstance(tables, dict) or not tables:
+        raise RegistryError(f"{label}: no [instruments.CODE] table")
+    return {code: _entry(code, t, label, origin or label) for code, t in tables.items()}
+
+
+def read_file(path: str | os.PathLike) -> Registry:
+    """A program's registry file. Messages name the file by its name only."""
+    p = Path(path)
+    label = p.name
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise RegistryError(f"{label}: no such instruments file") from None
+    except OSError as exc:
+        raise RegistryError(f"{label}: the instruments file could not be read ({type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RegistryError(f"{label}: not UTF-8 text") from None
+    return parse(text, label, origin=label)
+
+
+@functools.cache
+def builtin() -> Registry:
+    """The shipped defaults (analytics/instruments.toml)."""
+    return parse(BUILTIN_FILE.read_text(encoding="utf-8"), BUILTIN_LABEL, origin="built-in")
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The registry a load uses: the built-in entries with a program's file laid over them."""
+
+    instruments: Registry
+    file: str | None  # the program's file name, or None for the built-in registry alone
+
+    @property
+    def label(self) -> str:
+        """The file that defines instruments, for messages."""
+        return f"{self.file} (with the built-in registry)" if self.file else BUILTIN_LABEL
+
+
+def in_force(path: str | os.PathLike | None = None) -> InForce:
+    """The registry for a load: `path`, else OUTCOMES_INSTRUMENTS, over the built-in entries."""
+    chosen = path or os.environ.get(REGISTRY_ENV) or None
+    merged = dict(builtin())
+    if chosen is None:
+        return InForce(merged, None)
+    merged.update(read_file(chosen))  # an entry replaces the built-in one of its code whole
+    return InForce(merged, Path(chosen).name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The store's copy
+# ---------------------------------------------------------------------------------------------
+
+_COLUMNS = (
+    "code", "name", "min_score", "max_score", "higher_is_better", "reliability", "mcid",
+    "threshold", "construct", "items", "source", "origin",
+)
+
+CREATE_TABLE = """create table if not exists instrument_definitions (
+    load_id integer not null, position integer not null, code varchar not null,
+    name varchar not null, min_score double not null, max_score double not null,
+    higher_is_better boolean not null, reliability double not null, mcid double,
+    threshold double, construct varchar, items varchar, source varchar, origin varchar)"""
+
+
+def write(con: duckdb.DuckDBPyConnection, load_id: int, registry: Mapping[str, Instrument]) -> None:
+    """Keep the definitions a load used, under its load_id."""
+    rows = [
+        [load_id, pos, *(i.code, i.name, i.min_score, i.max_score, i.higher_is_better,
+                         i.reliability, i.mcid, i.threshold, i.construct, i.items, i.source, i.origin)]
+        for pos, i in enumerate(registry.values())
+    ]
+    con.executemany(
+        "insert into instrument_definitions (load_id, position, code, name, min_score, max_score,"
+        " higher_is_better, reliability, mcid, threshold, construct, items, source, origin)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def seed_builtin(con: duckdb.DuckDBPyConnection) -> None:
+    """Migration step: a store written before the registry was kept gets the built-in entries
+    under load 0 (GSE10 and BARC10 carry the same ranges, directions and r as before)."""
+    con.execute(CREATE_TABLE)
+    if not con.execute("select count(*) from instrument_definitions").fetchall()[0][0]:
+        write(con, 0, builtin())
+
+
+def has_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'instrument_definitions' and not temporary"
+    ).fetchall()[0][0])
+
+
+def stored(con: duckdb.DuckDBPyConnection) -> Registry:
+    """The registry in force in a store: the definitions the latest load used (empty when none)."""
+    if not has_table(con):
+        return {}
+    rows = con.execute(
+        "select code, name, min_score, max_score, higher_is_better, reliability, mcid, threshold,"
+        " construct, items, source, origin from instrument_definitions where load_id = (select max(load_id) from instrument_definitions) order by position"
+    ).fetchall()
+    out: Registry = {}
+    for row in rows:
+        d = dict(zip(_COLUMNS, row, strict=True))
+        out[d["code"]] = Instrument(
+            code=d["code"], name=d["name"], min_score=float(d["min_score"]), max_score=float(d["max_score"]),
+            higher_is_better=bool(d["higher_is_better"]), reliability=float(d["reliability"]),
+            construct=d["construct"] or "", items=d["items"] or "", mcid=d["mcid"], threshold=d["threshold"],
+            source=d["source"] or "", origin=d["origin"] or "",
+        )
+    return out
+
+
+def reported_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The instruments reported everywhere (outcomes, groups, attrition, tests.change):
+    GSE10 and BARC10 always, and every other instrument with at least one assessment in the
+    store, in the registry's order."""
+    registry = stored(con)
+    present = {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()}
+    codes = [c for c in ALWAYS_REPORTED]
+    codes += [c for c in registry if c not in ALWAYS_REPORTED and c in present]
+    # a stored score of an instrument the registry lost cannot happen (loads refuse it); kept last
+    codes += sorted(c for c in present if c not in codes)
+    return codes
+
+
+def reported(con: duckdb.DuckDBPyConnection) -> Registry:
+    """reported_codes with their stored definitions (built-in entries for GSE10/BARC10 when a
+    store has none yet)."""
+    registry = stored(con)
+    fallback = builtin()
+    return {c: registry.get(c) or fallback[c] for c in reported_codes(con) if c in registry or c in fallback}
+
+
+def check_fits_store(con: duckdb.DuckDBPyConnection, registry: InForce) -> None:
+    """Refuse a registry that would put stored scores out of range, flip the direction of an
+    instrument with stored data, or leave a stored instrument undefined."""
+    if not con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'assessments' and not temporary"
+    ).fetchall()[0][0]:
+        return
+    previous = stored(con)
+    rows = con.execute(
+        "select instrument, min(score), max(score), count(*) from assessments group by instrument order by instrument"
+    ).fetchall()
+    for code, lo, hi, n in rows:
+        inst = registry.instruments.get(code)
+        if inst is None:
+            raise RegistryError(
+                f"the store holds {n:,} {code} assessments but {registry.label} does not define {code}: "
+                "add an [instruments." + code + "] entry"
+            )
+        if lo < inst.min_score or hi > inst.max_score:
+            raise RegistryError(
+                f"{registry.label}: {code} range {inst.min_score:g}-{inst.max_score:g} would put stored "
+                f"{code} scores (from {lo:g} to {hi:g}) out of range"
+            )
+        old = previous.get(code)
+        if old is not None and old.higher_is_better != inst.higher_is_better:
+            raise RegistryError(
+                f"{registry.label}: {code} would change direction for stored data (stored: "
+                f"{old.better} is better; this file: {inst.better} is better)"
+            )
