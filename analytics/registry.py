@@ -189,10 +189,11 @@ class InForce:
 
 
 def in_force(path: str | os.PathLike | None = None) -> InForce:
-    """The registry for a load: `path`, else OUTCOMES_INSTRUMENTS, over the built-in entries."""
+    """The registry for a load: `path`, else OUTCOMES_INSTRUMENTS, over the built-in entries
+    (BUILTIN_FILE as `path`: the built-in entries alone, whatever the environment says)."""
     chosen = path or os.environ.get(REGISTRY_ENV) or None
     merged = dict(builtin())
-    if chosen is None:
+    if chosen is None or Path(chosen).resolve() == BUILTIN_FILE:
         return InForce(merged, None)
     merged.update(read_file(chosen))  # an entry replaces the built-in one of its code whole
     return InForce(merged, Path(chosen).name)

@@ -6,7 +6,6 @@ Small groups stay in (merging them would change the comparison silently) and are
 import streamlit as st
 
 from analytics import charts, narrative
-from analytics.contract import INSTRUMENTS
 from analytics.metrics.scope import DIMENSION_LABELS, DIMENSIONS
 from ui import compare_view, data_access, downloads
 from ui import components as ui
@@ -92,7 +91,7 @@ if attendance_tab.open:
         )
 if outcomes_tab.open:
     with outcomes_tab:
-        for code in INSTRUMENTS:
+        for code in result["instruments"]:
             cols = ["grp", f"{code}_n_paired", f"{code}_mean_change", f"{code}_ci95_low", f"{code}_ci95_high"]
             test = result["outcome_tests"][code]
             downloads.chart_with_downloads(

@@ -8,7 +8,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import charts
-from analytics.contract import INSTRUMENTS
 from analytics.exports import images, tables
 from ui import components as ui
 
@@ -29,11 +28,12 @@ def side_by_side(groups: pd.DataFrame, label: str, k: int) -> None:
         "grp": label, "pairs_in_scope": "Pairs", "participants_in_scope": "Participants",
         "attendance_rate": "Attendance rate", "km_90": "Still meeting at 90 days", "retained_90": "Retained 90 days",
     }
-    for code in INSTRUMENTS:
+    codes = [c[: -len("_n_paired")] for c in groups.columns if c.endswith("_n_paired")]
+    for code in codes:
         columns[f"{code}_n_paired"] = f"{code} paired"
         columns[f"{code}_mean_change"] = f"{code} mean change"
     shown = ui.flag_small(groups[list(columns)], "pairs_in_scope", k).rename(columns=columns)
-    changes = {f"{c} mean change": 1 for c in INSTRUMENTS}
+    changes = {f"{c} mean change": 1 for c in codes}
     ui.table(shown, percent=PERCENT_COLUMNS, decimals=changes)
 
 

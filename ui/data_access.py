@@ -30,7 +30,17 @@ import streamlit as st
 
 from analytics import store, summary, views
 from analytics.auth import Access, restrict_filters
-from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics import (
+    admin,
+    dose,
+    engagement,
+    goals,
+    instruments,
+    mentors,
+    outcomes,
+    quality,
+    retention,
+)
 from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
 from analytics.screen_privacy import suppressed_for_screen
 from ui import auth
@@ -58,6 +68,8 @@ METRICS: dict[str, Callable[..., Any]] = {
     "outcome_trend": outcomes.outcome_trend,
     "reliable_change_counts": outcomes.reliable_change_counts,
     "change_distribution": outcomes.change_distribution,
+    "dose_change": dose.dose_change,
+    "instrument_registry": instruments.instrument_registry,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
     "quality_findings": quality.quality_findings,

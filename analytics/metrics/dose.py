@@ -28,12 +28,12 @@ MIN_N = 4  # three coefficients and at least one residual degree of freedom
 # (label, lowest dose, highest dose or None): METRICS.md's bands.
 BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
 
-_DOSES = (
-    _PAIRED
-    + """,
+# grain: one row per group, instrument and paired participant (their dose); only used in here.
+_DOSE_TAIL = """,
 
 participant_pairs as (
-    select participant_key, pair_key from mart_pairs
+    select participant_key, pair_key
+    from mart_pairs
 ),
 
 doses as (
@@ -48,12 +48,13 @@ doses as (
     group by c.grp, c.instrument, c.participant_key
 )
 
-select c.grp, c.instrument, c.change, c.baseline_score, d.dose
+select c.grp, c.instrument, c.change, c.baseline_score,
+       d.dose
 from classified as c
 inner join doses as d using (grp, instrument, participant_key)
 order by c.grp, c.instrument, d.dose, c.change, c.baseline_score
 """
-)
+_DOSES = _PAIRED + _DOSE_TAIL
 
 
 def band_of(dose: int) -> str:
