@@ -349,9 +349,10 @@ def outcome_sentence(
     else:
         verb = "stayed about the same (less than 0.1 points change)"
     lower_better = inst is not None and not inst.higher_is_better
+    note = ""
     if lower_better and rounded != 0:
-        verb += " (lower is better: " + ("an improvement)" if rounded < 0 else "a worsening)")
-    text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average"
+        note = " (lower is better: " + ("an improvement)" if rounded < 0 else "a worsening)")
+    text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average{note}"
     lo, hi = _num(r.get("ci95_low")), _num(r.get("ci95_high"))
     if lo is not None and hi is not None and rounded != 0:
         text += f" (95% CI {one_decimal(lo)} to {one_decimal(hi)})"

@@ -199,6 +199,12 @@ def in_force(path: str | os.PathLike | None = None) -> InForce:
     return InForce(merged, Path(chosen).name)
 
 
+def in_force_file_name() -> str | None:
+    """The name (never the path) of the program's registry file OUTCOMES_INSTRUMENTS names."""
+    chosen = os.environ.get(REGISTRY_ENV)
+    return Path(chosen).name if chosen else None
+
+
 # ---------------------------------------------------------------------------------------------
 # The store's copy
 # ---------------------------------------------------------------------------------------------

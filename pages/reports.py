@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics import charts, exports
-from analytics.contract import INSTRUMENTS
+from analytics.metrics.instruments import from_frame
 from analytics.metrics.scope import Filters, ScopeError
 from ui import components as ui
 from ui import data_access, downloads
@@ -12,6 +12,7 @@ from ui.setup import page_setup, page_title
 ctx = page_setup("reports")
 page_title(ctx, "Reports", "Grant report and downloads")
 k = ctx.k
+INSTRUMENTS = from_frame(ctx.metric("instrument_registry"))
 
 st.subheader("Grant report")
 st.markdown(
@@ -69,16 +70,16 @@ CHARTS = [
     ("closure_reasons", "Why pairs closed", lambda: charts.closure_reasons_chart(framed("closure_reasons"), k=k)),
     *(
         (f"intake_followup_{code}", f"{inst.name}: intake and follow-up",
-         lambda code=code: charts.intake_followup_chart(framed("outcome_change"), code, k=k))
+         lambda code=code, inst=inst: charts.intake_followup_chart(framed("outcome_change"), code, k=k, inst=inst))
         for code, inst in INSTRUMENTS.items()
     ),
     *(
         (f"trend_{code}", f"{inst.name}: mean score by months since enrollment",
-         lambda code=code: charts.trend_chart(framed("outcome_trend"), code, k=k))
+         lambda code=code, inst=inst: charts.trend_chart(framed("outcome_trend"), code, k=k, inst=inst))
         for code, inst in INSTRUMENTS.items()
     ),
     ("reliable_change", "Reliable change from intake to follow-up",
-     lambda: charts.reliable_change_chart(framed("outcome_change"), k=k)),
+     lambda: charts.reliable_change_chart(framed("outcome_change"), k=k, instruments=INSTRUMENTS)),
     ("goals_by_domain", "Goals set and achieved by recovery domain",
      lambda: charts.goals_chart(framed("goals_by_domain"), k=k)),
 ]

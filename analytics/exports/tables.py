@@ -29,7 +29,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from analytics import contract, privacy
+from analytics import privacy, registry
 from analytics.exports.context import ExportContext
 
 # Ids of people, pairs and events: a frame holding one is row-level data.
@@ -196,7 +196,7 @@ def compare_groups_spec(codes: Iterable[str]) -> FrameSpec:
 
 _PAIRED_SUFFIX = "_n_paired"
 # Specs that depend on the frame's columns (one set of columns per instrument reported).
-FRAME_SPECS["compare_groups"] = compare_groups_spec(contract.INSTRUMENTS)
+FRAME_SPECS["compare_groups"] = compare_groups_spec(registry.ALWAYS_REPORTED)
 
 
 def spec_for(name: str, columns: Iterable[str] | None = None) -> FrameSpec:
@@ -204,7 +204,7 @@ def spec_for(name: str, columns: Iterable[str] | None = None) -> FrameSpec:
     the Compare page's groups."""
     if name == "compare_groups" and columns is not None:
         return compare_groups_spec(
-            [*contract.INSTRUMENTS, *(str(c)[: -len(_PAIRED_SUFFIX)] for c in columns if str(c).endswith(_PAIRED_SUFFIX))]
+            [*registry.ALWAYS_REPORTED, *(str(c)[: -len(_PAIRED_SUFFIX)] for c in columns if str(c).endswith(_PAIRED_SUFFIX))]
         )
     try:
         return FRAME_SPECS[name]
