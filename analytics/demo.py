@@ -30,8 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from analytics import registry, store
-from analytics.contract import CODEBOOKS, INSTRUMENTS, TABLE_ORDER
+from analytics import store
+from analytics.domain import instruments as registry
+from analytics.domain.contract import CODEBOOKS, INSTRUMENTS, TABLE_ORDER
 
 if TYPE_CHECKING:  # the load package is imported lazily: generating files does not need it
     from analytics.load import LoadReport
@@ -896,7 +897,7 @@ def load_demo_exports(
     that is not a demo store is refused (checked again under the store's write lock).
     """
     from analytics.load import load_paths  # lazy: generating files does not need the load
-    from analytics.pseudonym import DEMO_KEY
+    from analytics.store.pseudonym import DEMO_KEY
 
     target = store.db_path(db)
     _refuse_unless_demo(target)

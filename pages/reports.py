@@ -2,17 +2,16 @@
 
 import streamlit as st
 
-from analytics import charts, exports
+from analytics.domain.scope import Filters, ScopeError
 from analytics.metrics.instruments import from_frame
-from analytics.metrics.scope import Filters, ScopeError
+from analytics.panels import PANELS, report_charts
 from ui import components as ui
-from ui import data_access, downloads
+from ui import data_access, downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("reports")
 page_title(ctx, "Reports", "Grant report and downloads")
 k = ctx.k
-INSTRUMENTS = from_frame(ctx.metric("instrument_registry"))
 
 st.subheader("Grant report")
 st.markdown(
@@ -42,47 +41,21 @@ with st.container(border=True):
         downloads.report_downloads(ctx, report_scope, program=program.strip())
 
 context = downloads.export_context(ctx)
+export = panel.export_view(ctx)
 TABLES = (
     ("engagement_by_month", "Sessions and attendance by month"),
     ("retention_summary", "Retention at 30, 90 and 180 days"),
     ("closure_reasons", "Why pairs closed"),
-    ("outcome_change", "Intake and follow-up scores (self-efficacy, recovery capital)"),
+    ("outcome_change", "Intake and follow-up scores (every instrument reported)"),
     ("outcome_trend", "Scores by months since enrollment"),
     ("goals_by_domain", "Goals by recovery domain"),
 )
 
 
-def framed(name: str):
-    """A metric frame as exported charts see it: suppressed cells are blank."""
-    return exports.chart_frame(ctx.metric(name), name, k)
-
-
-def km_figure():
-    return charts.km_chart(*exports.km_chart_frames(ctx.metric("retention_curve"), k), k=k)
-
-
-CHARTS = [
-    ("engagement_by_month", "Sessions attended and attendance rate by month",
-     lambda: charts.engagement_monthly_chart(framed("engagement_by_month"), k=k)),
-    ("retention_km", "Pairs still meeting, by days since match", km_figure),
-    ("cohort_triangle", "Share of pairs attending, by month of match",
-     lambda: charts.cohort_heatmap(framed("cohort_triangle"), k=k)),
-    ("closure_reasons", "Why pairs closed", lambda: charts.closure_reasons_chart(framed("closure_reasons"), k=k)),
-    *(
-        (f"intake_followup_{code}", f"{inst.name}: intake and follow-up",
-         lambda code=code, inst=inst: charts.intake_followup_chart(framed("outcome_change"), code, k=k, inst=inst))
-        for code, inst in INSTRUMENTS.items()
-    ),
-    *(
-        (f"trend_{code}", f"{inst.name}: mean score by months since enrollment",
-         lambda code=code, inst=inst: charts.trend_chart(framed("outcome_trend"), code, k=k, inst=inst))
-        for code, inst in INSTRUMENTS.items()
-    ),
-    ("reliable_change", "Reliable change from intake to follow-up",
-     lambda: charts.reliable_change_chart(framed("outcome_change"), k=k, instruments=INSTRUMENTS)),
-    ("goals_by_domain", "Goals set and achieved by recovery domain",
-     lambda: charts.goals_chart(framed("goals_by_domain"), k=k)),
-]
+# Every chart the Reports page offers is a panel of the catalogue (analytics.panels).
+# Per-instrument charts: one for each instrument reported, with the store's definitions.
+INSTRUMENTS = from_frame(ctx.metric("instrument_registry"))
+CHARTS = [(PANELS[name], params) for name, params in report_charts(INSTRUMENTS)]
 
 st.subheader("Tables and charts")
 refused = downloads.refused_note(context)
@@ -99,6 +72,8 @@ with tables_tab:
 with charts_tab:
     st.caption(ui.plain("Each image is titled with the selection, period, n and data date, and footed with the "
                         "small-number rule. Images are made when you click."))
-    for name, title, build in CHARTS:
-        st.markdown(f"**{title}**")
-        downloads.chart_downloads(build, name=name, context=context, key=f"reports__{name}")
+    for chart, params in CHARTS:
+        name = chart.file_stem(**params)
+        st.markdown(f"**{chart.chart_title(INSTRUMENTS, **params)}**")
+        downloads.chart_downloads(lambda chart=chart, params=params: chart.figure(export, **params), name=name,
+                                  context=context, key=f"reports__{name}")

@@ -1,4 +1,4 @@
-"""The instrument registry (analytics.registry): the file, its faults, the store's copy, and the
+"""The instrument registry (analytics.domain.instruments, analytics.store.instruments): the file, its faults, the store's copy, and the
 direction-aware numbers of a lower-is-better instrument worked out by hand.
 
 The hand-worked PHQ-9 numbers use the tiny program (tests/tiny_program.py) with PHQ-9 scores
@@ -15,9 +15,12 @@ import statsmodels.api as sm
 import tiny_program
 from fixtures.load_helpers import KEY, PROGRAM, load, refused, rows, write, write_program
 
-from analytics import cli, pseudonym, registry, store, summary, views
+from analytics import cli, store, summary
+from analytics.domain import instruments as registry
 from analytics.metrics import dose, instruments, outcomes
 from analytics.metrics.scope import resolve_scope
+from analytics.store import instruments as stored_registry
+from analytics.store import pseudonym, views
 
 # ------------------------------------------------------------------------------- the file
 
@@ -146,10 +149,10 @@ def test_a_load_keeps_the_definitions_it_used(tmp_path):
         (0, 4), (1, 4), (2, 5)]
     con = store.connect_read(db)
     try:
-        stored = registry.stored(con)
+        stored = stored_registry.stored(con)
         assert stored["PHQ9"].threshold == 4 and stored["MIRC"].origin == "ours.toml"
         # reported: GSE10 and BARC10 always, and every other instrument with an assessment
-        assert registry.reported_codes(con) == ["GSE10", "BARC10", "MIRC"]
+        assert stored_registry.reported_codes(con) == ["GSE10", "BARC10", "MIRC"]
         cur = views.analysis_connection(con)
         frame = instruments.instrument_registry(cur)
         assert frame.set_index("code")["reported"].to_dict() == {
@@ -337,7 +340,8 @@ def test_suppressed_summary_hides_small_phq9_cells(phq):
 
 
 def test_phq9_words_flip(phq):
-    from analytics import charts, charts_instruments, narrative
+    from analytics.present import charts, theme
+    from analytics.present import sentences as narrative
 
     cur, scope = phq
     change = outcomes.outcome_change(cur, scope)
@@ -350,12 +354,12 @@ def test_phq9_words_flip(phq):
     assert "lower scores are better" in fig.layout.meta.get("footnote", "") or any(
         "lower scores are better" in (a.text or "") for a in fig.layout.annotations)
     dose_rows = dose.dose_change(cur, scope)
-    fig = charts_instruments.dose_change_chart(dose_rows, "PHQ9", k=1, inst=inst)
+    fig = charts.dose_change_chart(dose_rows, "PHQ9", k=1, inst=inst)
     # a mean fall of 2.5 on the PHQ-9 is drawn in the improvement colour
-    assert fig.data[0].marker.color[0] == charts.IMPROVED
+    assert fig.data[0].marker.color[0] == theme.IMPROVED
     assert "lower is better" in fig.layout.yaxis.title.text
     assert "An association, not an effect" in fig.to_json()
     dist = outcomes.change_distribution(cur, scope)
     fig = charts.change_distribution_chart(dist, "PHQ9", k=1, inst=inst)
     colours = dict(zip(fig.data[0].x, fig.data[0].marker.color, strict=True))
-    assert colours[-9] == charts.IMPROVED and colours[7] == charts.DECLINED
+    assert colours[-9] == theme.IMPROVED and colours[7] == theme.DECLINED

@@ -25,8 +25,8 @@ import statsmodels.api as sm
 from fixtures.load_helpers import load, write
 from scipy import stats as sps
 
-from analytics import registry
 from analytics.demo import write_demo_exports
+from analytics.domain import instruments as registry
 
 SEED, PARTICIPANTS, AS_OF = 20261202, 420, date(2026, 6, 30)
 

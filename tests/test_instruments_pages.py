@@ -12,7 +12,8 @@ import tiny_program
 from streamlit.testing.v1 import AppTest
 from test_instruments import PHQ9
 
-from analytics import charts, store
+from analytics import store
+from analytics.present import theme as charts
 
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}

@@ -21,13 +21,17 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import contract, pseudonym, registry, store
+from analytics import store
+from analytics.domain import contract
+from analytics.domain import instruments as registry
 from analytics.load import limits, readers, upsert, validate
 from analytics.load.errors import LoadError
 from analytics.load.readers import Staged
 from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
 from analytics.load.sqltext import render
+from analytics.store import instruments as stored_instruments
+from analytics.store import pseudonym
 
 Progress = Callable[[str, float | None], None]
 
@@ -160,7 +164,7 @@ def _run(
     con.execute("set preserve_insertion_order = true")  # staging rowids follow file order
     new_key = _check_key(con, key)
     try:
-        registry.check_fits_store(con, reg)
+        stored_instruments.check_fits_store(con, reg)
     except registry.RegistryError as exc:
         raise LoadError(str(exc)) from None
     for i, st in enumerate(staged):
@@ -199,7 +203,7 @@ def _run(
         )
         for st in staged
     ]
-    registry_note = _registry_change(registry.stored(con), reg)
+    registry_note = _registry_change(stored_instruments.stored(con), reg)
     changed = any(c.changed for c in changes.values()) or registry_note is not None
     notes = _notes(staged, key)
     if registry_note:
@@ -217,7 +221,7 @@ def _run(
     for i, st in enumerate(staged):
         say(f"writing {st.table.name}", 0.8 + 0.15 * i / len(staged))
         upsert.write(con, st.table, changes[st.table.name])
-    registry.write(con, load_id, reg.instruments)
+    stored_instruments.write(con, load_id, reg.instruments)
     _test_pause()
     if changes.get("sessions", upsert.Changes()).changed or changes.get("pairs", upsert.Changes()).changed:
         say("recording data-quality findings", 0.95)

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from analytics.domain.scope import Scope
 from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, RC_CRITICAL, instruments
-from analytics.metrics.scope import Scope, run
+from analytics.metrics.scope import run
 
 SESSIONS_PER_STEP = 4
 MIN_N = 4  # three coefficients and at least one residual degree of freedom

@@ -1,8 +1,8 @@
-"""The instrument registry in force in the store (analytics.registry), as a frame for pages.
+"""The instrument registry in force in the store (analytics.store.instruments), as a frame for pages.
 
 One row per instrument the latest load's registry defines, in its order, with `reported`
 (GSE10 and BARC10 always, and every other instrument with at least one assessment in the
-store: registry.reported_codes). No counts: the definitions are the program's, not its people's.
+store: analytics.store.instruments.reported_codes). No counts: the definitions are the program's, not its people's.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics import registry
-from analytics.metrics.scope import Scope
+from analytics.domain import instruments as registry
+from analytics.domain.scope import Scope
+from analytics.store import instruments as stored_registry
 
 COLUMNS = (
     "code", "name", "min_score", "max_score", "higher_is_better", "reliability", "mcid", "threshold",
@@ -21,8 +22,8 @@ COLUMNS = (
 
 def instrument_registry(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> pd.DataFrame:
     """The stored registry (the scope does not change it: it is the same for every filter)."""
-    stored = registry.stored(con)
-    reported = registry.reported(con)
+    stored = stored_registry.stored(con)
+    reported = stored_registry.reported(con)
     entries = {**stored, **{c: i for c, i in reported.items() if c not in stored}}
     rows = [
         {

@@ -17,7 +17,8 @@ import duckdb
 import pandas as pd
 from scipy.special import stdtrit
 
-from analytics.metrics.scope import Scope, run
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 FOLLOWUP_MIN_DAYS = 28
 RC_CRITICAL = 1.96
@@ -129,7 +130,7 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     reliable_improvement_rate, reliable_decline_rate, mcid, threshold, meaningful_improved,
     meaningful_declined, baseline_meets, followup_meets, meaningful_improvement_rate,
     meaningful_decline_rate, threshold_baseline_share, threshold_followup_share. Every reported
-    instrument (registry.reported) appears for every group (n_paired 0 when nobody is paired).
+    instrument (analytics.store.instruments.reported) appears for every group (n_paired 0 when nobody is paired).
     Change keeps its raw sign; the reliable and meaningful classes use d * change, d = +1 when
     higher is better and -1 when lower is better.
     """
@@ -146,7 +147,7 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
 
 def instruments(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """The instruments reported, in order, with the store's definitions (the analysis
-    connection's instrument_registry table: registry.reported)."""
+    connection's instrument_registry table: analytics.store.instruments.reported)."""
     frame = con.execute("select * from instrument_registry order by position").df()
     return {r["code"]: {k: _nan_to_none(v) if k in ("mcid", "threshold") else v for k, v in r.items()}
             for r in frame.to_dict("records")}

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics import registry, store
+from analytics import store
+from analytics.store import instruments as registry
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+SQL_DIR = Path(__file__).resolve().parent / "sql" / "views"
 
 # Dependencies first. Each file's first line states its grain and inputs.
 VIEW_ORDER = [
@@ -29,7 +30,7 @@ def view_sql(name: str) -> str:
 
 
 def instrument_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The instruments reported (registry.reported), with the definitions the store keeps."""
+    """The instruments reported (analytics.store.instruments.reported), with the definitions the store keeps."""
     return pd.DataFrame(
         [
             {

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.charts import (
+from analytics.domain.contract import Instrument
+from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.theme import (
     AXIS,
     BASELINE,
     DECLINED,
@@ -25,7 +27,6 @@ from analytics.charts import (
     TEXT,
     _entry,
     _finish,
-    _num,
     _percent_axis,
     _rgba,
     _source,
@@ -36,7 +37,6 @@ from analytics.charts import (
     no_data_figure,
     small_label,
 )
-from analytics.contract import Instrument
 
 BAND_LABELS = {"0-3": "0-3 sessions", "4-11": "4-11 sessions", "12+": "12 or more"}
 

@@ -43,14 +43,14 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
 
 
 def _instrument_definitions(con: duckdb.DuckDBPyConnection) -> None:
-    from analytics import registry
+    from analytics.store import instruments
 
-    registry.seed_builtin(con)
+    instruments.seed_builtin(con)
 
 
 # Each migration is (version it produces, statements). A statement is SQL text, or a function of
 # the connection for a step that needs data from Python. Version 1 is the initial schema;
-# version 2 keeps the instrument definitions each load used (analytics.registry).
+# version 2 keeps the instrument definitions each load used (analytics.store.instruments).
 MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], None]]]] = [
     (
         1,
@@ -240,7 +240,7 @@ def swap_writer(
             con = duckdb.connect(str(tmp))
             migrate(con)
             yield con
-            from analytics.marts import build_marts
+            from analytics.store.marts import build_marts
 
             build_marts(con)
             con.execute("checkpoint")

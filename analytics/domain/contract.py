@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from analytics import registry
-from analytics.registry import Instrument
+from analytics.domain.instruments import Instrument, builtin
 
 # Column kinds: how a raw text cell is typed and checked at load.
 ID = "id"  # source identifier: replaced by a keyed pseudonym
@@ -154,10 +153,11 @@ TABLES: dict[str, Table] = {
 TABLE_ORDER = ["participants", "mentors", "pairs", "sessions", "goals", "assessments"]
 
 
-# The instrument registry is data (analytics/instruments.toml, read by analytics.registry): these
-# are the built-in entries. Loads use the registry in force (a program's file over these) and
-# metrics read the definitions kept in the store: iterate registry.reported(con), not this.
-INSTRUMENTS: dict[str, Instrument] = registry.builtin()
+# The instrument registry is data (analytics/domain/instruments.toml, read by
+# analytics.domain.instruments): these are the built-in entries. Loads use the registry in force
+# (a program's file over these) and metrics read the definitions kept in the store: iterate
+# analytics.store.instruments.reported(con), not this.
+INSTRUMENTS: dict[str, Instrument] = builtin()
 
 # Codebooks: canonical values. Input is matched after normalize_code().
 CODEBOOKS: dict[str, tuple[str, ...]] = {
