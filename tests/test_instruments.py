@@ -347,7 +347,7 @@ def test_phq9_words_flip(phq):
     change = outcomes.outcome_change(cur, scope)
     inst = registry.builtin()["PHQ9"]
     text = narrative.outcome_sentence("PHQ9", change, k=1, grp="all", inst=inst)
-    assert "fell by 2.5 points on average (lower is better: an improvement)" in text
+    assert "fell by 2.5 points on average (95% CI" in text and "lower is better, so an improvement)" in text
     assert "improved by at least the minimal important change (5 points)" in text
     assert "9 or less" in narrative.threshold_sentence("PHQ9", change, k=1, grp="all", inst=inst)
     fig = charts.intake_followup_chart(change, "PHQ9", k=1, inst=inst)

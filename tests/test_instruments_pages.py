@@ -78,7 +78,7 @@ def test_a_phq9_drop_reads_as_an_improvement_on_the_demo(demo_store, monkeypatch
     at = open_page(demo_store, monkeypatch, "outcomes", tab="Patient Health Questionnaire-9")
     text = _text(at)
     assert "Patient Health Questionnaire-9 scores fell by" in text
-    assert "on average (lower is better: an improvement)" in text
+    assert "lower is better, so an improvement)" in text
     assert "improved by at least the minimal important change (5 points)" in text
     assert "a Patient Health Questionnaire-9 score of 9 or less (the published cut-off)" in text
     assert "an association, not proof that the sessions caused it" in text

@@ -351,11 +351,13 @@ def outcome_sentence(
     lower_better = inst is not None and not inst.higher_is_better
     note = ""
     if lower_better and rounded != 0:
-        note = " (lower is better: " + ("an improvement)" if rounded < 0 else "a worsening)")
-    text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average{note}"
+        note = "lower is better, so " + ("an improvement" if rounded < 0 else "a worsening")
+    text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average"
     lo, hi = _num(r.get("ci95_low")), _num(r.get("ci95_high"))
-    if lo is not None and hi is not None and rounded != 0:
-        text += f" (95% CI {one_decimal(lo)} to {one_decimal(hi)})"
+    ci = f"95% CI {one_decimal(lo)} to {one_decimal(hi)}" if lo is not None and hi is not None and rounded != 0 else ""
+    inside = "; ".join(x for x in (ci, note) if x)
+    if inside:
+        text += f" ({inside})"
     rate = _num(r.get("reliable_improvement_rate"))
     if rate is not None:
         text += f"; {pct(rate)} improved reliably"
@@ -495,10 +497,11 @@ def dose_sentence(
         how = f"went with about the same change in {name} scores (less than 0.1 points)"
     else:
         direction = "rise" if b1 > 0 else "fall"
-        better = (b1 * d) > 0
-        how = (f"went with a {one_decimal(abs(b1))}-point larger {direction} in {name} scores "
-               f"({'better' if better else 'worse'} on this scale)")
-    ci = f" (95% CI {one_decimal(lo)} to {one_decimal(hi)})" if lo is not None and hi is not None else ""
+        how = f"went with a {one_decimal(abs(b1))}-point larger {direction} in {name} scores"
+    parts = [f"95% CI {one_decimal(lo)} to {one_decimal(hi)}"] if lo is not None and hi is not None else []
+    if rounded != 0:
+        parts.append(f"{'better' if (b1 * d) > 0 else 'worse'} on this scale")
+    ci = f" ({'; '.join(parts)})" if parts else ""
     return (
         f"Among {_people(n)} with an intake and a follow-up, each 4 more sessions attended between them "
         f"{how}{ci}, allowing for the intake score; an association, not proof that the sessions caused it."

@@ -134,8 +134,11 @@ def dose_change_chart(
             },
             error_y={"type": "data", "symmetric": False, "array": err_plus, "arrayminus": err_minus,
                      "color": AXIS, "thickness": 1.2, "width": 6},
+            # the mean inside its bar, by the zero line, clear of the CI whiskers; a hidden band's
+            # label above its empty slot
             text=[small_label(k) if s else f"{m:+.1f}" for m, s in zip(means, smalls, strict=True)],
-            textposition="outside", cliponaxis=False, textfont={"size": 12, "color": TEXT},
+            textposition=["outside" if s else "inside" for s in smalls], insidetextanchor="start",
+            cliponaxis=False, textfont={"size": 12, "color": [TEXT if s else "white" for s in smalls]},
             customdata=[n_text(v, k) for v in rows["n"]],
             hovertemplate="%{x}: mean change %{text} (%{customdata})<extra></extra>",
         )
@@ -155,5 +158,6 @@ def dose_change_chart(
         f"Follow-up minus intake per participant, mean with 95% CI, by attended sessions (any of their pairs) "
         f"from intake to follow-up. On this scale an improvement goes {better}: green, better; vermillion, worse."
     )
+    # two-line tick labels (band and n) push the axis title down: more room below the plot
     return _finish(fig, title=_title(title, total, k, "participants"), n=total, subtitle=subtitle,
-                   footnote=_source(note, any(smalls), k, "bands"), height=400)
+                   footnote=_source(note, any(smalls), k, "bands"), height=420, below=84)
