@@ -117,13 +117,17 @@ if ctx.scope is not None:
         range=[f"{lo:g}-{hi:g}" for lo, hi in zip(in_force["min_score"], in_force["max_score"], strict=True)],
         better=["higher" if h else "lower" for h in in_force["higher_is_better"]],
         reported=["yes" if r else "no" for r in in_force["reported"]],
+        # scale points and r as written in the registry; "–" where an entry has none
+        reliability=[f"{v:g}" for v in in_force["reliability"]],
+        mcid=["–" if pd.isna(v) else f"{v:g}" for v in in_force["mcid"]],
+        threshold=["–" if pd.isna(v) else f"{v:g}" for v in in_force["threshold"]],
     )[["code", "name", "construct", "range", "better", "reliability", "mcid", "threshold", "reported", "origin",
        "source"]]
     ui.table(shown.rename(columns={
         "code": "Code", "name": "Name", "construct": "Construct", "range": "Score range", "better": "Better",
         "reliability": "Reliability r", "mcid": "Minimal important change", "threshold": "Cut-off",
         "reported": "Reported", "origin": "Defined in", "source": "Source",
-    }), decimals={"Reliability r": 2, "Minimal important change": 0, "Cut-off": 0})
+    }))
 
     st.subheader("Data-quality findings")
     findings = ctx.metric("quality_findings")

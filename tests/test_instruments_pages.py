@@ -100,6 +100,7 @@ def test_data_page_shows_the_registry_in_force(phq_db, monkeypatch):
     registry_frame = next(f for f in frames if "Reliability r" in getattr(f, "columns", []))
     rows = registry_frame.set_index("Code")
     assert list(rows.index) == ["GSE10", "BARC10", "PHQ9", "GAD7"]
+    assert (rows.loc["PHQ9", "Minimal important change"], rows.loc["GSE10", "Cut-off"]) == ("5", "–")
     assert rows.loc["PHQ9", "Better"] == "lower" and rows.loc["PHQ9", "Reported"] == "yes"
     assert rows.loc["GAD7", "Reported"] == "no"
     assert "Kroenke" in rows.loc["PHQ9", "Source"]
