@@ -35,6 +35,7 @@ from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import Scope
 from analytics.metrics import (
     admin,
+    attention,
     dose,
     engagement,
     goals,
@@ -66,6 +67,8 @@ METRICS: dict[str, Callable[..., Any]] = {
     "instrument_registry": instruments.instrument_registry,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
+    # row-level: ui.data_access gives it only to the roles of the Needs attention page
+    "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
 }
