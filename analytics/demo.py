@@ -621,13 +621,14 @@ def _assessments(rng: np.random.Generator, prog: _Program) -> dict[str, np.ndarr
 # The PHQ-9 (lower is better) comes from a stream of its own, drawn after everything else and
 # appended after the other assessments, so the GSE10 and BARC10 rows (and every number resting
 # on them) are exactly those of the demo before the PHQ-9 was added.
-PHQ9_SHARE = 0.8  # of participants screened with the PHQ-9 at intake
+PHQ9_SHARE = 1.0  # of participants screened with the PHQ-9 at intake (as with the other two)
 # (mean level, sd level, mean improvement, sd improvement, noise sd), in PHQ-9 points
 PHQ9_PARAMS = (11.5, 5.0, 4.5, 4.5, 1.6)
 
 
 def _phq9(rng: np.random.Generator, prog: _Program, tests: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """PHQ-9 totals at the same visits as the other instruments, for most participants: a
+    """PHQ-9 totals at the same visits as the other instruments (intake always, about 90% of the
+    later visits): a
     starting level and a personal improvement (a fall in score) reached over ~5 months, about
     half as large for participants who disengaged; measurement noise makes some follow-ups
     higher than intake."""
