@@ -104,3 +104,17 @@ def test_data_page_shows_the_registry_in_force(phq_db, monkeypatch):
     assert rows.loc["PHQ9", "Better"] == "lower" and rows.loc["PHQ9", "Reported"] == "yes"
     assert rows.loc["GAD7", "Reported"] == "no"
     assert "Kroenke" in rows.loc["PHQ9", "Source"]
+
+
+def test_compare_page_says_which_way_the_phq9_is_better(demo_store, monkeypatch):
+    monkeypatch.setenv("OUTCOMES_DB", str(demo_store))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    at.session_state["compare__section"] = "Outcomes"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    axes = [f["layout"]["xaxis"]["title"]["text"] for f in figs]
+    assert "PHQ9 mean change (lower is better)" in axes and "GSE10 mean change" in axes
+    assert "the mean PHQ9 change (lower is better)" in _text(at)

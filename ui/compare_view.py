@@ -91,10 +91,13 @@ ATTENDANCE = {
 }
 
 
-def mean_change(code: str) -> dict:
-    """forest_plot's arguments for an instrument's mean change per group."""
+def mean_change(code: str, higher_is_better: bool = True) -> dict:
+    """forest_plot's arguments for an instrument's mean change per group (the axis says which way
+    is better when lower scores are)."""
+    better = "" if higher_is_better else " (lower is better)"
     return {"estimate": f"{code}_mean_change", "low": f"{code}_ci95_low", "high": f"{code}_ci95_high",
-            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0, "x_title": f"{code} mean change"}
+            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0,
+            "x_title": f"{code} mean change{better}"}
 
 
 def pooled_attendance(groups: pd.DataFrame) -> float:
