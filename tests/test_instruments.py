@@ -363,3 +363,15 @@ def test_phq9_words_flip(phq):
     fig = charts.change_distribution_chart(dist, "PHQ9", k=1, inst=inst)
     colours = dict(zip(fig.data[0].x, fig.data[0].marker.color, strict=True))
     assert colours[-9] == theme.IMPROVED and colours[7] == theme.DECLINED
+
+
+def test_the_same_files_and_registry_loaded_twice_change_nothing(tmp_path):
+    db = tmp_path / "s.duckdb"
+    ours = write(tmp_path, "ours.toml", PROGRAM_FILE)
+    first = load(write_program(tmp_path / "p"), db, instruments=ours)
+    assert first.changed and any("added MIRC" in n and "changed PHQ9" in n for n in first.notes)
+    again = load(write_program(tmp_path / "p"), db, instruments=ours)
+    assert not again.changed and not any("instrument registry" in n for n in again.notes)
+    # the same entry under another file name is the same definition
+    copy = write(tmp_path, "copy.toml", PROGRAM_FILE)
+    assert not load(write_program(tmp_path / "p"), db, instruments=copy).changed

@@ -9,6 +9,7 @@ file order never matters, and a refused, failed or killed load leaves the store 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import shutil
@@ -246,10 +247,14 @@ def _run(
 def _registry_change(before: registry.Registry, reg: registry.InForce) -> str | None:
     """A note when this load's registry differs from the one the store kept (None when equal)."""
     now = reg.instruments
-    if not before or before == now:
+
+    def same(a: registry.Instrument, b: registry.Instrument) -> bool:  # the file it came from aside
+        return dataclasses.replace(a, origin="") == dataclasses.replace(b, origin="")
+
+    if not before or (before.keys() == now.keys() and all(same(before[c], now[c]) for c in now)):
         return None
     added = [c for c in now if c not in before]
-    changed = [c for c in now if c in before and before[c] != now[c]]
+    changed = [c for c in now if c in before and not same(before[c], now[c])]
     dropped = [c for c in before if c not in now]
     parts = [f"{what} {', '.join(codes)}" for what, codes in
              (("added", added), ("changed", changed), ("dropped", dropped)) if codes]
