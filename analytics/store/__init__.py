@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from analytics.domain.paths import PROJECT_ROOT
+
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
 SCHEMA_VERSION = 2
