@@ -51,6 +51,13 @@ def assert_no_markup_from_data(fig) -> set[str]:
     return {name for name in HOSTILE if plotly_text(name) in joined}
 
 
+def test_every_chart_builder_escapes_its_inputs():
+    # A builder added later without the wrapper would draw names as markup again.
+    for name in charts.__all__:
+        builder = getattr(charts, name)
+        assert getattr(builder, "__wrapped__", None) is not None, name
+
+
 def test_escaping_is_plain_html_entities_once():
     assert plotly_text(LINK) == '&lt;a href="https://evil.example/x"&gt;North&lt;/a&gt;'
     assert plotly_text("A & B") == "A &amp; B" and plotly_text(3) == 3
