@@ -83,7 +83,7 @@ class ScreenView:
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The Kaplan-Meier curve and its numbers at risk at the chart's tick days."""
         curve = self.frame("retention_curve")
-        return curve, retention.at_risk_table(curve)
+        return curve, stats.at_risk_table(curve)
 
     def curve_data(self) -> pd.DataFrame | None:
         """The data behind the Kaplan-Meier chart. Suppressed screens show the numbers at risk

@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 from _demo_store import NARROW, demo_store
 
-from analytics import store
+from analytics import stats, store
 from analytics.domain.contract import INSTRUMENTS
-from analytics.metrics import retention
 from analytics.metrics.scope import resolve_scope
 from analytics.panels import METRICS, PANELS, ExportView, ScreenView, report_charts
 from analytics.present import charts
@@ -116,7 +115,7 @@ def test_screens_draw_from_the_pages_frames_with_their_sentences(con, scope):
 
     curve = raw("retention_curve")
     fig, sentence, data = screen("retention_km")
-    _same(fig, charts.km_chart(curve, retention.at_risk_table(curve), k=K))
+    _same(fig, charts.km_chart(curve, stats.at_risk_table(curve), k=K))
     assert sentence == narrative.retention_sentence(raw("retention_summary"), **period, k=K, curve=curve)
     pd.testing.assert_frame_equal(data, curve)
 

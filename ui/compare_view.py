@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics import stats
 from analytics.domain.contract import INSTRUMENTS
 from analytics.exports import images
 from analytics.present import charts
@@ -99,7 +100,7 @@ def mean_change(code: str) -> dict:
 
 def pooled_attendance(groups: pd.DataFrame) -> float:
     """Attended / (attended + no-show) over the groups: the attendance chart's reference line."""
-    return float(groups["attended"].sum() / max(1, groups["sessions"].sum()))
+    return stats.pooled_rate(groups["attended"], groups["sessions"])
 
 
 def chart_columns(args: dict) -> list[str]:

@@ -15,14 +15,13 @@ import math
 
 import duckdb
 import pandas as pd
-from scipy.special import stdtrit
 
+from analytics import stats
 from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import Scope
 from analytics.metrics.scope import run
 
 FOLLOWUP_MIN_DAYS = 28
-RC_CRITICAL = 1.96
 
 # grain: one row per group, instrument and paired participant. Only used inside SQL below.
 _PAIRED = """
@@ -121,7 +120,7 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     reliable_improvement_rate, reliable_decline_rate. Every registry instrument appears for every
     group (n_paired 0 when nobody is paired).
     """
-    raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
     groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
     rows = []
     for grp in groups["grp"]:
@@ -144,12 +143,8 @@ def _finish(grp: str, code: str, r) -> dict:
         sd_baseline=get("sd_baseline") if n >= 2 else None,
         s_diff=get("s_diff") if n >= 2 else None,
     )
-    lo = hi = None
-    if n >= 2 and sd is not None:
-        half = stdtrit(n - 1, 0.975) * sd / math.sqrt(n)
-        lo, hi = mean - half, mean + half
-    out["ci95_low"], out["ci95_high"] = lo, hi
-    out["cohens_dz"] = mean / sd if (n >= 2 and sd) else None
+    out["ci95_low"], out["ci95_high"] = stats.mean_ci(mean, sd, n)
+    out["cohens_dz"] = stats.cohens_dz(mean, sd, n)
     classified = 0
     for k in ("improved", "no_reliable_change", "declined"):
         out[k] = int(r[k]) if r is not None else 0
@@ -188,12 +183,9 @@ def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     df = run(con, scope, _TREND)
     if df.empty:
         return df.assign(ci95_low=pd.Series(dtype=float), ci95_high=pd.Series(dtype=float))
-    half = [
-        stdtrit(n - 1, 0.975) * sd / math.sqrt(n) if n >= 2 and not pd.isna(sd) else float("nan")
-        for n, sd in zip(df["n"], df["sd"], strict=True)
-    ]
-    df["ci95_low"] = df["mean"] - half
-    df["ci95_high"] = df["mean"] + half
+    ci = [stats.mean_ci(m, sd, n) for m, sd, n in zip(df["mean"], df["sd"], df["n"], strict=True)]
+    df["ci95_low"] = [float("nan") if lo is None else lo for lo, _ in ci]
+    df["ci95_high"] = [float("nan") if hi is None else hi for _, hi in ci]
     return df
 
 
@@ -210,7 +202,7 @@ order by grp, instrument, reliable_change
 
 def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Participants per reliable-change class (improved / no_reliable_change / declined)."""
-    return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
 
 
 _CHANGE_HISTOGRAM = (
@@ -226,4 +218,4 @@ order by grp, instrument, change
 
 def change_distribution(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """How many paired participants had each score change (an aggregate, never per person)."""
-    return run(con, scope, _CHANGE_HISTOGRAM, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    return run(con, scope, _CHANGE_HISTOGRAM, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})

@@ -63,17 +63,9 @@ def retention_curve(con: duckdb.DuckDBPyConnection, scope: Scope, counts: pd.Dat
 
 
 def km_at(curve: pd.DataFrame, day: int) -> float | None:
-    """S(day) as METRICS.md writes it: the product over event days d <= day (1.0 before any)."""
-    if curve.empty:
-        return None
-    upto = curve[curve["t"] <= day]
-    return float(upto["survival"].iloc[-1]) if not upto.empty else 1.0
-
-
-def km_median(curve: pd.DataFrame) -> float | None:
-    """The smallest t with S(t) <= 0.5, else None."""
-    hit = curve[curve["survival"] <= 0.5]
-    return float(hit["t"].iloc[0]) if not hit.empty else None
+    """S(day) as METRICS.md writes it: the product over event days d <= day, the last value
+    carried beyond the longest follow-up (``stats.survival_at``)."""
+    return stats.survival_at(curve, day, carry_forward=True)
 
 
 # grain: one row per group. eligible_90: pairs matched in [S, E] with matched_on <= A - 90.
@@ -124,55 +116,17 @@ def retention_summary(
             "grp": grp,
             "pairs": pairs,
             "events": int(part["events"].sum()),
-            "median_days": km_median(c) if pairs else None,
+            "median_days": stats.median_survival(c) if pairs else None,
             "eligible_90": eligible,
             "retained_90": (int(r["retained_90_pairs"]) / eligible) if eligible else None,
         }
         for day in KM_DAYS:
-            row[f"km_{day}"] = km_at(c, day) if pairs else None
-            ci = _band_at(c, day) if pairs else (None, None)
-            row[f"km_{day}_lower"], row[f"km_{day}_upper"] = ci
+            for col, suffix in (("survival", ""), ("lower", "_lower"), ("upper", "_upper")):
+                row[f"km_{day}{suffix}"] = (
+                    stats.survival_at(c, day, column=col, carry_forward=True) if pairs else None
+                )
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _band_at(curve: pd.DataFrame, day: int) -> tuple[float | None, float | None]:
-    upto = curve[curve["t"] <= day]
-    if upto.empty:
-        return (1.0, 1.0)
-    last = upto.iloc[-1]
-    lo, hi = last["lower"], last["upper"]
-    return (None if pd.isna(lo) else float(lo), None if pd.isna(hi) else float(hi))
-
-
-def at_risk_days(max_t: float) -> list[int]:
-    """Days for a KM chart's x ticks and numbers-at-risk row, spaced for the length of follow-up
-    (``max_t``, the longest in days) and including the 30/90/180-day marks the retention summary
-    reports where they fit."""
-    if max_t <= 200:
-        days = range(0, 211, 30)
-    elif max_t <= 400:
-        days = (0, 30, 60, 90, 120, 180, 270, 365)
-    elif max_t <= 800:
-        days = (0, 90, 180, 270, 365, 455, 545, 635, 730)
-    else:
-        days = range(0, int(max_t) + 200, 180)
-    # the axis runs a little past the longest follow-up, so a tick just beyond it still shows
-    return [d for d in days if d <= max_t * 1.03 + 1] or [0]
-
-
-def at_risk_table(curve: pd.DataFrame, days=None) -> pd.DataFrame:
-    """Numbers at risk under a KM chart: pairs still followed (duration >= day) per group, at
-    ``days`` (by default ``at_risk_days`` of the curve's longest follow-up)."""
-    if days is None:
-        days = at_risk_days(float(curve["t"].max())) if not curve.empty else [0]
-    rows = []
-    for grp, c in curve.groupby("grp", sort=True):
-        # at_risk at day d = pairs with duration >= d: the at_risk of the first row with t >= d
-        for d in days:
-            later = c[c["t"] >= d]
-            rows.append({"grp": grp, "day": d, "at_risk": int(later["at_risk"].iloc[0]) if not later.empty else 0})
-    return pd.DataFrame(rows, columns=["grp", "day", "at_risk"])
 
 
 # grain: one row per group, match month and 30-day window k = 0..11.

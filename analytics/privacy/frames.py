@@ -355,7 +355,7 @@ def km_chart_frames(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataF
     """``km_chart``'s two inputs for export: the curve while at least k pairs remain at risk,
     and the numbers at risk at the chart's own tick days up to where that curve ends, read
     from the whole curve (counts below k are NaN, printed "<11")."""
-    from analytics.metrics.retention import at_risk_days, at_risk_table
+    from analytics.stats import at_risk_days, at_risk_table
 
     shown = km_chart_frame(curve, k)
     if shown.empty:

@@ -63,7 +63,7 @@ def km_chart(
     df = curve.sort_values(["grp", "t"], kind="stable")
     groups = list(dict.fromkeys(curve["grp"]))
     # Imported here: the metrics module brings the database driver, which charts do not need.
-    from analytics.metrics.retention import at_risk_days, at_risk_table
+    from analytics.stats import at_risk_days, at_risk_table
 
     max_t = float(df["t"].max())
     days = at_risk_days(max_t)
