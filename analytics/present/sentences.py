@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
+from analytics.domain import numbers
 from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.numbers import DEFAULT_K, MINUS, count, fixed, percent, round_half_up, too_few
 from analytics.domain.numbers import finite_or_none as _num
 
-SMALL_N = 11
 NO_DATA = "No data for this selection."
 
 # Plural nouns for the comparison dimensions (analytics.metrics.scope.DIMENSIONS).
@@ -44,36 +44,6 @@ GOAL_DOMAIN_NAMES = {"health": "health", "home": "home", "purpose": "purpose", "
 # --------------------------------------------------------------------------- formatting
 
 
-
-
-def _half_up(x: float, places: int) -> Decimal:
-    # round(x, 9) first: 0.285 * 100 is 28.499999999999996 in binary, and people expect 29.
-    return Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def pct(x: Any) -> str:
-    """A 0-1 share as a whole percentage, rounded half up: 0.125 -> "13%"."""
-    v = _num(x)
-    return "" if v is None else f"{_half_up(v * 100, 0):.0f}%"
-
-
-def one_decimal(x: Any, *, signed: bool = False) -> str:
-    """A mean with one decimal, rounded half up, with a real minus sign for negatives."""
-    v = _num(x)
-    if v is None:
-        return ""
-    d = _half_up(v, 1)
-    if d == 0:
-        d = abs(d)  # no "-0.0"
-    text = f"{abs(d):,.1f}"
-    if d < 0:
-        return "\u2212" + text
-    return ("+" + text) if signed and d > 0 else text
-
-
-def count(n: Any) -> str:
-    v = _num(n)
-    return "" if v is None else f"{int(v):,}"
 
 
 def _as_date(d: Any) -> date | None:
@@ -129,11 +99,6 @@ def _sum(values: Any) -> float | None:
 
 def _too_few(topic: str, k: int, unit: str) -> str:
     return f"{topic}: too few to report (fewer than {k} {unit})."
-
-
-def _small(n: Any, k: int) -> bool:
-    v = _num(n)
-    return v is None or v < k
 
 
 def instrument_name(code: str) -> str:
@@ -200,7 +165,7 @@ def _rows(df: Any, grp: str | None) -> pd.DataFrame | None:
 
 
 def engagement_sentence(
-    totals: Any, *, start: Any = None, end: Any = None, k: int = SMALL_N, grp: str | None = None
+    totals: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """Attendance rate: "Pairs met for 76% of their scheduled sessions between Jan 2026 and
     Mar 2026 (n = 27,374 sessions, not counting cancellations)."
@@ -215,10 +180,10 @@ def engagement_sentence(
     period = _with_period(start, end)
     if n == 0:
         return f"No sessions were attended or missed{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Attendance{period}", k, "sessions attended or missed")
     return (
-        f"Pairs met for {pct(attended / n)} of their scheduled sessions{period} "
+        f"Pairs met for {percent(attended / n)} of their scheduled sessions{period} "
         f"(n = {count(n)} sessions, not counting cancellations)."
     )
 
@@ -229,7 +194,7 @@ def retention_sentence(
     start: Any = None,
     end: Any = None,
     day: int = 90,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     grp: str | None = None,
     curve: pd.DataFrame | None = None,
 ) -> str:
@@ -247,7 +212,7 @@ def retention_sentence(
     period = _with_period(start, end)
     if pairs == 0:
         return f"No pairs were matched{period}."
-    if _small(pairs, k):
+    if too_few(pairs, k):
         return _too_few(f"Retention of pairs matched{period}", k, "pairs")
     value = _num(r.get(f"km_{day}"))
     followed = _rows(curve, r.get("grp") if grp is None else grp)
@@ -258,10 +223,10 @@ def retention_sentence(
         return _too_few(f"Retention at {day} days{period}", k, "pairs that stopped meeting")
     if value is None:
         return f"No pair matched{period} has yet been followed for {day} days (n = {count(pairs)})."
-    return f"{pct(value)} of pairs matched{period} were still meeting at {day} days (n = {count(pairs)})."
+    return f"{percent(value)} of pairs matched{period} were still meeting at {day} days (n = {count(pairs)})."
 
 
-def cohort_sentence(triangle: Any, *, window: int = 2, k: int = SMALL_N, grp: str | None = None) -> str:
+def cohort_sentence(triangle: Any, *, window: int = 2, k: int = DEFAULT_K, grp: str | None = None) -> str:
     """Share of pairs with an attended session in 30-day window `window` after matching, pooled
     over match months: "In days 60-89 after matching, 64% of pairs attended at least one
     session (n = 300 pairs followed that long)."
@@ -277,16 +242,16 @@ def cohort_sentence(triangle: Any, *, window: int = 2, k: int = SMALL_N, grp: st
     if n == 0:
         return f"No pair has yet been followed through {span}."
     attending = _sum(cells["pairs_attending"])
-    if _small(n, k) or attending is None:
+    if too_few(n, k) or attending is None:
         return _too_few(f"Attendance in {span}", k, "pairs followed that long")
     return (
-        f"In {span}, {pct(attending / n)} of pairs attended at least one session "
+        f"In {span}, {percent(attending / n)} of pairs attended at least one session "
         f"(n = {count(n)} pairs followed that long)."
     )
 
 
 def closure_sentence(
-    closures: Any, *, start: Any = None, end: Any = None, k: int = SMALL_N, grp: str | None = None
+    closures: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """Share of closures that were disengagement: "Of 725 pairs that closed between Oct 2025 and
     Sep 2026, 37% closed because the participant withdrew or lost contact."
@@ -300,7 +265,7 @@ def closure_sentence(
     n = _sum(df["pairs"])
     if n == 0:
         return f"No pairs closed{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Closures{period}", k, "pairs closed")
     if "is_disengagement" in df.columns:
         dis = df.loc[df["is_disengagement"].fillna(False).astype(bool), "pairs"].sum()
@@ -309,12 +274,12 @@ def closure_sentence(
 
         dis = df.loc[df["close_reason"].isin(DISENGAGEMENT_REASONS), "pairs"].sum()
     return (
-        f"Of {count(n)} pairs that closed{period}, {pct(dis / n)} closed because the participant "
+        f"Of {count(n)} pairs that closed{period}, {percent(dis / n)} closed because the participant "
         "withdrew or lost contact."
     )
 
 
-def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None) -> str:
+def outcome_sentence(instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None) -> str:
     """Mean paired change: "Across 120 participants with an intake and a follow-up, General
     Self-Efficacy Scale scores rose by 3.9 points on average (95% CI 3.1 to 4.7); 38% improved
     reliably."
@@ -328,16 +293,16 @@ def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp:
     n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Change on the {name}", k, "participants with an intake and a follow-up")
     mean = _num(r.get("mean_change"))
     if mean is None:
         return NO_DATA
-    rounded = _half_up(mean, 1)
+    rounded = round_half_up(mean, 1)
     if rounded > 0:
-        verb = f"rose by {one_decimal(abs(mean))} points"
+        verb = f"rose by {fixed(abs(mean), 1, minus=MINUS)} points"
     elif rounded < 0:
-        verb = f"fell by {one_decimal(abs(mean))} points"
+        verb = f"fell by {fixed(abs(mean), 1, minus=MINUS)} points"
     else:
         verb = "stayed about the same (less than 0.1 points change)"
     inst = INSTRUMENTS.get(instrument)
@@ -347,15 +312,15 @@ def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp:
     text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average"
     lo, hi = _num(r.get("ci95_low")), _num(r.get("ci95_high"))
     if lo is not None and hi is not None and rounded != 0:
-        text += f" (95% CI {one_decimal(lo)} to {one_decimal(hi)})"
+        text += f" (95% CI {fixed(lo, 1, minus=MINUS)} to {fixed(hi, 1, minus=MINUS)})"
     rate = _num(r.get("reliable_improvement_rate"))
     if rate is not None:
-        text += f"; {pct(rate)} improved reliably"
+        text += f"; {percent(rate)} improved reliably"
     return text + "."
 
 
 def reliable_change_sentence(
-    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None
+    instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """"Of 120 participants with an intake and a follow-up, 38% improved reliably on the General
     Self-Efficacy Scale, 55% showed no reliable change and 7% declined reliably."
@@ -370,7 +335,7 @@ def reliable_change_sentence(
     n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Reliable change on the {name}", k, "participants with an intake and a follow-up")
     parts = [_num(r.get(c)) for c in ("improved", "no_reliable_change", "declined")]
     if any(p is None for p in parts) and any(c in r for c in ("improved", "declined")):
@@ -380,13 +345,13 @@ def reliable_change_sentence(
         return f"Reliable change on the {name} cannot be worked out yet (too little spread in intake scores)."
     imp, same, dec = ((p or 0) / classified for p in parts)
     return (
-        f"Of {_people(n)} with an intake and a follow-up, {pct(imp)} improved reliably on the "
-        f"{name}, {pct(same)} showed no reliable change and {pct(dec)} declined reliably."
+        f"Of {_people(n)} with an intake and a follow-up, {percent(imp)} improved reliably on the "
+        f"{name}, {percent(same)} showed no reliable change and {percent(dec)} declined reliably."
     )
 
 
 def trend_sentence(
-    instrument: str, trend: Any, *, k: int = SMALL_N, grp: str | None = None, later: int | None = None
+    instrument: str, trend: Any, *, k: int = DEFAULT_K, grp: str | None = None, later: int | None = None
 ) -> str:
     """The first month since enrollment against a later one: "Mean General Self-Efficacy Scale
     scores were 24.5 in the first 30 days after enrollment (n = 1,294) and 28.1 at days 90-119
@@ -404,7 +369,7 @@ def trend_sentence(
     if df is None or df.empty:
         return NO_DATA
     df = df[df["mean"].notna()].sort_values("month")
-    ok = df[[not _small(v, k) for v in df["n"]]]
+    ok = df[[not too_few(v, k) for v in df["n"]]]
     if ok.empty:
         return _too_few(f"The {name} trend", k, "assessments in any month since enrollment")
     first = ok.iloc[0]
@@ -416,9 +381,9 @@ def trend_sentence(
     def when(m: int) -> str:
         return "in the first 30 days after enrollment" if m == 0 else f"at days {30 * m}-{30 * m + 29}"
 
-    text = f"Mean {name} scores were {one_decimal(first['mean'])} {when(int(first['month']))} (n = {count(first['n'])})"
+    text = f"Mean {name} scores were {fixed(first['mean'], 1, minus=MINUS)} {when(int(first['month']))} (n = {count(first['n'])})"
     if second is not None:
-        text += f" and {one_decimal(second['mean'])} {when(int(second['month']))} (n = {count(second['n'])})"
+        text += f" and {fixed(second['mean'], 1, minus=MINUS)} {when(int(second['month']))} (n = {count(second['n'])})"
     return text + "."
 
 
@@ -428,7 +393,7 @@ def goals_sentence(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     grp: str | None = None,
 ) -> str:
     """"Of 1,606 goals set between Oct 2025 and Sep 2026, 37% had been achieved by 30 Sep 2026;
@@ -447,20 +412,20 @@ def goals_sentence(
         n, achieved = _num(total["goals_set"].iloc[0]), _num(total["achieved"].iloc[0])
     if n == 0:
         return f"No goals were set{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Goals set{period}", k, "goals")
     if achieved is None:
         return _too_few(f"Goals achieved{period}", k, "goals achieved")
     a = _as_date(as_of)
     by = f" by {_day(a)}" if a else " so far"
-    text = f"Of {count(n)} goals set{period}, {pct(achieved / n)} had been achieved{by}"
-    big = pd.Series([not _small(v, k) for v in df["goals_set"]], index=df.index)
+    text = f"Of {count(n)} goals set{period}, {percent(achieved / n)} had been achieved{by}"
+    big = pd.Series([not too_few(v, k) for v in df["goals_set"]], index=df.index)
     domains = df[(df["domain"] != "*") & big & df["achieved"].notna()]
     if len(domains) >= 2:
         rates = domains["achieved"] / domains["goals_set"]
         best = domains.loc[rates.idxmax()]
         label = GOAL_DOMAIN_NAMES.get(best["domain"], str(best["domain"]))
-        text += f"; {label} goals were achieved most often ({pct(best['achieved'] / best['goals_set'])})"
+        text += f"; {label} goals were achieved most often ({percent(best['achieved'] / best['goals_set'])})"
     return text + "."
 
 
@@ -476,7 +441,7 @@ def compare_sentence(
     unit: str = "",
     p_value: Any = None,
     test: str | None = None,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
 ) -> str:
     """The spread across groups and whether it is likely chance: "Across 5 sites, attendance rate
     ranged from 68% (Harbor, n = 4,392) to 82% (Northside, n = 7,955); a difference this large is
@@ -490,13 +455,13 @@ def compare_sentence(
         return NO_DATA
     plural = DIMENSION_PLURALS.get(dimension or "", "groups")
     df = effects[effects[estimate].notna()] if estimate in effects.columns else effects.iloc[0:0]
-    big = df[[not _small(v, k) for v in df[n]]] if n in df.columns else df
+    big = df[[not too_few(v, k) for v in df[n]]] if n in df.columns else df
     left_out = len(effects) - len(big)
     if len(big) < 2:
         return _too_few(f"Comparing {metric} across {plural}", k, "in at least two groups")
 
     def fmt(v: Any) -> str:
-        text = pct(v) if percent else one_decimal(v)
+        text = numbers.percent(v) if percent else fixed(v, 1, minus=MINUS)
         return f"{text}{unit}"
 
     lo = big.loc[big[estimate].astype(float).idxmin()]
@@ -527,7 +492,7 @@ def compare_sentence(
     return text + "."
 
 
-def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
+def mentor_sentence(mentors: Any, *, k: int = DEFAULT_K) -> str:
     """"52 mentors had a median caseload of 14 open pairs at the end of the period (range 2 to
     27); their pairs met for 76% of scheduled sessions (n = 27,374 sessions)."
 
@@ -537,10 +502,10 @@ def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
         return NO_DATA
     m = len(mentors)
     pairs = _num(mentors["pairs_in_scope"].sum()) if "pairs_in_scope" in mentors.columns else None
-    if pairs is not None and _small(pairs, k):
+    if pairs is not None and too_few(pairs, k):
         return _too_few("Mentor caseloads", k, "pairs")
     caseload = mentors["caseload_at_end"].astype(float)
-    med = _half_up(float(caseload.median()), 1)
+    med = round_half_up(float(caseload.median()), 1)
     med_text = f"{med:.0f}" if med == med.to_integral_value() else f"{med:.1f}"
     noun = "pair" if med == 1 else "pairs"
     lo, hi = int(caseload.min()), int(caseload.max())
@@ -551,9 +516,9 @@ def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
     text = f"{who} {med_text} open {noun} at the end of the period{spread}"
     if {"attended", "no_show"} <= set(mentors.columns):
         n = _num((mentors["attended"] + mentors["no_show"]).sum()) or 0
-        if n and not _small(n, k):
+        if n and not too_few(n, k):
             rate = mentors["attended"].sum() / n
-            text += f"; their pairs met for {pct(rate)} of scheduled sessions (n = {count(n)} sessions)"
+            text += f"; their pairs met for {percent(rate)} of scheduled sessions (n = {count(n)} sessions)"
         elif n:
             text += f"; attendance: too few to report (fewer than {k} sessions)"
     return text + "."
