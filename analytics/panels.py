@@ -30,7 +30,7 @@ from analytics import stats, summary
 from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import Scope
-from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics import admin, attention, engagement, goals, mentors, outcomes, quality, retention
 from analytics.present import charts
 from analytics.present import sentences as say
 from analytics.privacy import frames
@@ -51,6 +51,8 @@ METRICS: dict[str, Callable[..., Any]] = {
     "change_distribution": outcomes.change_distribution,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
+    # row-level: ui.data_access gives it only to the roles of the Needs attention page
+    "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
 }

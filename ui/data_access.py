@@ -47,6 +47,11 @@ AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
 
+# Metrics listing people one row each, and the only page that may show them: refused to every
+# other role (grant writers, admins), whatever page asks.
+ROW_LEVEL = {"needs_attention": "attention"}
+
+
 # ---------------------------------------------------------------------------------------------
 # The store file
 
@@ -217,6 +222,8 @@ def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = Non
     a = _access(access)
     if name == "mentor_caseloads" and not a.can_see_mentors:
         raise PermissionError("mentor-level views are not part of this role")
+    if name in ROW_LEVEL and not a.may_open(ROW_LEVEL[name]):
+        raise PermissionError("this list is not part of this role")
     return _metric(name, stamp, _scoped_key(scope, a), a.cache_key())
 
 
