@@ -19,88 +19,14 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 FOLLOWUP_MIN_DAYS = 28
 
-# grain: one row per group, instrument and paired participant. Only used inside SQL below.
-_PAIRED = """
-participants_in_scope as (
-    select distinct grp, participant_key from pairs_in_scope
-),
+_PAIRED = query("outcomes_paired")
 
-baseline as (
-    -- per participant and instrument: the earliest assessment on or before A (independent of
-    -- grouping, so computed once on integer keys before the join with the groups)
-    select participant_key, instrument,
-           arg_min(score, administered_on) as baseline_score,
-           min(administered_on) as baseline_on
-    from mart_assessments
-    where administered_on <= $as_of::date
-    group by participant_key, instrument
-),
-
-followup as (
-    -- the latest assessment at least 28 days after the baseline, on or before A
-    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score
-    from mart_assessments as a
-    inner join baseline as b using (participant_key, instrument)
-    where a.administered_on <= $as_of::date
-      and a.administered_on >= b.baseline_on + $followup_min_days::integer
-    group by a.participant_key, a.instrument
-),
-
-paired as (
-    select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
-           f.followup_score - b.baseline_score as change,
-           r.higher_is_better, r.reliability
-    from participants_in_scope as ps
-    inner join baseline as b using (participant_key)
-    inner join followup as f using (participant_key, instrument)
-    inner join instrument_registry as r on r.code = b.instrument
-),
-
-with_sdiff as (
-    select *,
-        sqrt(2) * stddev_samp(baseline_score) over (partition by grp, instrument)
-            * sqrt(1 - reliability) as s_diff
-    from paired
-),
-
-classified as (
-    select *,
-        case
-            when s_diff is null or s_diff = 0 then null
-            when (case when higher_is_better then change else -change end) / s_diff >= $rc then 'improved'
-            when (case when higher_is_better then change else -change end) / s_diff <= -$rc then 'declined'
-            else 'no_reliable_change'
-        end as reliable_change
-    from with_sdiff
-)
-"""
-
-_SUMMARY = (
-    _PAIRED
-    + """
-select
-    grp,
-    instrument,
-    count(*) as n_paired,
-    avg(baseline_score) as baseline_mean,
-    avg(followup_score) as followup_mean,
-    avg(change) as mean_change,
-    stddev_samp(change) as sd_change,
-    stddev_samp(baseline_score) as sd_baseline,
-    any_value(s_diff) as s_diff,
-    count(*) filter (where reliable_change = 'improved') as improved,
-    count(*) filter (where reliable_change = 'no_reliable_change') as no_reliable_change,
-    count(*) filter (where reliable_change = 'declined') as declined,
-    count(*) filter (where reliable_change is null) as unclassified
-from classified
-group by grp, instrument
-order by grp, instrument
-"""
-)
+_SUMMARY = _PAIRED + query("outcomes_summary")
 
 
 def _nan_to_none(x):
@@ -121,7 +47,7 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     group (n_paired 0 when nobody is paired).
     """
     raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
-    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    groups = run(con, scope, query("groups"))
     rows = []
     for grp in groups["grp"]:
         for code in INSTRUMENTS:
@@ -156,24 +82,7 @@ def _finish(grp: str, code: str, r) -> dict:
     return out
 
 
-# grain: one row per group, instrument and month since enrollment.
-_TREND = """
-participants_in_scope as (
-    select distinct grp, participant_key from pairs_in_scope
-),
-
-final as (
-    select ps.grp, a.instrument, a.months_since_enrollment as month,
-           count(*) as n, avg(a.score) as mean, stddev_samp(a.score) as sd
-    from assessments_timed as a
-    inner join participants_in_scope as ps on ps.participant_key = a.participant_key
-    cross join scope_params as sp
-    where a.administered_on <= sp.a and a.months_since_enrollment >= 0
-    group by ps.grp, a.instrument, a.months_since_enrollment
-)
-
-select * from final order by grp, instrument, month
-"""
+_TREND = query("outcomes_trend")
 
 
 def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -189,15 +98,7 @@ def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     return df
 
 
-_PAIRED_ROWS = (
-    _PAIRED
-    + """
-select grp, instrument, reliable_change, count(*) as participants
-from classified
-group by grp, instrument, reliable_change
-order by grp, instrument, reliable_change
-"""
-)
+_PAIRED_ROWS = _PAIRED + query("outcomes_paired_rows")
 
 
 def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -205,15 +106,7 @@ def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.D
     return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
 
 
-_CHANGE_HISTOGRAM = (
-    _PAIRED
-    + """
-select grp, instrument, change, count(*) as participants
-from classified
-group by grp, instrument, change
-order by grp, instrument, change
-"""
-)
+_CHANGE_HISTOGRAM = _PAIRED + query("outcomes_change_histogram")
 
 
 def change_distribution(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -13,29 +13,12 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.contract import DISENGAGEMENT_REASONS
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 KM_DAYS = (30, 90, 180)
 
-# grain: one row per group and duration day. Columns: grp, t, events, censored.
-_DURATIONS = """
-durations as (
-    select
-        p.grp,
-        date_diff('day', p.matched_on, coalesce(p.closed_at, sp.a)) as t,
-        (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)) as is_event
-    from pairs_matched_in_period as p, scope_params as sp
-)
-
-select
-    grp,
-    t,
-    count(*) filter (where is_event) as events,
-    count(*) filter (where not is_event) as censored
-from durations
-group by grp, t
-order by grp, t
-"""
+_DURATIONS = query("retention_durations")
 
 
 def duration_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -68,26 +51,7 @@ def km_at(curve: pd.DataFrame, day: int) -> float | None:
     return stats.survival_at(curve, day, carry_forward=True)
 
 
-# grain: one row per group. eligible_90: pairs matched in [S, E] with matched_on <= A - 90.
-_RETAINED_90 = """
-eligible as (
-    select
-        p.grp,
-        (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)
-         and date_diff('day', p.matched_on, p.closed_at) < 90) as dropped_before_90
-    from pairs_matched_in_period as p, scope_params as sp
-    where p.matched_on <= sp.a - interval 90 day
-)
-
-select
-    g.grp,
-    count(e.grp) as eligible_90,
-    count(e.grp) filter (where not e.dropped_before_90) as retained_90_pairs
-from (select distinct grp from pairs_at) as g
-left join eligible as e using (grp)
-group by g.grp
-order by g.grp
-"""
+_RETAINED_90 = query("retention_retained_90")
 
 
 def retention_summary(
@@ -129,42 +93,7 @@ def retention_summary(
     return pd.DataFrame(rows)
 
 
-# grain: one row per group, match month and 30-day window k = 0..11.
-_TRIANGLE = """
-cohort_pairs as (
-    select p.grp, p.pair_key, p.matched_on, date_trunc('month', p.matched_on)::date as cohort_month
-    from pairs_matched_in_period as p
-),
-
-windows as (
-    select
-        cp.grp, cp.pair_key, cp.cohort_month, k,
-        cp.matched_on + 30 * k as w_start,
-        cp.matched_on + 30 * k + 29 as w_end
-    from cohort_pairs as cp, (select range::integer as k from range(12)) as r, scope_params as sp
-    -- METRICS.md: count only pairs whose window ends on or before A
-    where cp.matched_on + 30 * k + 29 <= sp.a
-),
-
-attended_in_window as (
-    -- the window of each attended session: (session_date - matched_on) // 30
-    select distinct s.pair_key, (date_diff('day', s.matched_on, s.session_date) // 30)::integer as k
-    from sessions_in_scope as s
-    where s.status = 'attended' and s.pair_matched_in_period
-)
-
-select
-    w.grp,
-    w.cohort_month,
-    w.k,
-    count(*) as pairs,
-    count(a.pair_key) as pairs_attending,
-    count(a.pair_key) / count(*) as share
-from windows as w
-left join attended_in_window as a on a.pair_key = w.pair_key and a.k = w.k
-group by w.grp, w.cohort_month, w.k
-order by w.grp, w.cohort_month, w.k
-"""
+_TRIANGLE = query("retention_triangle")
 
 
 def cohort_triangle(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -174,17 +103,7 @@ def cohort_triangle(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     return run(con, scope, _TRIANGLE)
 
 
-# grain: one row per group and close reason, pairs in scope closed within [S, E] (read at A).
-_CLOSURES = """
-final as (
-    select p.grp, p.close_reason_at as close_reason, count(*) as pairs,
-           list_contains($disengagement, p.close_reason_at) as is_disengagement
-    from pairs_in_scope as p, scope_params as sp
-    where p.closed_at between sp.s and sp.e
-    group by p.grp, p.close_reason_at
-)
-select * from final order by grp, pairs desc, close_reason
-"""
+_CLOSURES = query("retention_closures")
 
 
 def closure_reasons(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
