@@ -78,11 +78,11 @@ def test_images_are_the_charts_drawn_from_suppressed_frames(con, scope):
     export = ExportView(get=raw, scope=scope, k=K)
 
     def framed(name, by=None):
-        return frames.chart_frame(raw(name, scope.grouped(by) if by else None), name, K)
+        return frames.chart_frame(raw(name, scope.grouped(by) if by else None), name, K)[0]
 
     _same(PANELS["engagement_by_month"].figure(export), charts.engagement_monthly_chart(framed("engagement_by_month"), k=K))
     _same(PANELS["retention_km"].figure(export),
-          charts.km_chart(*frames.km_chart_frames(raw("retention_curve"), K), k=K))
+          charts.km_chart(*frames.km_chart_frames(raw("retention_curve"), K)[:2], k=K))
     _same(PANELS["cohort_triangle"].figure(export), charts.cohort_heatmap(framed("cohort_triangle"), k=K))
     _same(PANELS["closure_reasons"].figure(export), charts.closure_reasons_chart(framed("closure_reasons"), k=K))
     _same(PANELS["goals_by_domain"].figure(export), charts.goals_chart(framed("goals_by_domain"), k=K))

@@ -431,7 +431,7 @@ def _engagement_section(con, scope: Scope, nums: _Numbers, figures: _Figures) ->
     monthly = engagement.engagement_by_month(con, scope)
     if monthly["month"].nunique() < 2:
         return Section("Engagement", (sentence,))  # a one-month chart says nothing the sentence does not
-    frame = frames.chart_frame(monthly, "engagement_by_month", nums.k)
+    frame, _hidden = frames.chart_frame(monthly, "engagement_by_month", nums.k)
     if frame["attended"].notna().sum() < 2:
         note = f"The monthly chart is not shown: fewer than two months have {nums.k} or more sessions."
         return Section("Engagement", (sentence, Paragraph(note, "note")))
@@ -457,7 +457,8 @@ def _retention_section(scope: Scope, nums: _Numbers, figures: _Figures, curve: p
         Paragraph(_retention_sentence(scope, nums, 180, curve)),
     ]
     if nums.shown("retention.pairs", "retention.km_30") and not curve.empty:
-        fig = charts.km_chart(*frames.km_chart_frames(curve, nums.k), k=nums.k)
+        shown, at_risk, _hidden = frames.km_chart_frames(curve, nums.k)
+        fig = charts.km_chart(shown, at_risk, k=nums.k)
         blocks.append(figures.add(
             fig, "Pairs still meeting, by days since match",
             "Kaplan-Meier estimate with 95% confidence band for pairs matched in the period. A pair stops "
@@ -497,7 +498,7 @@ def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> S
                 f"{'higher' if inst.higher_is_better else 'lower'} is better).",
             ))
     change = outcomes.outcome_change(con, scope)
-    frame = frames.chart_frame(change, "outcome_change", nums.k)
+    frame, _hidden = frames.chart_frame(change, "outcome_change", nums.k)
     classes = ["improved", "no_reliable_change", "declined"]
     usable = frame[frame[classes].notna().all(axis=1) & (frame[classes].sum(axis=1) > 0)]
     left_out = [c for c in frame["instrument"] if c not in set(usable["instrument"])]
