@@ -1,8 +1,7 @@
 """Page building blocks: banners, headline tiles, and the chart + sentence + data block.
 
 Nothing here renders HTML: text from the data (site names, mentor pseudonyms) goes through
-`plain()` before it reaches Markdown, and tables through st.dataframe, which shows text as text
-(FAULTS.md 41).
+`plain()` before it reaches Markdown, and tables through st.dataframe, which shows text as text.
 """
 
 from __future__ import annotations

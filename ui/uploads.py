@@ -1,8 +1,7 @@
 """Uploaded exports -> load sources, and the two-step (check, then confirm) load.
 
 Each upload is written under a fresh temporary folder with a generated name: the user's file
-name is only a label (it names the table and appears in messages), never part of a path
-(FAULTS.md 32).
+name is only a label (it names the table and appears in messages), never part of a path.
 
 Loads need a role that may load (ui.auth): `check` and `commit` refuse others. Each real load,
 done or failed, also goes into the audit trail (analytics.store.audit) with the user, the tables,

@@ -1,6 +1,7 @@
 """Engagement (METRICS.md "Engagement"): sessions of pairs in scope dated in [S, E].
 
-Flagged sessions (outside their pair's dates) are excluded through the `sessions_clean` view.
+Flagged sessions (outside their pair's dates) are excluded: the scope's `sessions_in_scope` reads
+the `sessions_clean` rule from the mart's `inside_pair_dates` flag.
 Every function returns one row per group (`grp`; the single group "all" when not grouped).
 """
 

@@ -175,7 +175,7 @@ def make_spec(
 
 
 def refuse_row_level(df: pd.DataFrame, label: str | None = None) -> None:
-    """Refuse a frame holding ids of people, pairs or events (FAULTS 37).
+    """Refuse a frame holding ids of people, pairs or events.
 
     Only aggregates leave the store; the one id allowed is ``label``, the column naming each
     row of an aggregate (a mentor's pseudonym in the caseload table).

@@ -1,4 +1,4 @@
-"""The audit trail: who signed in, loaded and exported what, and when (FAULTS.md 42). No Streamlit.
+"""The audit trail: who signed in, loaded and exported what, and when. No Streamlit.
 
 One JSON object per line, appended to the file in OUTCOMES_AUDIT_LOG (default
 data/audit.jsonl, git-ignored). Several server processes (and the command line) may append at
