@@ -16,7 +16,8 @@ baseline as (
 
 followup as (
     -- the latest assessment at least 28 days after the baseline, on or before A
-    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score
+    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score,
+           max(a.administered_on) as followup_on
     from mart_assessments as a
     inner join baseline as b using (participant_key, instrument)
     where a.administered_on <= $as_of::date
@@ -27,7 +28,10 @@ followup as (
 paired as (
     select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
            f.followup_score - b.baseline_score as change,
-           r.higher_is_better, r.reliability
+           b.baseline_on, f.followup_on,
+           r.higher_is_better, r.reliability, r.mcid, r.threshold,
+           -- d of METRICS.md: +1 when higher is better, -1 when lower is better
+           case when r.higher_is_better then 1 else -1 end as d
     from participants_in_scope as ps
     inner join baseline as b using (participant_key)
     inner join followup as f using (participant_key, instrument)

@@ -1,4 +1,4 @@
--- grain: one row per group and instrument with paired participants: means, SDs, s_diff and reliable-change counts; inputs: outcomes_paired.sql
+-- grain: one row per group and instrument with paired participants: means, SDs, s_diff, reliable- and meaningful-change and cut-off counts; inputs: outcomes_paired.sql
 select
     grp,
     instrument,
@@ -12,7 +12,13 @@ select
     count(*) filter (where reliable_change = 'improved') as improved,
     count(*) filter (where reliable_change = 'no_reliable_change') as no_reliable_change,
     count(*) filter (where reliable_change = 'declined') as declined,
-    count(*) filter (where reliable_change is null) as unclassified
+    count(*) filter (where reliable_change is null) as unclassified,
+    any_value(mcid) as mcid,
+    any_value(threshold) as threshold,
+    count(*) filter (where d * change >= mcid) as meaningful_improved,
+    count(*) filter (where d * change <= -mcid) as meaningful_declined,
+    count(*) filter (where d * baseline_score >= d * threshold) as baseline_meets,
+    count(*) filter (where d * followup_score >= d * threshold) as followup_meets
 from classified
 group by grp, instrument
 order by grp, instrument

@@ -1,0 +1,104 @@
+"""Dose and change (METRICS.md): does more mentoring go with more change? An association, never
+called an effect.
+
+Per paired participant and instrument (baseline and follow-up as in analytics.metrics.outcomes):
+dose = attended sessions (flagged sessions excluded) of any of the participant's pairs, in scope
+or not, dated from the baseline to the follow-up inclusive. Ordinary least squares:
+
+    change = b0 + b1 * (dose / 4) + b2 * baseline score
+
+`slope_per_4_sessions` = b1 with the 95% CI b1 +/- t(0.975, n - 3) * SE(b1) (classical SE); null
+when n < 4 or the design is singular. `bands`: mean change and n for dose 0-3, 4-11 and 12+.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit
+
+from analytics import stats
+from analytics.domain.scope import Scope
+from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, instruments
+from analytics.metrics.queries import query
+from analytics.metrics.scope import run
+
+SESSIONS_PER_STEP = 4
+MIN_N = 4  # three coefficients and at least one residual degree of freedom
+# (label, lowest dose, highest dose or None): METRICS.md's bands.
+BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
+
+_DOSE_TAIL = query("dose_tail")
+_DOSES = _PAIRED + _DOSE_TAIL
+
+
+def band_of(dose: int) -> str:
+    for label, lo, hi in BANDS:
+        if dose >= lo and (hi is None or dose <= hi):
+            return label
+    raise ValueError("a dose is never negative")
+
+
+def ols_slope(dose: np.ndarray, baseline: np.ndarray, change: np.ndarray) -> tuple[float, float, float] | None:
+    """(b1, ci_low, ci_high) of change ~ 1 + dose/4 + baseline, or None when n < 4 or singular."""
+    n = len(change)
+    if n < MIN_N:
+        return None
+    x = np.column_stack([np.ones(n), np.asarray(dose, float) / SESSIONS_PER_STEP, np.asarray(baseline, float)])
+    y = np.asarray(change, float)
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        return None
+    beta, _, _, _ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    df = n - x.shape[1]
+    sigma2 = float(resid @ resid) / df
+    cov = sigma2 * np.linalg.inv(x.T @ x)
+    se = math.sqrt(max(cov[1, 1], 0.0))
+    half = stdtrit(df, 0.975) * se
+    b1 = float(beta[1])
+    return b1, b1 - half, b1 + half
+
+
+def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """The dose block per group and reported instrument: one row per (grp, instrument, band),
+    plus the band "*" carrying the model.
+
+    Columns: grp, instrument, band, n, mean_change, ci95_low, ci95_high (a band's mean change
+    with its t interval, n >= 2), slope_per_4_sessions, slope_ci95_low, slope_ci95_high (the
+    slope columns on the "*" row only). Aggregates only: nobody's own dose
+    leaves this function.
+    """
+    rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+    groups = run(con, scope, query("groups"))
+    out = []
+    for grp in groups["grp"]:
+        for code in instruments(con):
+            part = rows_df[(rows_df["grp"] == grp) & (rows_df["instrument"] == code)]
+            fit = ols_slope(part["dose"].to_numpy(), part["baseline_score"].to_numpy(), part["change"].to_numpy())
+            out.append({
+                "grp": grp, "instrument": code, "band": "*", "n": len(part),
+                "mean_change": float(part["change"].mean()) if len(part) else None,
+                "ci95_low": None, "ci95_high": None,
+                "slope_per_4_sessions": fit[0] if fit else None,
+                "slope_ci95_low": fit[1] if fit else None,
+                "slope_ci95_high": fit[2] if fit else None,
+            })
+            bands = part["dose"].map(band_of) if len(part) else pd.Series(dtype=object)
+            for label, _, _ in BANDS:
+                inside = part[bands == label] if len(part) else part
+                m = len(inside)
+                mean = float(inside["change"].mean()) if m else None
+                lo, hi = stats.mean_ci(mean, float(inside["change"].std(ddof=1)), m) if m >= 2 else (None, None)
+                out.append({
+                    "grp": grp, "instrument": code, "band": label, "n": m, "mean_change": mean,
+                    "ci95_low": lo, "ci95_high": hi,
+                    "slope_per_4_sessions": None, "slope_ci95_low": None, "slope_ci95_high": None,
+                })
+    return pd.DataFrame(out, columns=list(COLUMNS))
+
+
+COLUMNS = ("grp", "instrument", "band", "n", "mean_change", "ci95_low", "ci95_high", "slope_per_4_sessions",
+           "slope_ci95_low", "slope_ci95_high")
