@@ -16,6 +16,7 @@ COMMANDS = {
     "demo": "analytics.cli_demo",
     "summary": "analytics.cli_summary",
     "report": "analytics.cli_report",
+    "mapping": "analytics.cli_mapping",
 }
 
 

@@ -23,7 +23,7 @@ import duckdb
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreBusy(RuntimeError):
@@ -83,6 +83,14 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             """create table if not exists dq_findings (
                 finding varchar not null, table_name varchar not null, record_id varchar not null,
                 detail varchar, load_id integer)""",
+        ],
+    ),
+    (
+        2,
+        [
+            # The mapping profile a load was read with (name and sha256), when it used one.
+            "alter table load_audit add column if not exists mapping_profile varchar",
+            "alter table load_audit add column if not exists mapping_sha256 varchar",
         ],
     ),
 ]
