@@ -47,7 +47,13 @@ from analytics.load import limits, sniff, workbook
 from analytics.load.columns import AGE_SOURCES, is_identifier, target_of
 from analytics.load.errors import LoadError, cell_error, where
 from analytics.load.readers import choose_delimiter
-from analytics.load.sources import CSV_SUFFIXES, WORKBOOK_SUFFIXES, Source, check_unique_tables, sources_for_file
+from analytics.load.sources import (
+    CSV_SUFFIXES,
+    WORKBOOK_SUFFIXES,
+    Source,
+    check_unique_tables,
+    sources_for_file,
+)
 from analytics.load.validate import code_key
 
 MAX_PROFILE_BYTES = limits.MIB

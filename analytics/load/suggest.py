@@ -30,8 +30,18 @@ from analytics.load import workbook
 from analytics.load.columns import is_identifier, target_of
 from analytics.load.errors import LoadError
 from analytics.load.mapping import (
-    AGE_TARGETS, Grid, Item, TableMapping, base_name, distinct_labels, dump_profile, header_cells,
-    is_workbook, items_of, read_grid, toml_str,
+    AGE_TARGETS,
+    Grid,
+    Item,
+    TableMapping,
+    base_name,
+    distinct_labels,
+    dump_profile,
+    header_cells,
+    is_workbook,
+    items_of,
+    read_grid,
+    toml_str,
 )
 from analytics.load.validate import code_key, codebook_lists
 
