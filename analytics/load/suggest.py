@@ -128,6 +128,18 @@ class SourceDraft:
     dates: dict[str, DateGuess] = field(default_factory=dict)  # header -> format
     grid: Grid | None = field(default=None, repr=False)
 
+    @property
+    def as_is(self) -> bool:
+        """The file or sheet loads as it is (named after its table, every header and value known)."""
+        name = self.sheet if self.sheet is not None else base_name(self.item[1]).rsplit(".", 1)[0]
+        return (
+            self.table is not None and contract.normalize_name(name) == self.table and self.header_row == 1
+            and all(g.how in (NAME, IDENTIFIER) for g in self.headers if g.header)
+            and all(g.column == contract.normalize_name(g.header) for g in self.headers if g.how == NAME)
+            and all(v.how == NAME for vs in self.values.values() if vs for v in vs)
+            and not self.dates
+        )
+
     def mapping(self) -> TableMapping | None:
         """The decided and guessed proposals as a table mapping (undecided ones left out)."""
         if self.table is None:
@@ -302,11 +314,16 @@ def _table_by_headers(headers: list[str]) -> str | None:
     return winners[0] if best > 0 and len(winners) == 1 else None
 
 
-def draft_grid(item: Item, sheet: str | None, grid: Grid) -> SourceDraft:
-    header_row = _header_row(grid)
+def draft_grid(
+    item: Item, sheet: str | None, grid: Grid, header_row: int | None = None, table: str | None = None,
+) -> SourceDraft:
+    """The draft of one file or sheet; `header_row` and `table` override what it would find."""
+    header_row = header_row or _header_row(grid)
     headers = header_cells(grid, header_row)
     name = sheet if sheet is not None else base_name(item[1])
-    table, how = _table_by_name(name), NAME
+    how = NAME
+    if table is None:
+        table = _table_by_name(name)
     if table is None:
         table, how = _table_by_headers(headers), CLOSE_MATCH
     if table is None:
