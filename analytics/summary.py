@@ -12,9 +12,9 @@ import math
 import duckdb
 
 from analytics import privacy
-from analytics.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.scope import Scope
 from analytics.metrics import engagement, goals, outcomes, retention
-from analytics.metrics.scope import Scope
 
 
 def _num(x):

@@ -11,9 +11,11 @@ TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
+import tiny_followup  # noqa: E402
 import tiny_program  # noqa: E402
 
-from analytics import store, views  # noqa: E402
+from analytics import store  # noqa: E402
+from analytics.store import views  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,7 +23,8 @@ def _private_audit_and_roles(tmp_path_factory):
     """Tests write their audit trail to a temporary file, never the repository's data/, and
     see no roles file unless they write one (a developer's own config stays out of them).
     Set for the whole session, so servers started by the browser tests inherit it."""
-    from analytics import audit, auth
+    from analytics.domain import access as auth
+    from analytics.store import audit
 
     folder = tmp_path_factory.mktemp("audit")
     with pytest.MonkeyPatch.context() as mp:
@@ -40,6 +43,22 @@ def tiny_store(tmp_path_factory) -> Path:
 def tiny_con(tiny_store):
     """A read-only analysis cursor (views built) on the tiny store."""
     con = store.connect_read(tiny_store)
+    cur = views.analysis_connection(con)
+    yield cur
+    cur.close()
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_followup_store(tmp_path_factory) -> Path:
+    """A store holding the follow-up windows program (see tests/tiny_followup.py)."""
+    return tiny_followup.build(tmp_path_factory.mktemp("tiny_followup") / "followup.duckdb")
+
+
+@pytest.fixture()
+def tiny_followup_con(tiny_followup_store):
+    """A read-only analysis cursor (views built) on the follow-up store."""
+    con = store.connect_read(tiny_followup_store)
     cur = views.analysis_connection(con)
     yield cur
     cur.close()

@@ -1,4 +1,4 @@
-"""Roles and access as pure logic (analytics.auth): parsing the roles file, resolving a signed-in
+"""Roles and access as pure logic (analytics.domain.access): parsing the roles file, resolving a signed-in
 user to an Access, deny by default, groups, site scoping and the k floor. No Streamlit runs here."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics import auth
-from analytics.auth import (
+from analytics.domain import access as auth
+from analytics.domain.access import (
     ADMIN,
     GRANT_WRITER,
     PROGRAM_MANAGER,
@@ -19,7 +19,7 @@ from analytics.auth import (
     parse_roles,
     resolve,
 )
-from analytics.metrics.scope import Filters
+from analytics.domain.scope import Filters
 from analytics.privacy import DEFAULT_K
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +57,12 @@ def test_each_role_gets_its_pages_sites_and_rights(config):
     assert (pm.role, pm.sites, pm.can_export, pm.can_load, pm.can_audit, pm.can_see_mentors) == (
         PROGRAM_MANAGER, None, True, False, False, True)
     assert pm.pages == {"overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors",
-                        "reports", "data"}
+                        "attention", "reports", "data"}
 
     sup = resolve(config, signed_in("north.sup@example.org"))
     assert (sup.role, sup.sites, sup.can_export, sup.can_see_mentors) == (SUPERVISOR, ("North",), False, True)
-    assert sup.pages == {"overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors"}
+    assert sup.pages == {"overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors",
+                         "attention"}
 
     gw = resolve(config, signed_in("gw@example.org"))
     assert (gw.role, gw.sites, gw.can_export, gw.can_see_mentors, gw.suppress_on_screen) == (
@@ -285,9 +286,10 @@ def test_the_menu_shows_only_the_role_pages(config):
     assert menu("pm@example.org") == [p for p in in_app if p in auth.ROLE_PAGES[PROGRAM_MANAGER]]
     assert "audit" not in menu("pm@example.org") and "data" in menu("pm@example.org")
     assert menu("north.sup@example.org") == ["overview", "engagement", "retention", "outcomes", "goals", "compare",
-                                             "mentors"]
+                                             "mentors", "attention"]
     assert menu("admin@example.org") == ["data", "audit"]
     assert "compare" not in menu("gw@example.org") and "mentors" not in menu("gw@example.org")
+    assert "attention" not in menu("gw@example.org")
     assert [p.name for p in setup.menu(auth.LOCAL_ACCESS)] == [p.name for p in setup.PAGES]
 
 

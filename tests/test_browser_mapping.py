@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 import test_browser
@@ -17,13 +18,12 @@ from fixtures.foreign_export import write_csv_export
 from fixtures.load_helpers import KEY, rows
 from test_browser import RUNNING, _free_port, _running_app, no_exception, settle, shot
 
-from analytics import pseudonym
 from analytics.load import mapping as mp
-from analytics.store import PROJECT_ROOT
+from analytics.store import pseudonym
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SAMPLE = PROJECT_ROOT / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 browser = test_browser.browser  # the fixtures, shared
 context = test_browser.context
 

@@ -12,10 +12,11 @@ import tomllib
 import duckdb
 import pytest
 
-from analytics import audit, store, summary, views
+from analytics import store, summary
 from analytics.load import LoadError, suggest
 from analytics.load import mapping as mp
 from analytics.metrics.scope import resolve_scope
+from analytics.store import audit, views
 from tests.fixtures.foreign_export import (
     PROFILE_CSV,
     PROFILE_XLSX,

@@ -5,6 +5,7 @@ upload in the same shape maps itself with the profile kept beside the store."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 import streamlit
@@ -13,11 +14,10 @@ from fixtures.foreign_export import write_csv_export
 from fixtures.load_helpers import KEY, rows
 from test_pages import open_app, shown, texts
 
-from analytics import pseudonym
 from analytics.load import mapping as mp
-from analytics.store import PROJECT_ROOT
+from analytics.store import pseudonym
 
-SAMPLE = PROJECT_ROOT / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 # Cell values of the export that the page must never show (IDs, notes, names, dates, sites).
 NEVER_SHOWN = ("S0001", "R001", "Talked about housing", "Left a voicemail", "1/15/2025", "P0001", "Northside")
 

@@ -20,7 +20,7 @@ import uuid
 
 import streamlit as st
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import LoadError, suggest
 from analytics.load import mapping as mp
 from ui import components as ui

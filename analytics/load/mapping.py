@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from analytics import contract, store
+from analytics import store
+from analytics.domain import contract
 from analytics.load import limits, sniff, workbook
 from analytics.load.columns import AGE_SOURCES, is_identifier, target_of
 from analytics.load.errors import LoadError, cell_error, where

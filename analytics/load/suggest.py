@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import workbook
 from analytics.load.columns import is_identifier, target_of
 from analytics.load.errors import LoadError

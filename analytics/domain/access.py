@@ -37,8 +37,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from analytics.metrics.scope import Filters
-from analytics.privacy import DEFAULT_K
+from analytics.domain.numbers import DEFAULT_K
+from analytics.domain.scope import Filters
 
 ROLES_ENV = "OUTCOMES_ROLES"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +59,8 @@ ROLE_LABELS = {
 # table agree.
 ANALYTICS_PAGES = frozenset({"overview", "engagement", "retention", "outcomes", "goals"})
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    PROGRAM_MANAGER: ANALYTICS_PAGES | {"compare", "mentors", "reports", "data"},
-    SUPERVISOR: ANALYTICS_PAGES | {"compare", "mentors"},
+    PROGRAM_MANAGER: ANALYTICS_PAGES | {"compare", "mentors", "attention", "reports", "data"},
+    SUPERVISOR: ANALYTICS_PAGES | {"compare", "mentors", "attention"},
     GRANT_WRITER: ANALYTICS_PAGES | {"reports"},
     # Admins run loads and read the audit trail; they do not need participants' outcomes, so
     # they do not see the analytics pages (least privilege). Give a second entry under a

@@ -12,11 +12,13 @@ import sys
 
 # command -> module with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
-    "ingest": "analytics.cli_ingest",
-    "demo": "analytics.cli_demo",
-    "summary": "analytics.cli_summary",
-    "report": "analytics.cli_report",
-    "mapping": "analytics.cli_mapping",
+    "ingest": "analytics.cli.ingest",
+    "demo": "analytics.cli.demo",
+    "summary": "analytics.cli.summary",
+    "report": "analytics.cli.report",
+    "attention": "analytics.cli.attention",
+    "relink": "analytics.cli.relink",
+    "mapping": "analytics.cli.mapping",
 }
 
 

@@ -1,0 +1,121 @@
+"""Funder follow-up (METRICS.md "Funder follow-up"): reassessment windows and the follow-up rate.
+
+Cohort: participants in scope with enrolled_on in [S, E]. Each gets one window from intake:
+rule ``suprt`` (default; SAMHSA's SUPRT tool from 1 Oct 2025) [enrolled_on + 150 days,
+enrolled_on + 210 days]; rule ``gpra`` (the earlier GPRA tool) [enrolled_on + 5 calendar months,
+enrolled_on + 8 calendar months], month addition clamping to the month's last day. Window edges
+are inclusive. done = an assessment of any instrument inside the window and on or before A;
+under ``suprt`` a participant not done whose exit (read at A) is on or before the window's close
+is excused. The SQL lives in analytics/metrics/sql/ (first line of each file: its grain).
+
+A participant with pairs in two groups (two mentors, say) counts in both groups, as in outcomes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.domain.contract import INSTRUMENTS
+from analytics.metrics.scope import Scope, ScopeError, run
+
+RULES = ("suprt", "gpra")
+DEFAULT_RULE = "suprt"
+DEFAULT_TARGET = 0.80
+# What each rule's window is, in words (pages, the report and the docs say it the same way).
+RULE_WINDOWS = {
+    "suprt": "180 days +/- 30 after intake (days 150-210)",
+    "gpra": "months 5 to 8 after intake",
+}
+RULE_LABELS = {"suprt": "SUPRT", "gpra": "GPRA"}
+OPENING_DAYS = 30
+
+_SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+@cache
+def _sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text()
+
+
+def check_rule(rule: str) -> str:
+    """The rule itself when it is one of RULES; ScopeError with a one-line reason otherwise."""
+    if rule not in RULES:
+        raise ScopeError(f"unknown follow-up rule {rule!r}; choose one of {', '.join(RULES)}")
+    return rule
+
+
+def check_target(target) -> float:
+    """The target as a float in (0, 1]; ScopeError with a one-line reason otherwise."""
+    try:
+        value = float(target)
+    except (TypeError, ValueError):
+        raise ScopeError(f"the follow-up target must be a number between 0 and 1, got {target!r}") from None
+    if not 0 < value <= 1:
+        raise ScopeError(f"the follow-up target must be above 0 and at most 1, got {target!r}")
+    return value
+
+
+def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False) -> pd.DataFrame:
+    """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs."""
+    params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, **(extra or {})}
+    return run(con, scope, _sql("followup_windows") + (",\n" if ctes else "\n") + body, params)
+
+
+def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+    """One row per cohort participant (per group when scope.by is set; grp 'all' otherwise).
+
+    Columns: grp, participant_key, participant_id (the pseudonym), site, enrolled_on, exited_on
+    (read at A), window_open, window_close (both inclusive), done_on (the first assessment inside
+    the window, on or before A), done, excused, window_closed (close <= A), due, missed,
+    open_now, opening_next_30 (booleans, as METRICS.md defines them). Person-level: for worklists
+    inside the app, never for an export.
+    """
+    return _run(con, scope, "select * from followup_windows order by grp, enrolled_on, participant_key", rule)
+
+
+def followup_counts(
+    con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE, target: float = DEFAULT_TARGET
+) -> pd.DataFrame:
+    """One row per group with a cohort: cohort, due, excused, done, missed, rate, meets_target,
+    open_now, opening_next_30 (rate and meets_target null when due is 0)."""
+    return _run(con, scope, _sql("followup_counts"), rule, {"target": check_target(target)})
+
+
+def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+    """Per group and instrument (every instrument of the registry, n 0 when nobody): n_followed,
+    n_missed, baseline_mean_followed, baseline_mean_missed, pooled_sd, smd.
+
+    Among due members with a baseline of the instrument (earliest assessment on or before A):
+    smd = (mean_followed - mean_missed) / pooled SD (both groups, n - 2 denominator); null when
+    either group has fewer than 2 or the pooled SD is 0.
+    """
+    raw = _run(con, scope, _sql("followup_attrition"), rule, ctes=True)
+    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    rows = []
+    for grp in groups["grp"]:
+        for code in INSTRUMENTS:
+            hit = raw[(raw["grp"] == grp) & (raw["instrument"] == code)]
+            r = hit.iloc[0] if not hit.empty else None
+            rows.append(
+                {
+                    "grp": grp,
+                    "instrument": code,
+                    "n_followed": int(r["n_followed"]) if r is not None else 0,
+                    "n_missed": int(r["n_missed"]) if r is not None else 0,
+                    **{
+                        k: (None if r is None or pd.isna(r[k]) else float(r[k]))
+                        for k in ("baseline_mean_followed", "baseline_mean_missed", "pooled_sd", "smd")
+                    },
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def followup_by_close_month(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+    """Closed windows per group and calendar month of window close: month, due, done, missed,
+    excused, rate (null when due is 0)."""
+    return _run(con, scope, _sql("followup_by_month"), rule)
