@@ -237,6 +237,8 @@ FAULTS = [
      None),
     ("unmapped column", _with(PROFILE_CSV, 'columns = ["Staff Notes"]', "columns = []"),
      ("contacts.csv row 3: unknown columns staff_notes",)),
+    ("an identifier under a contract name", _with(PROFILE_CSV, 'site = "Program Location"', 'site = "Client Name"'),
+     ("maps site to the header 'Client Name', which looks like a direct identifier",)),
     ("header_row not a number", _with(PROFILE_CSV, "header_row = 3", 'header_row = "3"'),
      ("header_row: must be a whole number",)),
 ]

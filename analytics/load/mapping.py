@@ -498,6 +498,10 @@ def _plan(m: TableMapping, header: list[str], label: str, header_row: int, profi
         if found[0] in mapped:
             raise LoadError(f"{at}: mapping profile {profile.name} maps the header {wanted!r} to both "
                             f"{mapped[found[0]]} and {col}")
+        if is_identifier(contract.normalize_name(header[found[0]])) and col not in AGE_TARGETS.get(m.table, ()):
+            # A profile never carries a direct identifier into the store under a contract name.
+            raise LoadError(f"{at}: mapping profile {profile.name} maps {col} to the header {wanted!r}, which "
+                            "looks like a direct identifier; identifiers are dropped, never stored")
         mapped[found[0]] = col
     dropped_at: set[int] = set()
     for wanted in m.drop:
