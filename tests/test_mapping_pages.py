@@ -146,6 +146,16 @@ def test_next_months_upload_maps_itself(fresh_store, mixed_upload, monkeypatch):
     assert not at.error
 
 
+def test_a_saved_profile_that_does_not_fit_says_why_and_the_step_follows(fresh_store, mixed_upload, monkeypatch):
+    mp.save_profile(mp.parse_profile('[tables.sessions]\nfile = "visits.csv"\n', "store.mapping.toml"), fresh_store)
+    _upload(monkeypatch, mixed_upload)
+    at = open_app("data")
+    said = texts(at)
+    assert ("The mapping profile kept beside the store does not fit these files: mapping profile "
+            "store.mapping.toml: tables.sessions names the file 'visits.csv'") in said
+    assert "Map these files onto the data contract" in said
+
+
 def test_the_mapping_step_needs_a_role_that_may_load(fresh_store, mixed_upload, monkeypatch, tmp_path):
     # Without a pseudonym key nothing is checked, so no mapping step either.
     monkeypatch.delenv(pseudonym.KEY_ENV)

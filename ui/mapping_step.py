@@ -27,6 +27,7 @@ from ui import components as ui
 from ui import uploads
 
 STATE = "data__mapping"
+SAVED_MISFIT = "data__mapping_saved_misfit"
 DROP = "drop (never stored)"
 AS_IS = "as it is (YYYY-MM-DD)"
 
@@ -37,7 +38,9 @@ def _grid_of(staged: uploads.Staged, item, sheet, header_row: int | None) -> mp.
 
 def start(files) -> None:
     """Save the refused upload and draft its mapping (nothing shown yet)."""
-    reset()
+    old = st.session_state.pop(STATE, None)
+    if old and "staged" in old:
+        uploads.discard(old["staged"])
     staged = uploads.save(files)
     try:
         drafts = suggest.draft(staged.items, staged.folder)
@@ -50,6 +53,7 @@ def start(files) -> None:
 
 def reset() -> None:
     """Forget the step (a new choice of files), removing its saved upload."""
+    st.session_state.pop(SAVED_MISFIT, None)
     old = st.session_state.pop(STATE, None)
     if old and "staged" in old:
         uploads.discard(old["staged"])
@@ -65,8 +69,9 @@ def try_saved(files, key: bytes, access) -> tuple[uploads.Staged, object] | None
         staged.sources = mp.mapped_sources(staged.items, profile, staged.folder)
         staged.profile = profile
         return staged, uploads.check(staged, key, access)
-    except uploads.LOAD_FAILURES:
+    except uploads.LOAD_FAILURES as exc:
         uploads.discard(staged)
+        st.session_state[SAVED_MISFIT] = f"The mapping profile kept beside the store does not fit these files: {exc}"
         return None
 
 
@@ -181,6 +186,8 @@ def show(key: bytes, access) -> None:
         return
     staged: uploads.Staged = step["staged"]
     st.markdown("#### Map these files onto the data contract")
+    if (misfit := state.get(SAVED_MISFIT)) is not None:
+        st.caption(ui.plain(misfit))
     st.caption("Once: the mapping is saved beside the store when the load is done, and next month's "
                "upload in the same shape maps itself. Only headers and codebook labels are shown here.")
     prefix = f"map_{step['round']}_"

@@ -37,7 +37,7 @@ import re
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -372,12 +372,17 @@ def is_workbook(item: Item) -> bool:
 @dataclass
 class Grid:
     """A CSV file or a sheet as rows: (1-based row number, cells). CSV cells are text; sheet
-    cells are what the workbook holds (text, numbers, dates)."""
+    cells are what the workbook holds (text, numbers, dates). A CSV is read again, streaming,
+    each time its rows are walked (never held whole in memory); a sheet is held, as
+    python-calamine reads it whole anyway."""
 
     label: str
     kind: str  # 'csv' | 'xlsx'
     sha256: str
-    rows: list[tuple[int, list[object]]]
+    source: list[tuple[int, list[object]]] | Callable[[], Iterator[tuple[int, list[object]]]]
+
+    def rows(self) -> Iterator[tuple[int, list[object]]]:
+        return iter(self.source) if isinstance(self.source, list) else self.source()
 
 
 def _any_delimiter(lines: list[str], label: str) -> str:
@@ -408,17 +413,18 @@ def _csv_rows(path: Path, label: str, workdir: Path, header_row: int | None) -> 
         raise LoadError(f"{where(label, header_row)}: the file has no row {header_row} to take as the header")
     else:
         delimiter, _ = choose_delimiter(lines[header_row - 1] + "\n", label)
-    rows: list[tuple[int, list[object]]] = []
-    with open(text_file.path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter, strict=True)
-        try:
-            for n, record in enumerate(reader, start=1):
-                rows.append((n, list(record)))
-                if n > limits.MAX_ROWS:
-                    raise LoadError(f"{label}: more than the limit of {limits.MAX_ROWS:,} rows per file")
-        except csv.Error:
-            raise LoadError(f"{where(label, reader.line_num)}: cannot be read as CSV (a quote is misplaced "
-                            "or never closed)") from None
+    def rows() -> Iterator[tuple[int, list[object]]]:
+        with open(text_file.path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter, strict=True)
+            try:
+                for n, record in enumerate(reader, start=1):
+                    if n > limits.MAX_ROWS:
+                        raise LoadError(f"{label}: more than the limit of {limits.MAX_ROWS:,} rows per file")
+                    yield n, record
+            except csv.Error:
+                raise LoadError(f"{where(label, reader.line_num)}: cannot be read as CSV (a quote is misplaced "
+                                "or never closed)") from None
+
     return Grid(label, "csv", text_file.sha256, rows)
 
 
@@ -434,14 +440,14 @@ def _empty(v: object) -> bool:
 
 def first_header_row(grid: Grid) -> int:
     """The first non-empty row: a sheet's default header row."""
-    for n, cells in grid.rows:
+    for n, cells in grid.rows():
         if any(not _empty(v) for v in cells):
             return n
     raise LoadError(f"{grid.label}: the sheet is empty (no data rows)")
 
 
 def header_cells(grid: Grid, header_row: int) -> list[str]:
-    for n, cells in grid.rows:
+    for n, cells in grid.rows():
         if n == header_row:
             names = [workbook.cell_text(v) or "" for v in cells]
             while names and names[-1].strip() == "":
@@ -570,7 +576,7 @@ def _rewrite(grid: Grid, m: TableMapping, profile: Profile, out_path: Path) -> t
     with open(out_path, "w", encoding="utf-8", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(plan.out_header)
-        for n, cells in grid.rows:
+        for n, cells in grid.rows():
             if n <= header_row:
                 continue
             if grid.kind == "csv":
@@ -711,7 +717,7 @@ def distinct_labels(grid: Grid, header_row: int, header: str, limit: int) -> lis
         return None
     pos = found[0]
     seen: dict[str, None] = {}
-    for n, cells in grid.rows:
+    for n, cells in grid.rows():
         if n <= header_row or pos >= len(cells):
             continue
         text = workbook.cell_text(cells[pos]) if grid.kind == "xlsx" else cells[pos]

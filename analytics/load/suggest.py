@@ -18,6 +18,7 @@ date cells are read only to find their format.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import shutil
 import tempfile
@@ -249,7 +250,7 @@ def _date_texts(grid: Grid, header_row: int, header: str, limit: int = 5000) -> 
     if len(pos) != 1:
         return []
     seen: dict[str, None] = {}
-    for n, cells in grid.rows:
+    for n, cells in grid.rows():
         if n <= header_row or pos[0] >= len(cells):
             continue
         v = cells[pos[0]]
@@ -284,7 +285,7 @@ def guess_date(grid: Grid, header_row: int, header: str) -> DateGuess | None:
 def _header_row(grid: Grid) -> int:
     """The first row filling at least half as many cells as the fullest of the first rows."""
     head = [(n, sum(not (v is None or (isinstance(v, str) and not v.strip())) for v in cells))
-            for n, cells in grid.rows[:HEADER_SCAN_ROWS]]
+            for n, cells in itertools.islice(grid.rows(), HEADER_SCAN_ROWS)]
     most = max((c for _, c in head), default=0)
     if most == 0:
         raise LoadError(f"{grid.label}: the file is empty (no header row)")
