@@ -227,8 +227,10 @@ FAULTS = [
     # 2/19, 3/26, 4/16 -- six rows, the first in row 4 (two title rows, then the header).
     ("wrong date format", _with(PROFILE_CSV, 'session_date = "%m/%d/%Y"', 'session_date = "%d/%m/%Y"'),
      ("contacts.csv row 4, column session_date: is not a date in the profile's format %d/%m/%Y (and 5 more rows)",)),
+    # A table whose file is not given is skipped (a load may carry any subset of the tables), so
+    # contacts.csv is then read as it is, and refused as today.
     ("file not given", _with(PROFILE_CSV, 'file = "contacts.csv"', 'file = "contacts_june.csv"'),
-     ("names the file 'contacts_june.csv', which is not among the files given",)),
+     ("contacts.csv: the file name does not name a table",)),
     ("drop lacks", _with(PROFILE_CSV, 'columns = ["Staff Notes"]', 'columns = ["Staff Comments"]'),
      ("drops the header 'Staff Comments', which contacts.csv does not have",)),
     ("mapped and dropped", _with(PROFILE_CSV, 'columns = ["Staff Notes"]', 'columns = ["Minutes"]'),
@@ -271,6 +273,20 @@ def test_a_header_named_after_a_mapped_column_is_two_headers_for_one_column(load
     profile = mp.parse_profile(PROFILE_CSV.replace('columns = ["Staff Notes"]', "columns = []"), "p.toml")
     refused(folder, loaded, "two headers map to duration_min: 'Minutes' (by the profile) and duration (by its name)",
             mapping=profile)
+
+
+def test_a_profile_of_six_tables_maps_a_load_of_one(loaded, tmp_path):
+    # Next month only the contacts come: the other tables are in the store already.
+    folder = write_csv_export(tmp_path / "caseworks")
+    report = load(folder / "contacts.csv", loaded, mapping=mp.parse_profile(PROFILE_CSV, "caseworks.toml"))
+    assert [(t.table, t.rows_read, t.unchanged) for t in report.tables] == [("sessions", 11, 11)]
+
+
+def test_a_profile_that_fits_none_of_the_files_is_refused(loaded, tmp_path):
+    folder = write_csv_export(tmp_path / "caseworks")
+    profile = mp.parse_profile('[tables.sessions]\nfile = "visits.csv"\n', "p.toml")
+    refused(folder / "contacts.csv", loaded, "mapping profile p.toml: names none of the files given (contacts.csv); "
+            "it maps visits.csv", mapping=profile)
 
 
 def test_profile_file_faults(tmp_path):

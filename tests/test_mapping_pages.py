@@ -152,7 +152,7 @@ def test_a_saved_profile_that_does_not_fit_says_why_and_the_step_follows(fresh_s
     at = open_app("data")
     said = texts(at)
     assert ("The mapping profile kept beside the store does not fit these files: mapping profile "
-            "store.mapping.toml: tables.sessions names the file 'visits.csv'") in said
+            "store.mapping.toml: names none of the files given") in said
     assert "Map these files onto the data contract" in said
 
 

@@ -631,16 +631,12 @@ def _mapped_source(grid: Grid, m: TableMapping, profile: Profile, workdir: Path)
                   dropped=tuple(dropped))
 
 
-def _find_file(items: list[Item], m: TableMapping, profile: Profile) -> Item:
+def _find_file(items: list[Item], m: TableMapping) -> Item | None:
     matches = [it for it in items if base_name(it[1]).lower() == (m.file or "").lower()]
-    if not matches:
-        names = ", ".join(base_name(label) for _, label in items)
-        raise LoadError(f"mapping profile {profile.name}: tables.{m.table} names the file {m.file!r}, which is "
-                        f"not among the files given ({names})")
-    return matches[0]
+    return matches[0] if matches else None
 
 
-def _find_sheet(items: list[Item], m: TableMapping, profile: Profile) -> tuple[Item, str]:
+def _find_sheet(items: list[Item], m: TableMapping, profile: Profile) -> tuple[Item, str] | None:
     books = [it for it in items if is_workbook(it)]
     if m.file is not None:
         books = [it for it in books if base_name(it[1]).lower() == m.file.lower()]
@@ -650,8 +646,7 @@ def _find_sheet(items: list[Item], m: TableMapping, profile: Profile) -> tuple[I
         exact = [s for s in names if s == m.sheet] or [s for s in names if s.strip().lower() == m.sheet.strip().lower()]
         found.extend((it, s) for s in exact[:1])
     if not found:
-        raise LoadError(f"mapping profile {profile.name}: tables.{m.table} names the sheet {m.sheet!r}, which no "
-                        "workbook given has")
+        return None
     if len(found) > 1:
         raise LoadError(f"mapping profile {profile.name}: tables.{m.table}: several workbooks have a sheet "
                         f"{m.sheet!r}; add file = \"...\" to say which")
@@ -660,23 +655,36 @@ def _find_sheet(items: list[Item], m: TableMapping, profile: Profile) -> tuple[I
 
 def mapped_sources(items: list[Item], profile: Profile, workdir: Path) -> list[Source]:
     """The load's sources with the profile applied: mapped files and sheets become contract-shaped
-    copies in `workdir`; files and sheets the profile does not name are read as today."""
+    copies in `workdir`; files and sheets the profile does not name are read as today.
+
+    A load may carry any subset of the tables, so a table whose file or sheet is not among
+    those given is skipped; a profile that fits none of them is refused."""
     sources: list[Source] = []
     claimed_files: set[Path] = set()
     claimed_sheets: set[tuple[Path, str]] = set()
     for m in profile.tables.values():
         if m.sheet is None:
-            item = _find_file(items, m, profile)
+            item = _find_file(items, m)
+            if item is None:
+                continue
             if is_workbook(item):
                 raise LoadError(f"mapping profile {profile.name}: tables.{m.table}: {m.file} is a workbook; "
                                 'name its sheet with sheet = "..."')
             grid = read_grid(item, None, workdir, m.header_row or 1)
             claimed_files.add(item[0])
         else:
-            item, sheet = _find_sheet(items, m, profile)
+            found = _find_sheet(items, m, profile)
+            if found is None:
+                continue
+            item, sheet = found
             grid = read_grid(item, sheet, workdir)
             claimed_sheets.add((item[0], sheet))
         sources.append(_mapped_source(grid, m, profile, workdir))
+    if not sources:
+        names = ", ".join(base_name(label) for _, label in items)
+        wanted = ", ".join(m.where for m in profile.tables.values())
+        raise LoadError(f"mapping profile {profile.name}: names none of the files given ({names}); it maps "
+                        f"{wanted}")
     for path, label in items:
         if path in claimed_files:
             continue
