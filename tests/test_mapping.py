@@ -172,6 +172,16 @@ def test_suggest_cli(export):
     assert tomllib.loads(out.stdout)["tables"]["sessions"]["file"] == "contacts.csv"
 
 
+def test_suggest_never_prints_a_data_row_taken_for_a_header(tmp_path):
+    folder = write_csv_export(tmp_path / "caseworks")
+    lines = (folder / "contacts.csv").read_text().splitlines()
+    (folder / "contacts.csv").write_text("\n".join(lines[3:]) + "\n")  # no title, no header
+    text = suggest.suggest_text([folder / "contacts.csv"])
+    assert "no row looks like a header (row 1 names no column)" in text
+    for value in ("S0001", "R001", "Showed", "1/15/2025", "Talked about housing"):
+        assert value not in text
+
+
 def test_suggest_dates_day_first_and_undecided():
     grid = mp.Grid("x.csv", "csv", "", [(1, ["d"]), (2, ["13/01/2025"]), (3, ["02/03/2025"])])
     assert suggest.guess_date(grid, 1, "d").fmt == "%d/%m/%Y"

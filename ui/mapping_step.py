@@ -101,7 +101,7 @@ def _source_choices(i: int, sd: suggest.SourceDraft, staged: uploads.Staged, pre
             st.error(ui.plain(str(exc)), icon=":material/error:")
             return None
     t = contract.TABLES[table]
-    targets = [DROP] + suggest._targets(table)
+    targets = [DROP] + suggest.targets(table)
     columns: dict[str, str] = {}
     drop: list[str] = []
     values: dict[str, dict[str, str]] = {}

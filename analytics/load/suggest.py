@@ -126,6 +126,7 @@ class SourceDraft:
     header_row: int
     headers: list[HeaderGuess]
     values: dict[str, list[ValueGuess] | None] = field(default_factory=dict)  # header -> labels (None: not shown)
+    note: str = ""  # why nothing is proposed
     dates: dict[str, DateGuess] = field(default_factory=dict)  # header -> format
     grid: Grid | None = field(default=None, repr=False)
 
@@ -161,7 +162,7 @@ class SourceDraft:
         )
 
 
-def _targets(table: str) -> list[str]:
+def targets(table: str) -> list[str]:
     return contract.TABLES[table].column_names + list(AGE_TARGETS.get(table, ()))
 
 
@@ -328,9 +329,14 @@ def draft_grid(
     if table is None:
         table, how = _table_by_headers(headers), CLOSE_MATCH
     if table is None:
-        return SourceDraft(item, sheet, grid.label, None, UNDECIDED, header_row,
-                           [HeaderGuess(h, None, UNDECIDED) for h in headers], grid=grid)
+        # Its headers are shown only once a table is chosen (and then as a draft for that table).
+        return SourceDraft(item, sheet, grid.label, None, UNDECIDED, header_row, [], grid=grid,
+                           note="not decided which table it feeds")
     guesses = [guess_header(table, h) for h in headers]
+    if not any(g.column or g.how == IDENTIFIER for g in guesses):
+        # No cell of the row names a column: it is data, not a header, and is never shown.
+        return SourceDraft(item, sheet, grid.label, None, UNDECIDED, header_row, [], grid=grid,
+                           note=f"no row looks like a header (row {header_row} names no column)")
     _settle(guesses)
     sd = SourceDraft(item, sheet, grid.label, table, how, header_row, guesses, grid=grid)
     t = contract.TABLES[table]
@@ -369,8 +375,8 @@ def _line(text: str, comment: str = "") -> str:
 
 def _source_text(sd: SourceDraft) -> list[str]:
     if sd.table is None:
-        return [f"# {sd.label}: not decided which table it feeds ({', '.join(contract.TABLE_ORDER)}); "
-                "add a [tables.NAME] section for it, or leave it out of the load"]
+        return [f"# {sd.label}: {sd.note or 'not decided which table it feeds'}; add a [tables.NAME] section "
+                f"for it ({', '.join(contract.TABLE_ORDER)}), or leave it out of the load"]
     t = contract.TABLES[sd.table]
     lines = [_line(f"[tables.{sd.table}]", "" if sd.table_how == NAME else "table guessed from the headers; check")]
     lines.append(_line(f"sheet = {toml_str(sd.sheet)}") if sd.sheet else f"file = {toml_str(base_name(sd.item[1]))}")
@@ -391,7 +397,7 @@ def _source_text(sd: SourceDraft) -> list[str]:
         elif g.header:
             why = f"not decided ({g.note})" if g.note else "not decided"
             lines.append(f"# ? = {toml_str(g.header)}  # {why}: a column of {sd.table} "
-                         f"({', '.join(_targets(sd.table))}), or list it under drop")
+                         f"({', '.join(targets(sd.table))}), or list it under drop")
     for header, guesses in sd.values.items():
         col = mapped.get(header)
         if not col:
