@@ -5,6 +5,7 @@ upload in the same shape maps itself with the profile kept beside the store."""
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,10 @@ def mixed_upload(tmp_path):
 def fresh_store(tmp_path, monkeypatch):
     db = tiny_program.build(tmp_path / "store.duckdb")
     monkeypatch.setenv("OUTCOMES_DB", str(db))
+    # Uploads are saved under a private temporary folder, out of reach of any other process's
+    # clean-up of the machine's one.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setenv(pseudonym.KEY_ENV, KEY.decode())
     return db
 
