@@ -12,9 +12,9 @@ import math
 import duckdb
 
 from analytics import privacy
-from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.contract import CODEBOOKS
 from analytics.domain.scope import Scope
-from analytics.metrics import engagement, goals, outcomes, retention
+from analytics.metrics import dose, engagement, goals, outcomes, retention
 
 
 def _num(x):
@@ -44,6 +44,8 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
     totals = engagement.engagement_totals(con, scope)
     ret = retention.retention_summary(con, scope)
     outc = outcomes.outcome_change(con, scope)
+    doses = dose.dose_change(con, scope)
+    codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
 
     out: dict[str, dict] = {}
@@ -81,7 +83,7 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
             "outcomes": {},
             "goals": {},
         }
-        for code in INSTRUMENTS:
+        for code in codes:
             o = outc[(outc["grp"] == grp) & (outc["instrument"] == code)].iloc[0]
             lo, hi = _num(o["ci95_low"]), _num(o["ci95_high"])
             doc["outcomes"][code] = {
@@ -94,6 +96,10 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
                 "cohens_dz": _num(o["cohens_dz"]),
                 "reliable_improvement_rate": _num(o["reliable_improvement_rate"]),
                 "reliable_decline_rate": _num(o["reliable_decline_rate"]),
+                "meaningful_improvement_rate": _num(o["meaningful_improvement_rate"]),
+                "meaningful_decline_rate": _num(o["meaningful_decline_rate"]),
+                "threshold": _threshold_block(o),
+                "dose": _dose_block(doses[(doses["grp"] == grp) & (doses["instrument"] == code)]),
             }
         g = gl[gl["grp"] == grp].set_index("domain")
         doc["goals"] = {
@@ -114,11 +120,43 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
     return out
 
 
+def _threshold_block(o) -> dict | None:
+    """{"value", "baseline_share", "followup_share"}, or None for an instrument without a cut-off."""
+    value = _num(o["threshold"])
+    if value is None:
+        return None
+    return {
+        "value": value,
+        "baseline_share": _num(o["threshold_baseline_share"]),
+        "followup_share": _num(o["threshold_followup_share"]),
+    }
+
+
+def _dose_block(rows) -> dict:
+    """{"n", "slope_per_4_sessions", "ci95", "bands": {"0-3": {"n", "mean_change"}, ...}}."""
+    by_band = {r["band"]: r for r in rows.to_dict("records")}
+    model = by_band.get("*")
+    lo = _num(model["slope_ci95_low"]) if model else None
+    hi = _num(model["slope_ci95_high"]) if model else None
+    return {
+        "n": _int(model["n"]) if model else 0,
+        "slope_per_4_sessions": _num(model["slope_per_4_sessions"]) if model else None,
+        "ci95": [lo, hi] if lo is not None and hi is not None else None,
+        "bands": {
+            label: {
+                "n": _int(by_band[label]["n"]) if label in by_band else 0,
+                "mean_change": _num(by_band[label]["mean_change"]) if label in by_band else None,
+            }
+            for label, _, _ in dose.BANDS
+        },
+    }
+
+
 def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
     """The unsuppressed summary (groups only when scope.by is set)."""
     overall = _sections(con, scope.grouped(None)).get("all")
     if overall is None:  # no pair at all passes the filters
-        overall = _empty_sections()
+        overall = _empty_sections(outcomes.instruments(con))
     doc = {
         "as_of": scope.as_of.isoformat(),
         "start": scope.start.isoformat(),
@@ -132,7 +170,7 @@ def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = pr
     return doc
 
 
-def _empty_sections() -> dict:
+def _empty_sections(registry: dict[str, dict]) -> dict:
     return {
         "pairs": {"in_scope": 0, "matched_in_period": 0, "active_at_end": 0},
         "participants": {"in_scope": 0},
@@ -150,8 +188,17 @@ def _empty_sections() -> dict:
                 "n_paired": 0, "baseline_mean": None, "followup_mean": None, "mean_change": None,
                 "sd_change": None, "ci95": None, "cohens_dz": None,
                 "reliable_improvement_rate": None, "reliable_decline_rate": None,
+                "meaningful_improvement_rate": None, "meaningful_decline_rate": None,
+                "threshold": (
+                    {"value": entry["threshold"], "baseline_share": None, "followup_share": None}
+                    if entry.get("threshold") is not None else None
+                ),
+                "dose": {
+                    "n": 0, "slope_per_4_sessions": None, "ci95": None,
+                    "bands": {label: {"n": 0, "mean_change": None} for label, _, _ in dose.BANDS},
+                },
             }
-            for code in INSTRUMENTS
+            for code, entry in registry.items()
         },
         "goals": {
             "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,

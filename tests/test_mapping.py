@@ -340,7 +340,7 @@ def test_schema_migration_adds_the_profile_columns_to_an_old_store(tmp_path):
     con.execute("insert into schema_meta values ('schema_version', '1')")
     con.close()
     con = duckdb.connect(str(db))
-    assert store.migrate(con) == 2
+    assert store.migrate(con) == store.SCHEMA_VERSION
     cols = {r[0] for r in con.execute("select column_name from information_schema.columns "
                                       "where table_name = 'load_audit'").fetchall()}
     assert {"mapping_profile", "mapping_sha256"} <= cols

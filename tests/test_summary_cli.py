@@ -24,6 +24,8 @@ SECTION_KEYS = {
 OUTCOME_KEYS = {
     "n_paired", "baseline_mean", "followup_mean", "mean_change", "sd_change", "ci95", "cohens_dz",
     "reliable_improvement_rate", "reliable_decline_rate",
+    # added with the instrument registry (every key above keeps its name and meaning)
+    "meaningful_improvement_rate", "meaningful_decline_rate", "threshold", "dose",
 }
 
 

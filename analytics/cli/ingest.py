@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loaded-by", default="cli", help="who loaded, for the audit trail")
     parser.add_argument("--mapping", type=Path, default=None, metavar="PROFILE",
                         help="a mapping profile (TOML) for exports in another system's shape")
+    parser.add_argument("--instruments", type=Path, default=None, metavar="FILE",
+                        help="the program's instrument registry (TOML) over the built-in one "
+                             "(default: OUTCOMES_INSTRUMENTS, else the built-in registry)")
 
 
 def _total_size(paths: list[Path]) -> int:
@@ -65,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         profile = read_profile(args.mapping) if args.mapping is not None else None
         report = load_paths(
             args.paths, args.db, loaded_by=args.loaded_by, dry_run=args.dry_run,
-            progress=progress, today=args.today, wait_s=args.wait, mapping=profile,
+            progress=progress, today=args.today, wait_s=args.wait, instruments=args.instruments,
+            mapping=profile,
         )
     except (LoadError, pseudonym.MissingKey) as exc:
         print(f"error: {exc}", file=sys.stderr)

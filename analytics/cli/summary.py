@@ -53,6 +53,7 @@ def run(args) -> int:
 COUNT_KEYS = {
     "in_scope", "matched_in_period", "active_at_end", "attended", "no_show", "cancelled",
     "pairs", "events", "eligible_90", "n_paired", "set", "achieved",
+    "n",  # outcomes.<CODE>.dose.n and each dose band's n
 }
 
 
