@@ -24,7 +24,7 @@ from analytics.domain.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StoreBusy(RuntimeError):
@@ -95,6 +95,14 @@ MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], Non
         ],
     ),
     (2, [_instrument_definitions]),
+    (
+        3,
+        [
+            # The mapping profile a load was read with (name and sha256), when it used one.
+            "alter table load_audit add column if not exists mapping_profile varchar",
+            "alter table load_audit add column if not exists mapping_sha256 varchar",
+        ],
+    ),
 ]
 
 
