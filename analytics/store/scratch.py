@@ -20,12 +20,13 @@ import tempfile
 import weakref
 from pathlib import Path
 
-KINDS = ("load", "upload")
-_NAME = re.compile(r"^outcomes-(?:load|upload)-(\d+)-")
+KINDS = ("load", "upload", "map", "suggest")
+_NAME = re.compile(r"^outcomes-(?:load|upload|map|suggest)-(\d+)-")
 
 
 def make(kind: str) -> Path:
-    """A new private folder for `kind` ("load" or "upload")."""
+    """A new private folder for `kind` ("load", "upload", or "map"/"suggest": a mapping
+    profile's contract-shaped copies and a suggestion's reading of an export)."""
     if kind not in KINDS:
         raise ValueError(f"unknown scratch kind {kind!r}")
     folder = Path(tempfile.mkdtemp(prefix=f"outcomes-{kind}-{os.getpid()}-"))
