@@ -365,6 +365,8 @@ def test_needs_attention_lists_by_mentor_without_a_download(server, context):
     assert page.get_by_role("heading", name="Needs attention").count() == 1
     assert page.get_by_role("heading", name="By mentor").count() == 1
     assert page.get_by_role("heading", name="Worklist").count() == 1
+    # the tables render after the headings: wait for the second one before counting
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=30_000)
     assert page.locator('[data-testid="stDataFrame"]').count() == 2
     # row-level: no download of any kind, and the tables' own download/copy are off
     assert page.locator('[data-testid="stDownloadButton"]').count() == 0
