@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 
 import duckdb
+import pandas as pd
 
 from analytics import privacy
 from analytics.contract import CODEBOOKS, INSTRUMENTS
-from analytics.metrics import engagement, goals, outcomes, retention
-from analytics.metrics.scope import Scope
+from analytics.metrics import compare, engagement, followup, goals, outcomes, retention
+from analytics.metrics.scope import ALL_GROUP, Scope
 
 
 def _num(x):
@@ -38,13 +39,53 @@ def _by_group(df, grp):
     return part.iloc[0] if not part.empty else None
 
 
-def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
+def _followup_block(counts, attrition, grp: str, rule: str, target: float) -> dict:
+    """The `followup` block of one group (zeros and nulls when the group has no cohort)."""
+    c = _by_group(counts, grp)
+    doc = {"rule": rule, "target": target}
+    for key in ("cohort", "due", "excused", "done", "missed"):
+        doc[key] = _int(c[key]) if c is not None else 0
+    doc["rate"] = _num(c["rate"]) if c is not None else None
+    meets = _num(c["meets_target"]) if c is not None and not _missing(c["meets_target"]) else None
+    doc["meets_target"] = bool(meets) if meets is not None else None
+    for key in ("open_now", "opening_next_30"):
+        doc[key] = _int(c[key]) if c is not None else 0
+    doc["attrition"] = {}
+    for code in INSTRUMENTS:
+        hit = attrition[(attrition["grp"] == grp) & (attrition["instrument"] == code)]
+        a = hit.iloc[0] if not hit.empty else None
+        doc["attrition"][code] = {
+            "n_followed": _int(a["n_followed"]) if a is not None else 0,
+            "n_missed": _int(a["n_missed"]) if a is not None else 0,
+            **{
+                key: (_num(a[key]) if a is not None and not _missing(a[key]) else None)
+                for key in ("baseline_mean_followed", "baseline_mean_missed", "smd")
+            },
+        }
+    return doc
+
+
+def _missing(x) -> bool:
+    try:
+        return x is None or bool(x != x) or x is pd.NA
+    except TypeError:  # pd.NA compares to NA
+        return True
+
+
+def _sections(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict[str, dict]:
     """Every section from "pairs" on, for each group of the scope ('all' when ungrouped)."""
     counts = engagement.pair_counts(con, scope)
     totals = engagement.engagement_totals(con, scope)
     ret = retention.retention_summary(con, scope)
     outc = outcomes.outcome_change(con, scope)
     gl = goals.goals_by_domain(con, scope)
+    fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
+    fu_attrition = followup.followup_attrition(con, scope, followup_rule)
 
     out: dict[str, dict] = {}
     for grp in counts["grp"]:
@@ -110,15 +151,25 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
                 for d in CODEBOOKS["goal_domain"]
             },
         }
+        doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target)
         out[grp] = doc
     return out
 
 
-def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
-    """The unsuppressed summary (groups only when scope.by is set)."""
-    overall = _sections(con, scope.grouped(None)).get("all")
+def raw_summary(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    min_cell: int = privacy.DEFAULT_K,
+    *,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict:
+    """The unsuppressed summary (groups and tests only when scope.by is set)."""
+    followup_rule = followup.check_rule(followup_rule)
+    followup_target = followup.check_target(followup_target)
+    overall = _sections(con, scope.grouped(None), followup_rule, followup_target).get("all")
     if overall is None:  # no pair at all passes the filters
-        overall = _empty_sections()
+        overall = _empty_sections(followup_rule, followup_target)
     doc = {
         "as_of": scope.as_of.isoformat(),
         "start": scope.start.isoformat(),
@@ -128,11 +179,13 @@ def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = pr
         **overall,
     }
     if scope.by:
-        doc["groups"] = _sections(con, scope)
+        doc["groups"] = _sections(con, scope, followup_rule, followup_target)
+        # the same function the Compare page calls, so the page and the JSON agree
+        doc["tests"] = compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell))
     return doc
 
 
-def _empty_sections() -> dict:
+def _empty_sections(rule: str = followup.DEFAULT_RULE, target: float = followup.DEFAULT_TARGET) -> dict:
     return {
         "pairs": {"in_scope": 0, "matched_in_period": 0, "active_at_end": 0},
         "participants": {"in_scope": 0},
@@ -157,9 +210,20 @@ def _empty_sections() -> dict:
             "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,
             "by_domain": {d: {"set": 0, "achieved": 0, "achievement_rate": None} for d in CODEBOOKS["goal_domain"]},
         },
+        "followup": _followup_block(
+            pd.DataFrame(columns=["grp"]), pd.DataFrame(columns=["grp", "instrument"]), ALL_GROUP, rule, target
+        ),
     }
 
 
-def build_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
+def build_summary(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    min_cell: int = privacy.DEFAULT_K,
+    *,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict:
     """The summary as the command prints it: suppressed with k = min_cell."""
-    return privacy.suppress_summary(raw_summary(con, scope, min_cell), k=min_cell)
+    doc = raw_summary(con, scope, min_cell, followup_rule=followup_rule, followup_target=followup_target)
+    return privacy.suppress_summary(doc, k=min_cell)

@@ -18,3 +18,9 @@ def finite_or_none(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def two_decimals(v: float) -> str:
+    """Two decimals with a real minus sign (effect sizes): -0.256 -> "−0.26"."""
+    text = f"{abs(v):.2f}"
+    return ("\u2212" + text) if v < 0 and text != "0.00" else text

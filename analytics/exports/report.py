@@ -26,13 +26,14 @@ import duckdb
 import pandas as pd
 
 import analytics
-from analytics import charts, narrative, privacy, store
+from analytics import charts, followup_text, narrative, privacy, store
 from analytics import summary as summary_mod
 from analytics.contract import CODEBOOKS, INSTRUMENTS
 from analytics.exports import fingerprint, images, tables
 from analytics.exports.context import ExportContext, long_date, suppression_rule
-from analytics.metrics import engagement, outcomes, retention
+from analytics.metrics import engagement, followup, outcomes, retention
 from analytics.metrics.scope import Scope, resolve_scope
+from analytics.values import two_decimals
 
 REPORT_TITLE = "Peer Recovery Mentoring Outcomes Report"
 DEFAULT_PROGRAM = "Peer recovery mentoring program"
@@ -164,9 +165,7 @@ def dec1(v: float, *, signed: bool = False) -> str:
     return ("+" + text) if signed else text
 
 
-def dec2(v: float) -> str:
-    text = f"{abs(v):.2f}"
-    return (MINUS + text) if v < 0 and text != "0.00" else text
+dec2 = two_decimals
 
 
 # ------------------------------------------------------------------------------- building
@@ -183,6 +182,8 @@ def build_report(
     k: int = privacy.DEFAULT_K,
     program: str | None = None,
     charts_wanted: bool = True,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
 ) -> Report:
     """The report for a period and selection. ``con``: an analysis connection (views built).
 
@@ -199,7 +200,8 @@ def build_report(
     counts = engagement.pair_counts(con, scope)
     privacy.check_export_allowed(int(counts["pairs_in_scope"].sum()), k)
 
-    doc = summary_mod.build_summary(con, scope, min_cell=k)
+    doc = summary_mod.build_summary(con, scope, min_cell=k, followup_rule=followup_rule,
+                                    followup_target=followup_target)
     nums = _Numbers(doc, k)
     context = ExportContext.from_scope(scope, int(doc["pairs"]["in_scope"]), k)
     data_hash, _ = fingerprint.data_digest(con, scope)
@@ -214,7 +216,7 @@ def build_report(
         _retention_section(scope, nums, figures, curve),
         _outcomes_section(con, scope, nums, figures),
         _goals_section(scope, nums, figures),
-        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams),
+        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, nums),
     ]
     if figures.note:
         # said once where the reader starts, and again under each missing figure
@@ -288,6 +290,7 @@ def _summary_section(con, scope: Scope, nums: _Numbers, is_demo: bool) -> Sectio
     if is_demo:
         blocks.append(Paragraph(DEMO_NOTE, "warning"))
     blocks.append(Paragraph(_served_sentence(scope, nums), "lead"))
+    blocks.append(Paragraph(followup_text.rate_sentence(nums.value("followup"), as_of=scope.as_of, k=nums.k)))
     blocks.append(_headline_table(con, scope, nums))
     return Section("Summary", tuple(blocks))
 
@@ -395,6 +398,7 @@ def _headline_table(con, scope: Scope, nums: _Numbers) -> Table:
          "Attended ÷ (attended + missed); cancellations not counted"),
         ("Contact hours", _hours(nums), "Hours of attended sessions"),
     ]
+    rows.append(_followup_row(scope, nums))
     ci = _km_ci(con, scope, nums)
     for day in (90, 180):
         value = r(f"retention.km_{day}")
@@ -432,6 +436,54 @@ def _headline_table(con, scope: Scope, nums: _Numbers) -> Table:
         widths=(0.30, 0.32, 0.38),
         align=("left", "left", "left"),
         note=suppression_rule(nums.k),
+    )
+
+
+def _followup_row(scope: Scope, nums: _Numbers) -> tuple[str, str, str]:
+    """The funder's follow-up rate, with its rule, window and target."""
+    fu = nums.value("followup")
+    rule, target = fu["rule"], fu["target"]
+    value = nums.rate("followup.rate")
+    if nums.shown("followup.rate"):
+        value += f" (target {pct1(target)}: {'met' if fu['meets_target'] else 'not met'})"
+    else:
+        value += f" (target {pct1(target)})"
+    basis = (
+        f"{nums.count('followup.done')} of {nums.count('followup.due')} participants due were reassessed inside "
+        f"the {followup_text.rule_text(rule)}, windows closed by {long_date(scope.as_of)}"
+    )
+    if rule == "suprt":
+        basis += f"; {nums.count('followup.excused')} excused (left the program first)"
+    return (f"Follow-up rate ({followup.RULE_LABELS[rule]})", value, basis)
+
+
+def _attrition_table(nums: _Numbers, number: int) -> Table:
+    rows = []
+    for code in nums.value("followup.attrition"):
+        base = f"followup.attrition.{code}"
+        smd_path = f"{base}.smd"
+        if nums.is_hidden(smd_path):
+            smd, meaning = nums.not_reported, ""
+        elif nums.shown(smd_path):
+            smd, meaning = dec2(nums.value(smd_path)), followup_text.smd_meaning(nums.value(smd_path))
+        else:
+            smd, meaning = UNDEFINED, followup_text.smd_meaning(None)
+        rows.append((
+            f"{INSTRUMENTS[code].name} ({code})" if code in INSTRUMENTS else code,
+            nums.count(f"{base}.n_followed"), nums.mean(f"{base}.baseline_mean_followed"),
+            nums.count(f"{base}.n_missed"), nums.mean(f"{base}.baseline_mean_missed"), smd, meaning,
+        ))
+    return Table(
+        caption=f"Table {number}. Intake scores of participants reassessed and missed (attrition)",
+        header=("Instrument", "Reassessed", "Mean at intake", "Missed", "Mean at intake", "SMD", "Meaning"),
+        rows=tuple(rows),
+        widths=(0.2, 0.13, 0.1, 0.09, 0.1, 0.08, 0.3),
+        align=("left", "right", "right", "right", "right", "right", "left"),
+        note=(
+            "Participants due a follow-up with an intake score of the instrument. SMD: standardized mean "
+            "difference, (mean reassessed - mean missed) / pooled SD; below 0.2 is little difference. "
+            + suppression_rule(nums.k)
+        ),
     )
 
 
@@ -565,9 +617,10 @@ def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
 
 def _methods_section(
     scope: Scope, k: int, data_hash: str, filters_hash: str,
-    sites: tuple[str, ...], funding_streams: tuple[str, ...],
+    sites: tuple[str, ...], funding_streams: tuple[str, ...], nums: _Numbers,
 ) -> Section:
     a = long_date(scope.as_of)
+    fu = nums.value("followup")
     instruments = "; ".join(
         f"{i.name} ({i.code}: {i.items}, range {i.min_score:g}-{i.max_score:g}, reliability r = {i.reliability:g})"
         for i in INSTRUMENTS.values()
@@ -589,13 +642,27 @@ def _methods_section(
          "change ÷ standard deviation of change. Reliable change (Jacobson & Truax, 1991): a change larger than "
          "1.96 standard errors of the difference, using each instrument's published reliability."),
         ("Goals", "Goals set during the period; achieved when marked achieved on or before the as-of date."),
+        ("Follow-up rate", f"Participants enrolled in the period, each with one reassessment window from intake: "
+         f"{followup_text.rule_text(fu['rule'])}, both ends included"
+         + (" (months clamp to the month's last day)" if fu["rule"] == "gpra" else "")
+         + ". Reassessed: any assessment inside the window on or before the as-of date. "
+         + ("A participant who left the program before or during the window without a reassessment is excused. "
+            if fu["rule"] == "suprt" else "")
+         + f"Rate = reassessed ÷ due (windows closed by {a}, excused not counted); target {pct1(fu['target'])}."),
         ("Small numbers", f"{suppression_rule(k)} Where exactly one group of a breakdown is hidden, the next "
          "smallest is hidden too, so totals cannot reveal it. Zero is shown. Reports are not produced for a "
          f"selection of fewer than {k} pairs."),
     ]
+    attrition_rows = [
+        {"instrument": code,
+         "smd": None if nums.is_hidden(f"followup.attrition.{code}.smd") else v["smd"]}
+        for code, v in fu["attrition"].items()
+    ]
     blocks: list[Block] = [
         Table(caption="Table 3. Definitions", header=("Term", "Meaning"),
               rows=tuple(defs), widths=(0.24, 0.76), align=("left", "left")),
+        Paragraph(followup_text.attrition_sentence(attrition_rows, k=k)),
+        _attrition_table(nums, 4),
         Paragraph(
             "To reproduce this report, run the command below on the same store: the data hash covers every "
             "record the report reads (pairs in the selection, their sessions, goals and assessments up to the "
@@ -609,6 +676,7 @@ def _methods_section(
         f"--start {scope.start.isoformat()} --end {scope.end.isoformat()}"
         + "".join(f" --site {shlex.quote(s)}" for s in sites)
         + "".join(f" --funding-stream {shlex.quote(f)}" for f in funding_streams)
+        + f" --followup-rule {fu['rule']} --followup-target {fu['target']:g}"
         + f" --min-cell {k} --out report.pdf"
     )
     rows = [
@@ -617,6 +685,6 @@ def _methods_section(
         ("Software", f"peer-outcomes {analytics.__version__}, DuckDB {duckdb.__version__}"),
         ("Command", command),
     ]
-    blocks.append(Table(caption="Table 4. Reproducibility", header=("Item", "Value"), rows=tuple(rows),
+    blocks.append(Table(caption="Table 5. Reproducibility", header=("Item", "Value"), rows=tuple(rows),
                         widths=(0.24, 0.76), align=("left", "left"), mono=True))
     return Section("Methods", tuple(blocks), appendix=True)
