@@ -22,25 +22,24 @@ SMD_LARGE = 0.5
 
 
 def rule_text(rule: str) -> str:
-    """"SUPRT window, 180 days +/- 30 after intake (days 150-210)"."""
+    """"SUPRT window, days 150-210 after intake, 180 ± 30"."""
     return f"{RULE_LABELS[rule]} window, {RULE_WINDOWS[rule]}"
 
 
 def rate_sentence(block: Mapping[str, Any], *, as_of: Any, k: int = narrative.SMALL_N) -> str:
     """The follow-up rate against the target, with the counts it rests on, in one sentence."""
     rule, target = block["rule"], block["target"]
-    window = rule_text(rule)
+    window = f"{RULE_LABELS[rule]} follow-up window ({RULE_WINDOWS[rule]})"
     due, done, rate = _num(block.get("due")), _num(block.get("done")), _num(block.get("rate"))
     day = narrative.period_text(None, as_of).removeprefix("up to ")
     if due == 0:
-        return (f"No participant's follow-up window ({window}) had closed by {day}, so there is no follow-up "
-                "rate yet.")
+        return f"No participant's {window} had closed by {day}, so there is no follow-up rate yet."
     if due is None or done is None or rate is None:
-        return (f"Follow-up rate ({window}): too few to report (fewer than {k} participants due or reassessed "
+        return (f"Follow-up rate, {window}: too few to report (fewer than {k} participants due or reassessed "
                 f"by {day}).")
     verdict = "meeting" if rate >= target else "below"
     text = (
-        f"Of {narrative.count(due)} participants whose follow-up window ({window}) closed by {day}, "
+        f"Of {narrative.count(due)} participants whose {window} closed by {day}, "
         f"{narrative.count(done)} were reassessed inside it: a follow-up rate of {narrative.pct(rate)}, "
         f"{verdict} the {narrative.pct(target)} target."
     )

@@ -161,7 +161,7 @@ def expected_headline(doc: dict, k: int) -> dict[str, tuple[str, list[str]]]:
     else:
         fu_rate += f" ({target})"
     rows["Follow-up rate (SUPRT)"] = (fu_rate, [c("followup.done"), c("followup.due"), c("followup.excused"),
-                                                "180 days +/- 30 after intake"])
+                                                "days 150-210 after intake"])
     hours = get(doc, "engagement.contact_hours")
     rows["Contact hours"] = (
         f"not reported (fewer than {k})" if "engagement.contact_hours" in hidden else f"{hours:,.0f}", [])

@@ -30,7 +30,7 @@ import streamlit as st
 
 from analytics import store, summary, views
 from analytics.auth import Access, restrict_filters
-from analytics.metrics import admin, engagement, goals, mentors, outcomes, quality, retention
+from analytics.metrics import admin, engagement, followup, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
 from analytics.screen_privacy import suppressed_for_screen
 from ui import auth
@@ -62,7 +62,13 @@ METRICS: dict[str, Callable[..., Any]] = {
     "mentor_caseloads": mentors.mentor_caseloads,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
+    # settings-dependent (rule, target): ask with params=(("rule", ...), ("target", ...))
+    "followup_counts": followup.followup_counts,
+    "followup_attrition": followup.followup_attrition,
+    "followup_by_close_month": followup.followup_by_close_month,
 }
+# Settings a metric takes beside the scope (plain values, part of the cache key).
+Params = tuple[tuple[str, Any], ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,9 +222,9 @@ def _scope_within(key: ScopeKey, access_key: AccessKey) -> Scope:
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
+def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, params: Params = ()) -> Any:
     with analysis_cursor(stamp) as cur:
-        value = METRICS[name](cur, _scope_within(key, access_key))
+        value = METRICS[name](cur, _scope_within(key, access_key), **dict(params))
     _sites, k, suppressed, _mentors = access_key
     return suppressed_for_screen(name, value, k) if suppressed else value
 
@@ -227,15 +233,16 @@ def _scoped_key(scope: Scope, access: Access) -> ScopeKey:
     return scope_key(dataclasses.replace(scope, filters=access.restrict(scope.filters)))
 
 
-def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = None) -> Any:
+def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = None, params: Params = ()) -> Any:
     """The named metric over `scope` within the user's access (a DataFrame; `summary` gives the
-    summary dict); suppressed as exports are for roles that see suppressed screens."""
+    summary dict); suppressed as exports are for roles that see suppressed screens. `params`:
+    the metric's settings as (name, value) pairs (the follow-up rule and target)."""
     if name not in METRICS:
         raise KeyError(f"unknown metric {name!r}")
     a = _access(access)
     if name == "mentor_caseloads" and not a.can_see_mentors:
         raise PermissionError("mentor-level views are not part of this role")
-    return _metric(name, stamp, _scoped_key(scope, a), a.cache_key())
+    return _metric(name, stamp, _scoped_key(scope, a), a.cache_key(), tuple(params))
 
 
 def pairs_in_scope(stamp: StampKey, scope: Scope, access: Access | None = None) -> int:

@@ -225,9 +225,9 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
         st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
 
 
-def framed(ctx, name: str, scope=None) -> pd.DataFrame:
+def framed(ctx, name: str, scope=None, params: tuple = ()) -> pd.DataFrame:
     """A page's metric frame as exports see it: suppressed cells blank (``exports.chart_frame``)."""
-    return tables.chart_frame(ctx.metric(name, scope), name, ctx.k)
+    return tables.chart_frame(ctx.metric(name, scope, params), name, ctx.k)
 
 
 def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:

@@ -27,7 +27,7 @@ DEFAULT_RULE = "suprt"
 DEFAULT_TARGET = 0.80
 # What each rule's window is, in words (pages, the report and the docs say it the same way).
 RULE_WINDOWS = {
-    "suprt": "180 days +/- 30 after intake (days 150-210)",
+    "suprt": "days 150-210 after intake, 180 \u00b1 30",
     "gpra": "months 5 to 8 after intake",
 }
 RULE_LABELS = {"suprt": "SUPRT", "gpra": "GPRA"}

@@ -1,0 +1,125 @@
+"""Follow-up: the funder's reassessment windows and the follow-up rate against its target.
+
+Cohort: participants in scope enrolled in the period, each with one window from intake (SUPRT:
+days 150-210; GPRA: months 5 to 8). The rule and target are chosen at the top of the page.
+"""
+
+import streamlit as st
+
+from analytics import followup_text
+from analytics.charts_followup import followup_rate_chart
+from analytics.contract import INSTRUMENTS
+from analytics.metrics import followup
+from ui import components as ui
+from ui import downloads
+from ui.data_access import figure
+from ui.setup import page_setup, page_title
+
+ctx = page_setup("followup")
+page_title(ctx, "Follow-up", "Participants in scope enrolled in the period, with their reassessment window")
+
+left, right = st.columns(2)
+rule = left.segmented_control(
+    "Follow-up rule", followup.RULES, default=followup.DEFAULT_RULE, key="followup__rule",
+    format_func=followup.RULE_LABELS.__getitem__,
+    help="SUPRT: SAMHSA's tool from 1 Oct 2025, a reassessment 180 days ± 30 after intake; a closeout "
+         "before or during the window excuses it. GPRA: the earlier tool, months 5 to 8 after intake.",
+) or followup.DEFAULT_RULE
+target_pct = right.number_input(
+    "Follow-up target (%)", min_value=1, max_value=100, value=round(followup.DEFAULT_TARGET * 100), step=5,
+    key="followup__target", help="The share of participants due who must be reassessed inside their window.",
+)
+target = target_pct / 100
+st.caption(ui.plain(followup_text.rule_text(rule) + "; window edges included."))
+# the defaults share the cache entries the server warmed
+params = () if (rule, target) == (followup.DEFAULT_RULE, followup.DEFAULT_TARGET) else (
+    ("rule", rule), ("target", target))
+rule_only = () if rule == followup.DEFAULT_RULE else (("rule", rule),)
+
+counts = ctx.metric("followup_counts", params=params)
+by_month = ctx.metric("followup_by_close_month", params=rule_only)
+by_site = ctx.metric("followup_counts", ctx.scope.grouped("site"), params=params)
+attrition = ctx.metric("followup_attrition", params=rule_only)
+
+row = counts.iloc[0] if not counts.empty else None
+
+
+def value(col):
+    return None if row is None else row[col]
+
+
+due_small = ui.is_small(value("due"), ctx.k)
+rate = value("rate")
+gap = None if ui.is_missing(rate) else (float(rate) - target) * 100
+ui.tiles(
+    [
+        ui.Tile("Follow-up rate", ui.pct(rate), delta=None if gap is None else f"{gap:+.1f} pts vs {target_pct}% target",
+                delta_color="normal", small=due_small,
+                help="Reassessed inside the window / due (window closed by the as-of date, not excused)."),
+        ui.Tile("Due", ui.num(value("due")), small=due_small),
+        ui.Tile("Reassessed", ui.num(value("done")), small=ui.is_small(value("done"), ctx.k)),
+        ui.Tile("Missed", ui.num(value("missed")), small=ui.is_small(value("missed"), ctx.k)),
+        ui.Tile("Excused", ui.num(value("excused")), small=ui.is_small(value("excused"), ctx.k),
+                help="Left the program before or during the window without a reassessment (SUPRT only)."),
+        ui.Tile("Windows open now", ui.num(value("open_now")), small=ui.is_small(value("open_now"), ctx.k),
+                help="Window open on the as-of date, not yet reassessed."),
+        ui.Tile("Opening in the next 30 days", ui.num(value("opening_next_30")),
+                small=ui.is_small(value("opening_next_30"), ctx.k)),
+        ui.Tile("Cohort", ui.num(value("cohort")), small=ui.is_small(value("cohort"), ctx.k),
+                help="Participants in scope enrolled in the period."),
+    ],
+    k=ctx.k,
+)
+block = {"rule": rule, "target": target, **({} if row is None else {
+    c: (None if ui.is_missing(row[c]) else row[c]) for c in ("due", "done", "excused", "rate")})}
+if row is None:
+    block.update(due=0)
+ui.say(followup_text.rate_sentence(block, as_of=ctx.scope.as_of, k=ctx.k))
+
+chart_args = {"target": target, "rule": rule, "k": ctx.k}
+downloads.chart_with_downloads(
+    ctx, figure(followup_rate_chart, by_month, by="month", **chart_args), None, by_month,
+    key="followup__by_month", name="followup_rate_by_month", spec="followup_by_close_month",
+    image=lambda: followup_rate_chart(downloads.framed(ctx, "followup_by_close_month", params=rule_only),
+                                      by="month", **chart_args),
+)
+downloads.chart_with_downloads(
+    ctx, figure(followup_rate_chart, by_site, by="site", **chart_args), None, by_site,
+    key="followup__by_site", name="followup_rate_by_site", spec="followup_counts",
+    image=lambda: followup_rate_chart(downloads.framed(ctx, "followup_counts", ctx.scope.grouped("site"), params),
+                                      by="site", **chart_args),
+)
+if ctx.access.can_see_mentors:
+    by_mentor = ctx.metric("followup_counts", ctx.scope.grouped("mentor"), params=params)
+    downloads.chart_with_downloads(
+        ctx, figure(followup_rate_chart, by_mentor, by="mentor", **chart_args),
+        "A participant rematched to another mentor counts for each of their mentors.", by_mentor,
+        key="followup__by_mentor", name="followup_rate_by_mentor", spec="followup_counts",
+        image=lambda: followup_rate_chart(
+            downloads.framed(ctx, "followup_counts", ctx.scope.grouped("mentor"), params), by="mentor", **chart_args),
+    )
+
+st.subheader("Due, reassessed, missed and open windows by site")
+labels = {"grp": "Site", "cohort": "Cohort", "due": "Due", "done": "Reassessed", "missed": "Missed",
+          "excused": "Excused", "rate": "Follow-up rate", "open_now": "Open now",
+          "opening_next_30": "Opening in 30 days"}
+ui.table(ui.flag_small(by_site[list(labels)], "due", ctx.k).rename(columns=labels), percent=["Follow-up rate"])
+downloads.table_menu(ctx, by_site, name="followup_by_site", spec="followup_counts", key="followup__sites_dl")
+
+st.subheader("Did those reassessed differ at intake from those missed?")
+rows = attrition[attrition["grp"] == "all"] if "grp" in attrition.columns else attrition
+ui.say(followup_text.attrition_sentence(rows.to_dict("records"), k=ctx.k))
+shown = rows.assign(
+    instrument=[INSTRUMENTS[c].name if c in INSTRUMENTS else c for c in rows["instrument"]],
+    meaning=[followup_text.smd_meaning(v) for v in rows["smd"]],
+)
+att_labels = {"instrument": "Instrument", "n_followed": "Reassessed", "baseline_mean_followed": "Mean at intake (reassessed)",
+              "n_missed": "Missed", "baseline_mean_missed": "Mean at intake (missed)", "smd": "SMD",
+              "meaning": "What it means"}
+ui.table(
+    ui.flag_small(shown[list(att_labels)], "n_missed", ctx.k).rename(columns=att_labels),
+    decimals={"Mean at intake (reassessed)": 1, "Mean at intake (missed)": 1, "SMD": 2},
+)
+st.caption(ui.plain("Due participants with an intake score of the instrument. SMD: standardized mean difference, "
+                    "(mean reassessed - mean missed) / pooled SD; below 0.2 is little difference."))
+downloads.table_menu(ctx, attrition, name="followup_attrition", spec="followup_attrition", key="followup__attrition_dl")
