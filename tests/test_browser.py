@@ -43,6 +43,7 @@ PAGES = {
     "retention": "Retention",
     "outcomes": "Outcomes",
     "goals": "Goals",
+    "followup": "Follow-up",
     "compare": "Compare",
     "mentors": "Mentors",
     "data": "Data",
@@ -307,6 +308,31 @@ def _site_offered(page, site: str) -> bool:
 
 
 # ------------------------------------------------------------------------------- with sign-in set up
+
+
+def test_followup_page_rate_charts_and_rule(server, context):
+    page = context.new_page()
+    page.goto(server["base"])
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Follow-up").first.click()
+    page.wait_for_url("**/followup*")
+    page.get_by_text("Did those reassessed differ at intake").wait_for()
+    settle(page, charts=3)
+    no_exception(page)
+    rate = metric_value(page, "Follow-up rate")
+    assert re.fullmatch(r"\d{1,3}\.\d%", rate), rate
+    assert re.fullmatch(r"[\d,]+", metric_value(page, "Windows open now"))
+    for title in ("Follow-up rate by month of window close", "Follow-up rate by site", "Follow-up rate by mentor"):
+        assert page.locator(".main-svg", has_text=title).count() >= 1, title
+    suprt_due = metric_value(page, "Due")
+    shot(page, "followup_suprt")
+    page.locator(".st-key-followup__rule button", has_text="GPRA").click()
+    page.get_by_text("GPRA window, months 5 to 8 after intake").first.wait_for()
+    page.wait_for_selector(RUNNING, state="detached")
+    settle(page, charts=3)
+    no_exception(page)
+    assert metric_value(page, "Due") != suprt_due
+    shot(page, "followup_gpra")
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,7 @@ CHART_DATA = [
     ("outcomes", None, ["outcomes__dumbbell_GSE10", "outcomes__trend_GSE10", "outcomes__reliable_GSE10",
                         "outcomes__distribution_GSE10"]),
     ("goals", None, ["goals__domains"]),
+    ("followup", None, ["followup__by_month", "followup__by_site", "followup__by_mentor"]),
     ("data", None, ["data__quality"]),
     ("compare", "Retention", ["compare__hr"]),
     ("compare", "Attendance", ["compare__attendance"]),
