@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from analytics import store
-from analytics.contract import CODEBOOKS, INSTRUMENTS, TABLE_ORDER
+from analytics.domain.contract import CODEBOOKS, INSTRUMENTS, TABLE_ORDER
 
 if TYPE_CHECKING:  # the load package is imported lazily: generating files does not need it
     from analytics.load import LoadReport
@@ -852,7 +852,7 @@ def load_demo_exports(
     that is not a demo store is refused (checked again under the store's write lock).
     """
     from analytics.load import load_paths  # lazy: generating files does not need the load
-    from analytics.pseudonym import DEMO_KEY
+    from analytics.store.pseudonym import DEMO_KEY
 
     target = store.db_path(db)
     _refuse_unless_demo(target)

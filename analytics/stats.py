@@ -42,7 +42,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analytics.values import finite_or_none as _num
+from analytics.domain.numbers import finite_or_none as _num
 
 
 class _LazyModule:

@@ -13,9 +13,9 @@ import duckdb
 import pandas as pd
 
 from analytics import privacy
-from analytics.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.scope import ALL_GROUP, Scope
 from analytics.metrics import compare, engagement, followup, goals, outcomes, retention
-from analytics.metrics.scope import ALL_GROUP, Scope
 
 
 def _num(x):

@@ -26,8 +26,8 @@ if str(ROOT) not in sys.path:
 
 import duckdb  # noqa: E402
 
-from analytics import contract  # noqa: E402
 from analytics.demo import DEMO_AS_OF, load_demo_exports, write_demo_exports  # noqa: E402
+from analytics.domain import contract  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "demo.jsonl"
 TARGET_S = 120.0

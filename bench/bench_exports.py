@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from analytics.privacy import frames
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -66,14 +68,16 @@ def main() -> None:
     args = ap.parse_args()
     db = store_for(args.tier, args.db)
 
-    from analytics import charts, store, summary, views
-    from analytics.exports import fingerprint, images, tables
+    from analytics import store, summary
+    from analytics.exports import fingerprint, images
     from analytics.exports.context import ExportContext
     from analytics.exports.report import build_report
     from analytics.exports.report_docx import write_docx
     from analytics.exports.report_pdf import write_pdf
     from analytics.metrics import engagement, goals, outcomes, retention
     from analytics.metrics.scope import resolve_scope
+    from analytics.present import charts
+    from analytics.store import views
 
     rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,11 +103,11 @@ def main() -> None:
     k = 11
     context = ExportContext.from_scope(scope, int(engagement.pair_counts(cur, scope)["pairs_in_scope"].sum()), k)
     figs = [
-        charts.goals_chart(tables.chart_frame(goals.goals_by_domain(cur, scope), "goals_by_domain", k), k=k),
+        charts.goals_chart(frames.chart_frame(goals.goals_by_domain(cur, scope), "goals_by_domain", k), k=k),
         charts.engagement_monthly_chart(
-            tables.chart_frame(engagement.engagement_by_month(cur, scope), "engagement_by_month", k), k=k),
-        charts.km_chart(*tables.km_chart_frames(retention.retention_curve(cur, scope), k), k=k),
-        charts.reliable_change_chart(tables.chart_frame(outcomes.outcome_change(cur, scope), "outcome_change", k),
+            frames.chart_frame(engagement.engagement_by_month(cur, scope), "engagement_by_month", k), k=k),
+        charts.km_chart(*frames.km_chart_frames(retention.retention_curve(cur, scope), k), k=k),
+        charts.reliable_change_chart(frames.chart_frame(outcomes.outcome_change(cur, scope), "outcome_change", k),
                                      k=k),
     ]
     for fmt in ("png", "svg", "pdf"):

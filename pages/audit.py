@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics import audit
+from analytics.store import audit
 from ui import components as ui
 from ui import data_access
 from ui.setup import page_setup

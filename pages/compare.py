@@ -5,9 +5,10 @@ Small groups stay in (merging them would change the comparison silently) and are
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.contract import INSTRUMENTS
-from analytics.metrics.scope import DIMENSION_LABELS, DIMENSIONS
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.scope import DIMENSION_LABELS, DIMENSIONS
+from analytics.present import charts
+from analytics.present import sentences as narrative
 from ui import compare_view, data_access, downloads
 from ui import components as ui
 from ui.data_access import figure

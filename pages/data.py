@@ -3,10 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
 from ui import components as ui
-from ui import data_access, downloads, uploads
-from ui.data_access import figure
+from ui import data_access, downloads, panel, uploads
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("data")
@@ -106,9 +104,5 @@ ui.table(pd.DataFrame({"Table": list(info["rows"]), "Rows": list(info["rows"].va
 if ctx.scope is not None:
     st.subheader("Data-quality findings")
     findings = ctx.metric("quality_findings")
-    downloads.chart_with_downloads(
-        ctx, figure(charts.quality_chart, findings), None, findings, key="data__quality",
-        name="data_quality_findings", data_name="quality_findings",
-        image=lambda: charts.quality_chart(downloads.framed(ctx, "quality_findings")),
-    )
+    panel.show(ctx, "quality_findings")
     downloads.table_menu(ctx, findings, name="quality_findings", key="data__quality_table_dl")

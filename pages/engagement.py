@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
 from ui import components as ui
-from ui import downloads
+from ui import downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("engagement")
@@ -30,12 +29,7 @@ ui.tiles(
     k=ctx.k,
 )
 
-monthly = ctx.metric("engagement_by_month")
-downloads.metric_chart(
-    ctx, monthly, "engagement_by_month", charts.engagement_monthly_chart,
-    narrative.engagement_sentence(totals, start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
-    key="engagement__monthly",
-)
+panel.show(ctx, "engagement_by_month")
 
 st.subheader("Attended sessions by modality")
 by_modality = ctx.metric("attended_by_modality")

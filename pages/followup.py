@@ -6,13 +6,12 @@ days 150-210; GPRA: months 5 to 8). The rule and target are chosen at the top of
 
 import streamlit as st
 
-from analytics import followup_text
-from analytics.charts_followup import followup_rate_chart
-from analytics.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS
 from analytics.metrics import followup
+from analytics.panels import followup_settings
+from analytics.present import followup_sentences as followup_text
 from ui import components as ui
-from ui import downloads
-from ui.data_access import figure
+from ui import downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("followup")
@@ -31,13 +30,12 @@ target_pct = right.number_input(
 )
 target = target_pct / 100
 st.caption(ui.plain(followup_text.rule_text(rule) + "; window edges included."))
-# the defaults share the cache entries the server warmed
-params = () if (rule, target) == (followup.DEFAULT_RULE, followup.DEFAULT_TARGET) else (
-    ("rule", rule), ("target", target))
-rule_only = () if rule == followup.DEFAULT_RULE else (("rule", rule),)
+settings = {"rule": rule, "target": target}
+# the defaults share the cache entries the server warmed (analytics.panels.followup_settings)
+params = followup_settings(settings, "followup_counts")
+rule_only = followup_settings(settings, "followup_attrition")
 
 counts = ctx.metric("followup_counts", params=params)
-by_month = ctx.metric("followup_by_close_month", params=rule_only)
 by_site = ctx.metric("followup_counts", ctx.scope.grouped("site"), params=params)
 attrition = ctx.metric("followup_attrition", params=rule_only)
 
@@ -76,28 +74,10 @@ if row is None:
     block.update(due=0)
 ui.say(followup_text.rate_sentence(block, as_of=ctx.scope.as_of, k=ctx.k))
 
-chart_args = {"target": target, "rule": rule, "k": ctx.k}
-downloads.chart_with_downloads(
-    ctx, figure(followup_rate_chart, by_month, by="month", **chart_args), None, by_month,
-    key="followup__by_month", name="followup_rate_by_month", spec="followup_by_close_month",
-    image=lambda: followup_rate_chart(downloads.framed(ctx, "followup_by_close_month", params=rule_only),
-                                      by="month", **chart_args),
-)
-downloads.chart_with_downloads(
-    ctx, figure(followup_rate_chart, by_site, by="site", **chart_args), None, by_site,
-    key="followup__by_site", name="followup_rate_by_site", spec="followup_counts",
-    image=lambda: followup_rate_chart(downloads.framed(ctx, "followup_counts", ctx.scope.grouped("site"), params),
-                                      by="site", **chart_args),
-)
+panel.show(ctx, "followup_by_month", **settings)
+panel.show(ctx, "followup_by_site", **settings)
 if ctx.access.can_see_mentors:
-    by_mentor = ctx.metric("followup_counts", ctx.scope.grouped("mentor"), params=params)
-    downloads.chart_with_downloads(
-        ctx, figure(followup_rate_chart, by_mentor, by="mentor", **chart_args),
-        "A participant rematched to another mentor counts for each of their mentors.", by_mentor,
-        key="followup__by_mentor", name="followup_rate_by_mentor", spec="followup_counts",
-        image=lambda: followup_rate_chart(
-            downloads.framed(ctx, "followup_counts", ctx.scope.grouped("mentor"), params), by="mentor", **chart_args),
-    )
+    panel.show(ctx, "followup_by_mentor", **settings)
 
 st.subheader("Due, reassessed, missed and open windows by site")
 labels = {"grp": "Site", "cohort": "Cohort", "due": "Due", "done": "Reassessed", "missed": "Missed",

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.charts import GOAL_DOMAIN_LABELS
+from analytics.present.theme import GOAL_DOMAIN_LABELS
 from ui import components as ui
-from ui import downloads
+from ui import downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("goals")
@@ -24,11 +23,7 @@ ui.tiles(
     ],
     k=ctx.k,
 )
-downloads.metric_chart(
-    ctx, goals, "goals_by_domain", charts.goals_chart,
-    narrative.goals_sentence(goals, start=ctx.scope.start, end=ctx.scope.end, as_of=ctx.scope.as_of, k=ctx.k),
-    key="goals__domains",
-)
+panel.show(ctx, "goals_by_domain")
 
 st.subheader("Time to achieve, by domain")
 by_domain = goals[goals["domain"] != "*"].assign(domain=lambda d: d["domain"].map(GOAL_DOMAIN_LABELS))

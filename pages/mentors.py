@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
 from ui import components as ui
-from ui import downloads
-from ui.data_access import figure
+from ui import downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("mentors")
@@ -13,11 +11,7 @@ page_title(ctx, "Mentors", "Mentors with pairs in scope (pseudonymous IDs)")
 
 caseloads = ctx.metric("mentor_caseloads")
 # The caseloads table below is the chart's data (with its own downloads): no expander.
-downloads.chart_with_downloads(
-    ctx, figure(charts.mentor_chart, caseloads, k=ctx.k), narrative.mentor_sentence(caseloads, k=ctx.k), None,
-    key="mentors__chart", name="mentor_caseloads",
-    image=lambda: charts.mentor_chart(downloads.framed(ctx, "mentor_caseloads"), k=ctx.k),
-)
+panel.show(ctx, "mentor_caseloads")
 st.subheader("Caseloads")
 shown = caseloads.assign(sessions=caseloads["attended"] + caseloads["no_show"])
 labels = {

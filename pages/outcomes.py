@@ -2,37 +2,15 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
-from analytics.contract import INSTRUMENTS
-from analytics.exports import tables
+from analytics.domain.contract import INSTRUMENTS
 from ui import components as ui
-from ui import downloads
-from ui.data_access import figure
+from ui import panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("outcomes")
 page_title(ctx, "Outcomes", "Participants in scope with an intake and a follow-up at least 28 days later")
 
 change = ctx.metric("outcome_change")
-by_site = ctx.metric("outcome_change", ctx.scope.grouped("site"))
-trend = ctx.metric("outcome_trend")
-distribution = ctx.metric("change_distribution")
-
-
-def reliable_threshold(frame, code: str) -> float | None:
-    """The reliable-change size in points (1.96 x s_diff) of an instrument, or None when its
-    s_diff is undefined or (in a suppressed frame) hidden."""
-    s_diff = frame.loc[frame["instrument"] == code, "s_diff"].iloc[0]
-    return None if isinstance(s_diff, str) or ui.is_missing(s_diff) else 1.96 * float(s_diff)
-
-
-def exported_distribution(code: str):
-    # the threshold line shows s_diff, which rests on the paired participants: from the suppressed table
-    shown = tables.suppressed_table(ctx.metric("outcome_change"), "outcome_change", ctx.k)
-    return charts.change_distribution_chart(
-        downloads.framed(ctx, "change_distribution"), code, k=ctx.k, threshold=reliable_threshold(shown, code)
-    )
-
 
 # Lazy tabs: only the open instrument's charts are built and drawn.
 tabs = st.tabs([i.name for i in INSTRUMENTS.values()], key="outcomes__instrument", on_change="rerun")
@@ -53,36 +31,5 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
             ],
             k=ctx.k,
         )
-        site_rows = by_site[by_site["instrument"] == code]
-        downloads.chart_with_downloads(
-            ctx, figure(charts.intake_followup_chart, site_rows, code, k=ctx.k),
-            narrative.outcome_sentence(code, o, k=ctx.k), site_rows, key=f"outcomes__dumbbell_{code}",
-            name=f"intake_followup_{code}", data_name=f"outcome_change_{code}_by_site", spec="outcome_change",
-            image=lambda code=code: charts.intake_followup_chart(
-                downloads.framed(ctx, "outcome_change", ctx.scope.grouped("site")), code, k=ctx.k
-            ),
-        )
-        trend_rows = trend[trend["instrument"] == code]
-        downloads.chart_with_downloads(
-            ctx, figure(charts.trend_chart, trend_rows, code, k=ctx.k),
-            narrative.trend_sentence(code, trend_rows, k=ctx.k), trend_rows, key=f"outcomes__trend_{code}",
-            name=f"trend_{code}", data_name=f"outcome_trend_{code}", spec="outcome_trend",
-            image=lambda code=code: charts.trend_chart(downloads.framed(ctx, "outcome_trend"), code, k=ctx.k),
-        )
-        own = change[change["instrument"] == code]
-        downloads.chart_with_downloads(
-            ctx, figure(charts.reliable_change_chart, own, k=ctx.k),
-            narrative.reliable_change_sentence(code, o, k=ctx.k), own, key=f"outcomes__reliable_{code}",
-            name=f"reliable_change_{code}", data_name=f"outcome_change_{code}", spec="outcome_change",
-            image=lambda code=code: charts.reliable_change_chart(
-                (lambda f: f[f["instrument"] == code])(downloads.framed(ctx, "outcome_change")), k=ctx.k
-            ),
-        )
-        dist_rows = distribution[distribution["instrument"] == code]
-        threshold = reliable_threshold(change, code)
-        downloads.chart_with_downloads(
-            ctx, figure(charts.change_distribution_chart, dist_rows, code, k=ctx.k, threshold=threshold),
-            None, dist_rows, key=f"outcomes__distribution_{code}",
-            name=f"change_distribution_{code}", spec="change_distribution",
-            image=lambda code=code: exported_distribution(code),
-        )
+        for name in ("intake_followup", "trend", "reliable_change", "change_distribution"):
+            panel.show(ctx, name, code=code)

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from analytics import charts, narrative
 from ui import components as ui
-from ui import downloads
+from ui import panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("overview")
@@ -77,9 +76,4 @@ if compare:
 else:
     st.caption("No change is shown: no pair was open in the period of the same length before this one.")
 
-monthly = ctx.metric("engagement_by_month")
-downloads.metric_chart(
-    ctx, monthly, "engagement_by_month", charts.engagement_monthly_chart,
-    narrative.engagement_sentence(ctx.metric("engagement_totals"), start=ctx.scope.start, end=ctx.scope.end, k=ctx.k),
-    key="overview__monthly",
-)
+panel.show(ctx, "engagement_by_month")

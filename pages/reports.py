@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from analytics import charts, exports
-from analytics.contract import INSTRUMENTS
-from analytics.metrics.scope import Filters, ScopeError
+from analytics.domain.scope import Filters, ScopeError
+from analytics.panels import PANELS, report_charts
 from ui import components as ui
-from ui import data_access, downloads
+from ui import data_access, downloads, panel
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("reports")
@@ -41,6 +40,7 @@ with st.container(border=True):
         downloads.report_downloads(ctx, report_scope, program=program.strip())
 
 context = downloads.export_context(ctx)
+export = panel.export_view(ctx)
 TABLES = (
     ("engagement_by_month", "Sessions and attendance by month"),
     ("retention_summary", "Retention at 30, 90 and 180 days"),
@@ -51,37 +51,8 @@ TABLES = (
 )
 
 
-def framed(name: str):
-    """A metric frame as exported charts see it: suppressed cells are blank."""
-    return exports.chart_frame(ctx.metric(name), name, k)
-
-
-def km_figure():
-    return charts.km_chart(*exports.km_chart_frames(ctx.metric("retention_curve"), k), k=k)
-
-
-CHARTS = [
-    ("engagement_by_month", "Sessions attended and attendance rate by month",
-     lambda: charts.engagement_monthly_chart(framed("engagement_by_month"), k=k)),
-    ("retention_km", "Pairs still meeting, by days since match", km_figure),
-    ("cohort_triangle", "Share of pairs attending, by month of match",
-     lambda: charts.cohort_heatmap(framed("cohort_triangle"), k=k)),
-    ("closure_reasons", "Why pairs closed", lambda: charts.closure_reasons_chart(framed("closure_reasons"), k=k)),
-    *(
-        (f"intake_followup_{code}", f"{inst.name}: intake and follow-up",
-         lambda code=code: charts.intake_followup_chart(framed("outcome_change"), code, k=k))
-        for code, inst in INSTRUMENTS.items()
-    ),
-    *(
-        (f"trend_{code}", f"{inst.name}: mean score by months since enrollment",
-         lambda code=code: charts.trend_chart(framed("outcome_trend"), code, k=k))
-        for code, inst in INSTRUMENTS.items()
-    ),
-    ("reliable_change", "Reliable change from intake to follow-up",
-     lambda: charts.reliable_change_chart(framed("outcome_change"), k=k)),
-    ("goals_by_domain", "Goals set and achieved by recovery domain",
-     lambda: charts.goals_chart(framed("goals_by_domain"), k=k)),
-]
+# Every chart the Reports page offers is a panel of the catalogue (analytics.panels).
+CHARTS = [(PANELS[name], params) for name, params in report_charts()]
 
 st.subheader("Tables and charts")
 refused = downloads.refused_note(context)
@@ -98,6 +69,8 @@ with tables_tab:
 with charts_tab:
     st.caption(ui.plain("Each image is titled with the selection, period, n and data date, and footed with the "
                         "small-number rule. Images are made when you click."))
-    for name, title, build in CHARTS:
-        st.markdown(f"**{title}**")
-        downloads.chart_downloads(build, name=name, context=context, key=f"reports__{name}")
+    for chart, params in CHARTS:
+        name = chart.file_stem(**params)
+        st.markdown(f"**{chart.chart_title(**params)}**")
+        downloads.chart_downloads(lambda chart=chart, params=params: chart.figure(export, **params), name=name,
+                                  context=context, key=f"reports__{name}")

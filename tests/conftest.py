@@ -14,7 +14,8 @@ if str(TESTS) not in sys.path:
 import tiny_followup  # noqa: E402
 import tiny_program  # noqa: E402
 
-from analytics import store, views  # noqa: E402
+from analytics import store  # noqa: E402
+from analytics.store import views  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,7 +23,8 @@ def _private_audit_and_roles(tmp_path_factory):
     """Tests write their audit trail to a temporary file, never the repository's data/, and
     see no roles file unless they write one (a developer's own config stays out of them).
     Set for the whole session, so servers started by the browser tests inherit it."""
-    from analytics import audit, auth
+    from analytics.domain import access as auth
+    from analytics.store import audit
 
     folder = tmp_path_factory.mktemp("audit")
     with pytest.MonkeyPatch.context() as mp:

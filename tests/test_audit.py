@@ -1,4 +1,4 @@
-"""The audit trail (analytics.audit): append-only JSON lines, safe for several processes at once,
+"""The audit trail (analytics.store.audit): append-only JSON lines, safe for several processes at once,
 metadata only (FAULTS.md 42)."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from analytics import audit, cli, pseudonym
-from analytics.audit import AuditError
+from analytics import cli
+from analytics.store import audit, pseudonym
+from analytics.store.audit import AuditError
 
 
 @pytest.fixture()

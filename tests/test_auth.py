@@ -1,4 +1,4 @@
-"""Roles and access as pure logic (analytics.auth): parsing the roles file, resolving a signed-in
+"""Roles and access as pure logic (analytics.domain.access): parsing the roles file, resolving a signed-in
 user to an Access, deny by default, groups, site scoping and the k floor. No Streamlit runs here."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics import auth
-from analytics.auth import (
+from analytics.domain import access as auth
+from analytics.domain.access import (
     ADMIN,
     GRANT_WRITER,
     PROGRAM_MANAGER,
@@ -19,7 +19,7 @@ from analytics.auth import (
     parse_roles,
     resolve,
 )
-from analytics.metrics.scope import Filters
+from analytics.domain.scope import Filters
 from analytics.privacy import DEFAULT_K
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,8 +19,8 @@ import pytest
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit
-from analytics import auth as core
+from analytics.domain import access as core
+from analytics.store import audit
 from ui import auth as ui_auth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,7 +260,7 @@ def test_the_cached_functions_narrow_to_the_key_they_are_given(env, tiny_store):
     # numbers; so does the cached function itself when handed an unnarrowed scope key.
     from datetime import date
 
-    from analytics.metrics.scope import Filters, Scope
+    from analytics.domain.scope import Filters, Scope
     from ui import data_access
 
     config = core.load_roles()
@@ -317,7 +317,7 @@ def test_exports_are_refused_to_roles_without_them(env):
     def script():
         import streamlit as st
 
-        from analytics import auth as core
+        from analytics.domain import access as core
         from ui import auth
 
         email = st.query_params["email"]
@@ -376,8 +376,8 @@ def test_an_export_is_recorded_with_its_hash_and_filters(env):
 
         import streamlit as st
 
-        from analytics import auth as core
-        from analytics.metrics.scope import Filters, Scope
+        from analytics.domain import access as core
+        from analytics.domain.scope import Filters, Scope
         from ui import auth
 
         st.session_state["auth__access"] = core.resolve(core.load_roles(), {"email": "gw@example.org"})

@@ -114,7 +114,7 @@ def _running_app(work: Path, port: int, env: dict, *extra: str):
 @pytest.fixture(scope="module")
 def server(demo_store_400, tmp_path_factory):
     """The app on a free port over a private copy of the demo store (the upload test writes)."""
-    from analytics.pseudonym import DEMO_KEY, KEY_ENV
+    from analytics.store.pseudonym import DEMO_KEY, KEY_ENV
 
     work = tmp_path_factory.mktemp("server")
     db = work / "store.duckdb"
@@ -245,7 +245,7 @@ def _tiny_exports(folder: Path) -> list[Path]:
     """The tiny program as the six contract CSV exports."""
     import tiny_program
 
-    from analytics.contract import TABLES
+    from analytics.domain.contract import TABLES
 
     rows = {
         "participants": tiny_program.PARTICIPANTS,

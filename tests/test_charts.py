@@ -14,16 +14,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analytics import charts, stats
+from analytics import stats
 from analytics.metrics import engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import resolve_scope
+from analytics.present import charts, theme
 
 N_IN_TITLE = re.compile(r"\((n = [\d,]+|n<\d+)")
 
 
 @pytest.fixture(scope="module")
 def frames(tiny_store):
-    from analytics import store, views
+    from analytics import store
+    from analytics.store import views
 
     con = store.connect_read(tiny_store)
     cur = views.analysis_connection(con)
@@ -176,16 +178,16 @@ def test_an_instrument_nobody_has_is_no_data(frames):
 
 def test_palette_is_okabe_ito():
     okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    assert set(charts.PALETTE) == okabe_ito
-    assert len(charts.PALETTE) == 8
-    assert list(charts.HOUSE_TEMPLATE.layout.colorway) == list(charts.PALETTE)
+    assert set(theme.PALETTE) == okabe_ito
+    assert len(theme.PALETTE) == 8
+    assert list(theme.HOUSE_TEMPLATE.layout.colorway) == list(theme.PALETTE)
 
 
 def test_palette_colours_are_used(frames, built):
-    assert _trace(built[1]["engagement"], "Attendance rate").line.color == charts.PALETTE[1]
+    assert _trace(built[1]["engagement"], "Attendance rate").line.color == theme.PALETTE[1]
     km_site = charts.km_chart(frames["curve_site"], k=1)
-    assert _trace(km_site, "North (n = 2)").line.color == charts.PALETTE[0]
-    assert _trace(km_site, "South (n = 2)").line.color == charts.PALETTE[1]
+    assert _trace(km_site, "North (n = 2)").line.color == theme.PALETTE[0]
+    assert _trace(km_site, "South (n = 2)").line.color == theme.PALETTE[1]
 
 
 def test_house_layout_can_be_applied_again_by_exports(frames):
@@ -193,30 +195,30 @@ def test_house_layout_can_be_applied_again_by_exports(frames):
     base_height = fig.layout.height
     footnote = _annotations(fig, "footnote")[0]
     title = _title(fig) + " - Site: North; Jan-Mar 2026; data as of 31 Mar 2026"
-    charts.house_layout(fig, title=title, subtitle="Filters: Site North")
+    theme.house_layout(fig, title=title, subtitle="Filters: Site North")
     assert _title(fig) == title
     assert fig.layout.title.subtitle.text == "Filters: Site North"
     assert _annotations(fig, "footnote") == [footnote]  # kept, not duplicated
     assert fig.layout.height > base_height  # the subtitle adds room instead of squeezing the plot
-    charts.house_layout(fig, title=title, footnote="Counts of 1-10 are suppressed (shown as <11).")
+    theme.house_layout(fig, title=title, footnote="Counts of 1-10 are suppressed (shown as <11).")
     assert _annotations(fig, "footnote") == ["Counts of 1-10 are suppressed (shown as <11)."]
     assert fig.layout.title.subtitle.text == "Filters: Site North"
-    charts.house_layout(fig, title=title, subtitle="", footnote="")
+    theme.house_layout(fig, title=title, subtitle="", footnote="")
     assert not _annotations(fig, "footnote") and not fig.layout.title.subtitle.text
 
 
 def test_long_footnotes_wrap():
-    fig = charts.house_layout(go.Figure(), title="t", footnote="word " * 80)
+    fig = theme.house_layout(go.Figure(), title="t", footnote="word " * 80)
     assert "<br>" in _annotations(fig, "footnote")[0]
 
 
 def test_small_number_helpers():
-    assert charts.SMALL_N == 11
-    assert [charts.is_small(v) for v in (0, 1, 10, 11, 500)] == [False, True, True, False, False]
-    assert charts.is_small(float("nan")) and charts.is_small(None)  # suppressed upstream
-    assert not charts.is_small(5, k=1) and not charts.is_small(None, k=1)
-    assert charts.n_text(5) == "n<11" and charts.n_text(1234) == "n = 1,234"
-    assert charts.count_text(3) == "<11" and charts.count_text(0) == "0"
+    assert theme.SMALL_N == 11
+    assert [theme.is_small(v) for v in (0, 1, 10, 11, 500)] == [False, True, True, False, False]
+    assert theme.is_small(float("nan")) and theme.is_small(None)  # suppressed upstream
+    assert not theme.is_small(5, k=1) and not theme.is_small(None, k=1)
+    assert theme.n_text(5) == "n<11" and theme.n_text(1234) == "n = 1,234"
+    assert theme.count_text(3) == "<11" and theme.count_text(0) == "0"
 
 
 # --------------------------------------------------------------------------- builders one by one
@@ -235,7 +237,7 @@ def test_engagement_monthly(frames):
     assert set(_trace(small, "Attendance rate").marker.symbol) == {"circle-open"}
     bar = [t for t in small.data if t.type == "bar"][0]
     # Jan 4 and Feb 2 attended are small; Mar's 0 is shown as it is
-    assert list(bar.marker.pattern.shape) == [charts.SMALL_PATTERN, charts.SMALL_PATTERN, ""]
+    assert list(bar.marker.pattern.shape) == [theme.SMALL_PATTERN, theme.SMALL_PATTERN, ""]
     assert "<11" in bar.text
 
 
@@ -343,7 +345,7 @@ def test_closure_reasons_highlight_disengagement(frames):
     assert len(bars) == 2
     dis = [t for t in bars.values() if list(t.y) == ["Lost contact"]][0]
     other = [t for t in bars.values() if list(t.y) == ["Goals met"]][0]
-    assert dis.marker.color[0] == charts.DECLINED and other.marker.color[0] == charts.NEUTRAL
+    assert dis.marker.color[0] == theme.DECLINED and other.marker.color[0] == theme.NEUTRAL
     assert dis.text[0] == "1 (50%)"
     legend = {t.name for t in fig.data if t.showlegend is not False}
     assert legend == {"Disengagement (counts as stopping)", "Other reason"}
@@ -404,7 +406,7 @@ def test_reliable_change_bars(frames):
     assert np.allclose([bars[0].x[0], bars[1].x[0], bars[2].x[0]], [100 / 3, 200 / 3, 0])
     small = charts.reliable_change_chart(frames["change"], k=11)
     bar = [t for t in small.data if t.type == "bar"][0]
-    assert "n<11" in bar.y[0] and bar.marker.pattern.shape[0] == charts.SMALL_PATTERN
+    assert "n<11" in bar.y[0] and bar.marker.pattern.shape[0] == theme.SMALL_PATTERN
 
 
 def test_change_distribution(frames):
@@ -412,7 +414,7 @@ def test_change_distribution(frames):
     (bar,) = [t for t in fig.data if t.type == "bar"]
     # pt1 +6, pt2 +3, pt3 -3
     assert list(bar.x) == [-3, 3, 6] and list(bar.y) == [1, 1, 1]
-    assert list(bar.marker.color) == [charts.DECLINED, charts.IMPROVED, charts.IMPROVED]
+    assert list(bar.marker.color) == [theme.DECLINED, theme.IMPROVED, theme.IMPROVED]
     xs = sorted(s.x0 for s in fig.layout.shapes)
     assert xs == [-5.5, 0, 5.5]
 
@@ -520,8 +522,8 @@ def test_quality_chart(frames):
 def test_screens_offer_no_image_button_that_would_skip_suppression():
     # Images of charts leave only through the export menus, built from suppressed frames and
     # audited; plotly's own camera button would hand out the unsuppressed screen image.
-    assert "toImage" in charts.PLOTLY_CONFIG["modeBarButtonsToRemove"]
-    assert "toImageButtonOptions" not in charts.PLOTLY_CONFIG
+    assert "toImage" in theme.PLOTLY_CONFIG["modeBarButtonsToRemove"]
+    assert "toImageButtonOptions" not in theme.PLOTLY_CONFIG
 
 
 def _notes(fig) -> str:

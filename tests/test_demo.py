@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import cli, contract, store
+from analytics import cli, store
 from analytics.demo import (
     DEMO_AS_OF,
     NotADemoStore,
@@ -22,6 +22,7 @@ from analytics.demo import (
     store_is_demo,
     write_demo_exports,
 )
+from analytics.domain import contract
 
 SMALL = 300
 BIG = 6000

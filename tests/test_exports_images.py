@@ -18,11 +18,14 @@ from _compare_frames import compare_groups_frame, km_curve_by_group
 from _demo_store import NARROW, demo_store
 from PIL import Image
 
-from analytics import charts, privacy, store, views
-from analytics.exports import images, tables
+from analytics import privacy, store
+from analytics.exports import images
 from analytics.exports.context import ExportContext, suppression_rule
 from analytics.metrics import engagement, goals, outcomes, retention
 from analytics.metrics.scope import resolve_scope
+from analytics.present import charts
+from analytics.privacy import frames
+from analytics.store import views
 
 K = 11
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -44,7 +47,7 @@ def _view(con, **kw):
 def full(demo_db):
     con = views.analysis_connection(store.connect_read(demo_db))
     scope, context = _view(con)
-    fig = charts.goals_chart(tables.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K)
+    fig = charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K)
     yield fig, context
     con.close()
 
@@ -57,12 +60,12 @@ def narrow(demo_db):
                            filters={"site": NARROW["sites"], "funding_stream": NARROW["funding_streams"]})
     change = outcomes.change_distribution(con, scope)
     figs = {
-        "goals": charts.goals_chart(tables.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K),
+        "goals": charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K),
         "closures": charts.closure_reasons_chart(
-            tables.chart_frame(retention.closure_reasons(con, scope), "closure_reasons", K), k=K),
+            frames.chart_frame(retention.closure_reasons(con, scope), "closure_reasons", K), k=K),
         "distribution": charts.change_distribution_chart(
-            tables.chart_frame(change, "change_distribution", K), "GSE10", k=K),
-        "km": charts.km_chart(*tables.km_chart_frames(retention.retention_curve(con, scope), K), k=K),
+            frames.chart_frame(change, "change_distribution", K), "GSE10", k=K),
+        "km": charts.km_chart(*frames.km_chart_frames(retention.retention_curve(con, scope), K), k=K),
     }
     yield figs, context
     con.close()
@@ -206,7 +209,7 @@ def test_an_exported_title_states_no_total_beside_hidden_cells():
     # sums 30 + 676 = 706: neither 706 (the cells shown) nor 725 (which, beside the shown cells,
     # gives back 4 + 15) goes in the title.
     fig, title = images.build_for_export(
-        lambda: charts.closure_reasons_chart(tables.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K))
+        lambda: charts.closure_reasons_chart(frames.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K))
     assert fig.layout.title.text == "Why pairs closed (n = 706 closures)"  # what the chart alone would say
     context = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
                             as_of=date(2026, 3, 31), n=800, k=K)
@@ -214,7 +217,7 @@ def test_an_exported_title_states_no_total_beside_hidden_cells():
     assert exported == "Why pairs closed (total not stated: some counts suppressed)"
     # with nothing hidden the chart's own n stays: 11 + 15 + 30 + 676 = 732
     fig, title = images.build_for_export(
-        lambda: charts.closure_reasons_chart(tables.chart_frame(closures([11, 15, 30, 676]), "closure_reasons", K), k=K))
+        lambda: charts.closure_reasons_chart(frames.chart_frame(closures([11, 15, 30, 676]), "closure_reasons", K), k=K))
     assert title is None and images.annotated(fig, context).layout.title.text == "Why pairs closed (n = 732 closures)"
 
 
@@ -225,7 +228,7 @@ def test_the_download_menus_apply_the_title_rule():
                             as_of=date(2026, 3, 31), n=800, k=K)
 
     def build():
-        return charts.closure_reasons_chart(tables.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K)
+        return charts.closure_reasons_chart(frames.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K)
 
     page = downloads._chart_bytes(build, "html", context)().decode("utf-8")
     assert images.NO_TOTAL in page and "n = 706" not in page and "n = 725" not in page

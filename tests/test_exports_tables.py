@@ -12,11 +12,13 @@ import pytest
 from _compare_frames import compare_groups_frame, km_curve_by_group
 from _demo_store import NARROW, demo_store
 
-from analytics import privacy, store, views
+from analytics import privacy, store
 from analytics.exports import tables
 from analytics.exports.context import ExportContext, suppression_rule
 from analytics.metrics import engagement, goals, outcomes, retention
 from analytics.metrics.scope import resolve_scope
+from analytics.privacy import frames as privacy_frames
+from analytics.store import views
 
 K = 11
 CONTEXT = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
@@ -99,7 +101,7 @@ def test_csv_header_block_and_suppressed_cells(narrow):
                                   "outcome_trend", "change_distribution"])
 def test_no_small_count_in_any_count_cell(narrow, name):
     context, frames = narrow
-    spec = tables.spec_for(name)
+    spec = privacy_frames.spec_for(name)
     _, table = read_csv(tables.to_csv_bytes(frames[name], spec=name, context=context))
     cols = table[0]
     for col in spec.count_cols:
@@ -195,7 +197,7 @@ def test_view_below_k_refused():
 def test_complementary_suppression_in_a_breakdown():
     df = pd.DataFrame({"grp": ["all"] * 4, "close_reason": ["a", "b", "c", "d"], "pairs": [4, 15, 30, 0],
                        "is_disengagement": [True, False, False, False]})
-    out = tables.suppressed_table(df, "closure_reasons", K)
+    out = privacy_frames.suppressed_table(df, "closure_reasons", K)
     # 4 is hidden; the next smallest non-zero member (15) too, so the total cannot give 4 back; zero is shown
     assert list(out["pairs"]) == ["<11", "<11", 30, 0]
 
@@ -203,13 +205,13 @@ def test_complementary_suppression_in_a_breakdown():
 def test_chart_frame_blanks_suppressed_cells(narrow):
     _, frames = narrow
     goals_frame = frames["goals_by_domain"]
-    out = tables.chart_frame(goals_frame, "goals_by_domain", K)
+    out = privacy_frames.chart_frame(goals_frame, "goals_by_domain", K)
     small = (goals_frame["goals_set"] > 0) & (goals_frame["goals_set"] < K)
     assert small.any()
     assert out.loc[small.to_numpy(), "goals_set"].isna().all()
     assert out.loc[small.to_numpy(), "achievement_rate"].isna().all()
     curve = frames["retention_curve"]
-    shown, at_risk = tables.km_chart_frames(curve, K)
+    shown, at_risk = privacy_frames.km_chart_frames(curve, K)
     assert (shown["at_risk"] >= K).all() and shown["events"].isna().all()
     if at_risk is not None:
         assert_count_cells([None if pd.isna(v) else v for v in at_risk["at_risk"]])
@@ -225,16 +227,16 @@ def test_a_frame_suppressed_before_export_keeps_its_labels(narrow):
     # a suppressed screen hands the export frames with blanks where counts were hidden
     context, frames = narrow
     for name in ("closure_reasons", "goals_by_domain", "engagement_by_month"):
-        raw = tables.suppressed_table(frames[name], name, K)
-        again = tables.suppressed_table(tables.chart_frame(frames[name], name, K), name, K)
-        for col in tables.spec_for(name).count_cols:
+        raw = privacy_frames.suppressed_table(frames[name], name, K)
+        again = privacy_frames.suppressed_table(privacy_frames.chart_frame(frames[name], name, K), name, K)
+        for col in privacy_frames.spec_for(name).count_cols:
             assert list(again[col]) == list(raw[col]), (name, col)
 
 
 def test_each_download_is_audited(monkeypatch, tmp_path):
     import json
 
-    from analytics.auth import LOCAL_ACCESS
+    from analytics.domain.access import LOCAL_ACCESS
     from ui import auth, downloads
 
     log = tmp_path / "audit.jsonl"
@@ -255,7 +257,7 @@ def test_each_download_is_audited(monkeypatch, tmp_path):
 
 
 def test_compare_groups_blanks_a_group_below_k():
-    out = tables.chart_frame(compare_groups_frame(), "compare_groups", K)
+    out = privacy_frames.chart_frame(compare_groups_frame(), "compare_groups", K)
     # C's counts 6, 6, 4, 5, 4 (no-show), 4, 2, 3, 5, 5 are 1-10: hidden. Complements, the smallest
     # other non-zero member of each column: pairs in scope B 25 (of 40, 25, 30); pairs B 14 (of 20,
     # 14, 16); events D 11 (of 12, 13, 11); no-show D 12 (of 30, 15, 12); GSE10 paired B 15 (of 25, 15, 18).
@@ -278,18 +280,18 @@ def test_compare_groups_blanks_a_group_below_k():
     assert out["attendance_rate"].notna().tolist() == [True, True, False, False]
     assert out["GSE10_mean_change"].notna().tolist() == [True, False, False, True]
     # no count of 1-10 survives, in any count column or in sessions
-    for col in (*tables.spec_for("compare_groups").count_cols, "sessions"):
+    for col in (*privacy_frames.spec_for("compare_groups").count_cols, "sessions"):
         assert_count_cells([None if pd.isna(v) else v for v in out[col]])
 
 
 def test_compare_groups_refuses_an_undeclared_number():
     with pytest.raises(ValueError, match="median_days"):
-        tables.chart_frame(compare_groups_frame().assign(median_days=30.0), "compare_groups", K)
+        privacy_frames.chart_frame(compare_groups_frame().assign(median_days=30.0), "compare_groups", K)
 
 
 def test_every_comparison_of_the_demo_is_accepted(demo_db):
+    from analytics.domain.scope import DIMENSIONS
     from analytics.metrics.compare import compare_groups
-    from analytics.metrics.scope import DIMENSIONS
     from ui.compare_view import with_sessions
 
     con = views.analysis_connection(store.connect_read(demo_db))
@@ -297,8 +299,8 @@ def test_every_comparison_of_the_demo_is_accepted(demo_db):
     hidden_somewhere = False
     for by in DIMENSIONS:
         groups = with_sessions(compare_groups(con, scope, by, K)["groups"])
-        out = tables.chart_frame(groups, "compare_groups", K)  # every numeric column is declared
-        for col in (*tables.spec_for("compare_groups").count_cols, "sessions"):
+        out = privacy_frames.chart_frame(groups, "compare_groups", K)  # every numeric column is declared
+        for col in (*privacy_frames.spec_for("compare_groups").count_cols, "sessions"):
             assert_count_cells([None if pd.isna(v) else v for v in out[col]])
         hidden_somewhere |= bool(out["pairs"].isna().any())
     con.close()
@@ -307,16 +309,16 @@ def test_every_comparison_of_the_demo_is_accepted(demo_db):
 
 def test_a_total_is_stated_only_when_the_hidden_cells_sum_to_zero_or_k():
     # no-show 30, 15, 4, 12: C's 4 hidden and D's 12 as its complement, 16 >= 11: the total may stand
-    assert tables.total_publishable(compare_groups_frame(), "compare_groups", K, "no_show")
+    assert privacy_frames.total_publishable(compare_groups_frame(), "compare_groups", K, "no_show")
     # nothing hidden in attended: its total may stand
-    assert tables.total_publishable(compare_groups_frame(), "compare_groups", K, "attended")
+    assert privacy_frames.total_publishable(compare_groups_frame(), "compare_groups", K, "attended")
     # no-show 30, 3, 4, 20: two cells hidden, no complement needed, and 3 + 4 = 7 would come back
-    assert not tables.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", K, "no_show")
-    assert tables.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", 1, "no_show")
+    assert not privacy_frames.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", K, "no_show")
+    assert privacy_frames.total_publishable(compare_groups_frame((30, 3, 4, 20)), "compare_groups", 1, "no_show")
 
 
 def test_km_chart_frames_cut_each_group_where_fewer_than_k_remain():
-    shown, at_risk = tables.km_chart_frames(km_curve_by_group(), K)
+    shown, at_risk = privacy_frames.km_chart_frames(km_curve_by_group(), K)
     # A while 11 or more remain (t 0-75; 10 at t = 100); B starts with 6: left out
     assert shown["grp"].tolist() == ["A"] * 5 and shown["t"].tolist() == [0, 10, 30, 60, 75]
     assert shown["events"].isna().all() and shown["censored"].isna().all()
@@ -328,15 +330,15 @@ def test_km_chart_frames_cut_each_group_where_fewer_than_k_remain():
 
 
 def test_frames_note_what_they_hid():
-    with tables.noting_hidden() as seen:
-        tables.chart_frame(compare_groups_frame().query("grp != 'C'"), "compare_groups", K)  # no 1-10 left
+    with privacy_frames.noting_hidden() as seen:
+        privacy_frames.chart_frame(compare_groups_frame().query("grp != 'C'"), "compare_groups", K)  # no 1-10 left
     assert seen == []
-    with tables.noting_hidden() as seen:
-        tables.chart_frame(compare_groups_frame(), "compare_groups", K)
-        tables.km_chart_frames(km_curve_by_group(), K)
+    with privacy_frames.noting_hidden() as seen:
+        privacy_frames.chart_frame(compare_groups_frame(), "compare_groups", K)
+        privacy_frames.km_chart_frames(km_curve_by_group(), K)
     assert seen == ["compare_groups", "retention_curve"]
     # outside a build for export nothing is noted, and nothing fails
-    assert tables.chart_frame(compare_groups_frame(), "compare_groups", K) is not None
+    assert privacy_frames.chart_frame(compare_groups_frame(), "compare_groups", K) is not None
 
 
 def test_one_hidden_class_is_never_given_back_by_the_paired_total():
@@ -349,7 +351,7 @@ def test_one_hidden_class_is_never_given_back_by_the_paired_total():
         "improved": [11, 20], "no_reliable_change": [32, 30], "declined": [2, 10],
         "reliable_improvement_rate": [11 / 45, 20 / 60], "reliable_decline_rate": [2 / 45, 10 / 60],
     })
-    table, cells = tables.suppress(frame, tables.spec_for("outcome_change"), K)
+    table, cells = privacy_frames.suppress(frame, privacy_frames.spec_for("outcome_change"), K)
     assert set(cells) == {(0, "improved"), (0, "declined"), (1, "improved"), (1, "declined"),
                           (0, "reliable_improvement_rate"), (0, "reliable_decline_rate"),
                           (1, "reliable_improvement_rate"), (1, "reliable_decline_rate")}
@@ -365,7 +367,7 @@ def test_no_row_of_the_demo_outcomes_gives_a_hidden_class_back(demo_db):
     for start, end in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"), ("2025-10-01", "2026-03-31"),
                        ("2026-01-01", "2026-03-31")):
         scope = resolve_scope(con, start=start, end=end).grouped("site")
-        table, _ = tables.suppress(outcomes.outcome_change(con, scope), tables.spec_for("outcome_change"), K)
+        table, _ = privacy_frames.suppress(outcomes.outcome_change(con, scope), privacy_frames.spec_for("outcome_change"), K)
         for _, row in table.iterrows():
             if isinstance(row["n_paired"], str):
                 continue

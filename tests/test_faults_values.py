@@ -19,8 +19,8 @@ from fixtures.load_helpers import (
     write_program,
 )
 
-from analytics import pseudonym
 from analytics.load import LoadError
+from analytics.store import pseudonym
 
 SESSIONS = "session_id,pair_id,session_date,status,duration_min,modality\n"
 PARTICIPANTS = "participant_id,site,enrolled_on\n"

@@ -16,8 +16,8 @@ import pytest
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit
-from analytics import auth as core
+from analytics.domain import access as core
+from analytics.store import audit
 
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = {"start": "2025-01-01", "end": "2025-12-31"}
@@ -143,8 +143,9 @@ def test_followup_files_and_images_are_suppressed(env, monkeypatch):
     import io
     from datetime import date
 
-    from analytics.exports import images, tables
+    from analytics.exports import images
     from analytics.exports.context import ExportContext
+    from analytics.privacy import frames
     from ui import downloads
 
     handed, builders = {}, {}
@@ -191,8 +192,8 @@ def test_followup_files_and_images_are_suppressed(env, monkeypatch):
 
     # each image is drawn again from suppressed frames: no rate printed, only the flag
     seen = []
-    original = tables.chart_frame
-    monkeypatch.setattr(tables, "chart_frame", lambda *a, **kw: seen.append(a[1]) or original(*a, **kw))
+    original = frames.chart_frame
+    monkeypatch.setattr(frames, "chart_frame", lambda *a, **kw: seen.append(a[1]) or original(*a, **kw))
     assert {"followup__by_month_dl", "followup__by_site_dl", "followup__by_mentor_dl"} <= set(builders)
     for key in ("followup__by_month_dl", "followup__by_site_dl", "followup__by_mentor_dl"):
         seen.clear()

@@ -16,7 +16,7 @@ from lifelines.statistics import multivariate_logrank_test
 from scipy import stats
 
 from analytics import privacy, store, summary
-from analytics.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS
 from analytics.metrics.scope import resolve_scope
 
 PERIOD = ["--start", "2025-01-01", "--end", "2025-12-31", "--as-of", "2025-12-31"]
@@ -237,7 +237,7 @@ def test_followup_equals_an_independent_computation_on_the_demo(demo_store, rule
     t = _tables(demo_store)
     latest = pd.to_datetime(t["sessions"]["session_date"]).max().date()
     con = store.connect_read(demo_store)
-    from analytics import views
+    from analytics.store import views
 
     cur = views.analysis_connection(con)
     try:

@@ -83,3 +83,22 @@ def test_the_sql_detector_detects():
     assert SQL.search("create or replace temp view x as select 1")
     assert not SQL.search("Select a dimension to compare by")
     assert not SQL.search("Pairs selected from the sidebar")  # 'selected' is not 'select'
+
+
+def test_the_command_line_loads_neither_streamlit_nor_plotly():
+    # The CLI runs on servers without a display and in scripts where start-up time counts: its
+    # commands and the summary they print must not pull in the UI or the chart library.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analytics.cli import COMMANDS, build_parser\n"
+        "import importlib\n"
+        "for name in COMMANDS.values(): importlib.import_module(name)\n"
+        "build_parser()\n"
+        "import analytics.summary\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'streamlit', 'plotly'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

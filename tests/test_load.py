@@ -24,8 +24,9 @@ from fixtures.load_helpers import (
     write_program,
 )
 
-from analytics import cli, pseudonym, store
+from analytics import cli, store
 from analytics.load import LoadError, Source, discover, load_sources, sources_for_file
+from analytics.store import pseudonym
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,8 +17,9 @@ from lifelines import KaplanMeierFitter
 from scipy import stats as sps
 
 from analytics import summary
+from analytics.domain.scope import Filters
 from analytics.metrics import engagement, retention
-from analytics.metrics.scope import Filters, resolve_scope
+from analytics.metrics.scope import resolve_scope
 
 _spec = importlib.util.spec_from_file_location(
     "pandas_summary", Path(__file__).resolve().parent.parent / "bench" / "pandas_summary.py"

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from analytics import summary
+from analytics.domain.scope import Filters, ScopeError
 from analytics.metrics import compare, engagement, goals, mentors, outcomes, quality, retention
-from analytics.metrics.scope import Filters, ScopeError, resolve_scope
+from analytics.metrics.scope import resolve_scope
 
 
 @pytest.fixture()

@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics import narrative as nv
 from analytics.metrics import engagement, goals, mentors, outcomes, retention
 from analytics.metrics.scope import resolve_scope
+from analytics.present import sentences as nv
 
 S, E = date(2026, 1, 1), date(2026, 3, 31)
 MINUS = "\u2212"
@@ -21,7 +21,8 @@ MINUS = "\u2212"
 
 @pytest.fixture(scope="module")
 def frames(tiny_store):
-    from analytics import store, views
+    from analytics import store
+    from analytics.store import views
 
     con = store.connect_read(tiny_store)
     cur = views.analysis_connection(con)

@@ -190,7 +190,7 @@ def test_compare_by_another_dimension(app_db):
 
 
 def test_data_page_without_a_pseudonym_key_says_how_to_set_one(app_db, monkeypatch, tmp_path):
-    from analytics import pseudonym
+    from analytics.store import pseudonym
 
     monkeypatch.delenv(pseudonym.KEY_ENV, raising=False)
     monkeypatch.setattr(pseudonym, "SECRETS_PATH", tmp_path / "secrets.toml")

@@ -17,9 +17,10 @@ import pytest
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit
-from analytics import auth as core
-from analytics.exports import images, tables
+from analytics.domain import access as core
+from analytics.exports import images
+from analytics.privacy import frames
+from analytics.store import audit
 
 ROOT = Path(__file__).resolve().parent.parent
 PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}
@@ -129,11 +130,11 @@ def test_each_menu_draws_its_chart_from_suppressed_frames(env, monkeypatch, page
 
     suppressed: list[str] = []
     for name in ("chart_frame", "km_chart_frame"):
-        def counting(*args, _name=name, _f=getattr(tables, name), **kw):
+        def counting(*args, _name=name, _f=getattr(frames, name), **kw):
             suppressed.append(_name)
             return _f(*args, **kw)
 
-        monkeypatch.setattr(tables, name, counting)
+        monkeypatch.setattr(frames, name, counting)
     for key in keys:
         suppressed.clear()
         fig, title = images.build_for_export(handed[key])

@@ -2,7 +2,7 @@
 tables and the CSV/XLSX buttons inside the charts' "Data behind this chart".
 
 Streamlit's own table download is off (client.disableDataExport), so these are the only way a
-table leaves the app: suppressed (tables.FRAME_SPECS), formula-safe, numbers numeric, audited,
+table leaves the app: suppressed (privacy_frames.FRAME_SPECS), formula-safe, numbers numeric, audited,
 and only for roles that may export. The files are checked as the buttons serve them: the
 callable each button is given is caught (``downloads._audited``) and called, as a click would.
 
@@ -33,13 +33,15 @@ import pytest
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
-from analytics import audit, privacy, store, views
-from analytics import auth as core
-from analytics.exports import tables
+from analytics import privacy, store
+from analytics.domain import access as core
+from analytics.domain.scope import Filters
 from analytics.exports.context import ExportContext
 from analytics.metrics import engagement, goals, mentors, quality, retention
 from analytics.metrics.compare import compare_groups
-from analytics.metrics.scope import Filters, resolve_scope
+from analytics.metrics.scope import resolve_scope
+from analytics.privacy import frames as privacy_frames
+from analytics.store import audit, views
 from ui import downloads
 from ui.compare_view import with_sessions
 
@@ -184,7 +186,7 @@ def read_xlsx(data: bytes) -> list[dict[str, object]]:
     return [dict(zip(rows[top], r, strict=True)) for r in rows[top + 1:]]
 
 
-def no_small_counts(rows: list[dict], spec: tables.FrameSpec) -> list[str]:
+def no_small_counts(rows: list[dict], spec: privacy_frames.FrameSpec) -> list[str]:
     """Every count cell of ``rows`` (CSV text or XLSX values): "<11", 0, at least 11 or blank."""
     seen = []
     for row in rows:
@@ -201,8 +203,8 @@ def no_small_counts(rows: list[dict], spec: tables.FrameSpec) -> list[str]:
 
 
 def expected_cells(frame: pd.DataFrame, spec: str) -> list[dict[str, object]]:
-    """The frame as its file shows it, by ``tables.suppressed_table`` (text escaped as in files)."""
-    out = privacy.safe_frame(tables.suppressed_table(frame, spec, K))
+    """The frame as its file shows it, by ``privacy_frames.suppressed_table`` (text escaped as in files)."""
+    out = privacy.safe_frame(privacy_frames.suppressed_table(frame, spec, K))
     return [{str(c): v for c, v in row.items()} for row in out.to_dict("records")]
 
 
@@ -277,12 +279,12 @@ def test_tiny_program_files_hold_no_small_count(tiny_store, monkeypatch, handed)
         assert all(" " not in str(c) for c in frame.columns), (key, list(frame.columns))
         _, rows = read_csv(downloads.table_file(frame, spec=spec, context=STAND_IN, fmt="csv"))
         assert len(rows) == len(frame), key
-        shown = no_small_counts(rows, tables.spec_for(spec))
+        shown = no_small_counts(rows, privacy_frames.spec_for(spec))
         assert f"<{K}" in shown, f"{key}: the tiny program's small counts should show as <{K}"
         xrows = read_xlsx(downloads.table_file(frame, spec=spec, context=STAND_IN, fmt="xlsx"))
-        no_small_counts(xrows, tables.spec_for(spec))
+        no_small_counts(xrows, privacy_frames.spec_for(spec))
         for row in xrows:  # a count left standing is a number, not text
-            for col in tables.spec_for(spec).count_cols:
+            for col in privacy_frames.spec_for(spec).count_cols:
                 if col in row and row[col] not in (None, f"<{K}"):
                     assert isinstance(row[col], int | float), (key, col, row[col])
 
@@ -346,11 +348,11 @@ def test_the_files_the_buttons_serve_match_the_suppressed_metric_frames(demo_env
             assert set(got) == set(exp), name
             bad = {c: (got[c], exp[c]) for c in exp if not same_cell(got[c], exp[c])}
             assert not bad, (name, bad)
-        shown = no_small_counts(rows, tables.spec_for(spec))
+        shown = no_small_counts(rows, privacy_frames.spec_for(spec))
         small_somewhere |= f"<{K}" in shown
         xrows = read_xlsx(served[(name, "xlsx")]())
         assert len(xrows) == len(want), name
-        no_small_counts(xrows, tables.spec_for(spec))
+        no_small_counts(xrows, privacy_frames.spec_for(spec))
         for got, exp in zip(xrows, want, strict=True):
             for col, v in exp.items():  # numbers stay numbers, labels stay text
                 if isinstance(v, int | float) and not isinstance(v, bool) and not pd.isna(v):
@@ -365,7 +367,7 @@ def test_a_charts_data_files_are_its_frame_suppressed(demo_env, served, handed, 
     app("pm@example.org", page, section=section, query=SLICE, opened=tuple(keys))
     for key in keys:
         frame, spec, name = handed[f"{key}_data_dl"]
-        assert spec in tables.FRAME_SPECS and all(" " not in str(c) for c in frame.columns), key
+        assert spec in privacy_frames.FRAME_SPECS and all(" " not in str(c) for c in frame.columns), key
         _, rows = read_csv(served[(name, "csv")]())
         want = expected_cells(frame, spec)
         assert len(rows) == len(want), key
@@ -373,8 +375,8 @@ def test_a_charts_data_files_are_its_frame_suppressed(demo_env, served, handed, 
             assert set(got) == set(exp), key
             bad = {c: (got[c], exp[c]) for c in exp if not same_cell(got[c], exp[c])}
             assert not bad, (key, bad)
-        no_small_counts(rows, tables.spec_for(spec))
-        no_small_counts(read_xlsx(served[(name, "xlsx")]()), tables.spec_for(spec))
+        no_small_counts(rows, privacy_frames.spec_for(spec))
+        no_small_counts(read_xlsx(served[(name, "xlsx")]()), privacy_frames.spec_for(spec))
 
 
 def test_a_grant_writers_file_reads_as_a_managers(demo_env, served):
@@ -402,7 +404,7 @@ def test_the_day_level_curve_is_not_offered_as_a_table(demo_env, demo_con):
     # still step down by each day's closures and censorings: the table would hand out counts of 1-10.
     scope = resolve_scope(demo_con, start=PERIOD["start"], end=PERIOD["end"])
     curve = retention.retention_curve(demo_con, scope)
-    cut = tables.km_chart_frame(curve, K)
+    cut = privacy_frames.km_chart_frame(curve, K)
     full = curve[(curve["at_risk"] >= K) & curve["survival"].notna()].reset_index(drop=True)
     steps = (cut["at_risk"] - cut["at_risk"].shift(-1)).iloc[:-1]
     assert (steps == (full["events"] + full["censored"]).iloc[:-1]).all()

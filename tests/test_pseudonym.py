@@ -12,10 +12,10 @@ from fixtures.load_helpers import KEY, load, write_program
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import pseudonym
 from analytics.load import LoadError
 from analytics.load.sqltext import Frag, Params
 from analytics.load.validate import hmac_sql
+from analytics.store import pseudonym
 
 
 def _sql_pseudonyms(entity: str, ids: list[str], key: bytes) -> list[str]:

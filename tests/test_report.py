@@ -19,13 +19,14 @@ import docx
 import pytest
 from _demo_store import NARROW, demo_store
 
-from analytics import cli, privacy, store, summary, views
+from analytics import cli, privacy, store, summary
 from analytics.exports import images
 from analytics.exports.report import build_report
 from analytics.exports.report_docx import write_docx
 from analytics.exports.report_pdf import write_pdf
 from analytics.metrics import retention
 from analytics.metrics.scope import resolve_scope
+from analytics.store import views
 
 K = 11
 TINY = {"as_of": "2026-03-31", "start": "2026-01-01", "end": "2026-03-31"}

@@ -7,9 +7,11 @@ import shutil
 import pytest
 import streamlit as st
 
-from analytics import store, views
-from analytics.auth import LOCAL_ACCESS
-from analytics.metrics.scope import DIMENSIONS, Filters, resolve_scope
+from analytics import store
+from analytics.domain.access import LOCAL_ACCESS
+from analytics.domain.scope import DIMENSIONS, Filters
+from analytics.metrics.scope import resolve_scope
+from analytics.store import views
 from ui import data_access, warmup
 
 
@@ -103,7 +105,7 @@ def test_warm_builds_the_demo_when_there_is_no_store(tmp_path, monkeypatch):
 def test_a_program_managers_views_are_the_warmed_ones():
     # The warm-up fills the cache under the local mode's key; a signed-in program manager asks
     # with the same key (every site, k = 11, unsuppressed, mentor views), so finds it warm.
-    from analytics import auth
+    from analytics.domain import access as auth
 
     config = auth.parse_roles('[users]\n"pm@example.org" = { role = "program_manager" }\n')
     pm = auth.resolve(config, {"email": "pm@example.org", "email_verified": True})

@@ -7,7 +7,7 @@
 - without `[auth]` in .streamlit/secrets.toml: the local single-user mode, for one machine
   only, said on every page;
 - with `[auth]`: a sign-in screen (`st.login`, OpenID Connect), then the user's `Access`
-  from the roles file (analytics.auth). A signed-in user without a role sees a plain "no
+  from the roles file (analytics.domain.access). A signed-in user without a role sees a plain "no
   access" and nothing else (FAULTS.md 39).
 
 The run's Access is kept in the session so ui.data_access can put the user's scope into every
@@ -23,9 +23,9 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
-from analytics import audit
-from analytics import auth as core
-from analytics.auth import Access
+from analytics.domain import access as core
+from analytics.domain.access import Access
+from analytics.store import audit
 from ui.components import plain
 
 LOCAL_MODE_NOTE = "Local single-user mode: no sign-in; for use on one machine only"

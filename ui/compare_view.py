@@ -1,15 +1,16 @@
 """The Compare page's tables (groups side by side, the tests across them in words) and its
 charts: the arguments the screen and the exports share, and the exports' figures, drawn from
-the groups suppressed by ``exports.tables.FRAME_SPECS["compare_groups"]``."""
+the groups suppressed by ``privacy.frames.FRAME_SPECS["compare_groups"]``."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics import charts
-from analytics.contract import INSTRUMENTS
-from analytics.exports import images, tables
+from analytics.domain.contract import INSTRUMENTS
+from analytics.exports import images
+from analytics.present import charts
+from analytics.privacy import frames
 from ui import components as ui
 
 # As named in a sentence, and in the tests table.
@@ -103,7 +104,7 @@ def pooled_attendance(groups: pd.DataFrame) -> float:
 
 def chart_columns(args: dict) -> list[str]:
     """The columns a forest plot of the groups draws, with the counts its values rest on."""
-    spec = tables.spec_for("compare_groups")
+    spec = frames.spec_for("compare_groups")
     cols = [args["n"], args["estimate"], args["low"], args["high"]]
     for col in list(cols):
         dens = spec.derived.get(col, ())
@@ -118,7 +119,7 @@ def exported_groups(result: dict, k: int, columns: list[str] | None = None) -> p
     and a value goes with its own counts, so the cells are the same as in the whole frame, and
     only hidden cells the chart draws take the total out of its title."""
     groups = with_sessions(result["groups"])
-    return tables.chart_frame(groups if columns is None else groups[columns], "compare_groups", k)
+    return frames.chart_frame(groups if columns is None else groups[columns], "compare_groups", k)
 
 
 def _names(groups: list) -> str:
@@ -129,7 +130,7 @@ def km_export(result: dict, k: int) -> go.Figure:
     """The Kaplan-Meier curves by group for export: each group's curve while at least k of its
     pairs remain at risk; a group with fewer than k pairs matched is left out, and named."""
     curve = result["curve"]
-    shown, at_risk = tables.km_chart_frames(curve, k)
+    shown, at_risk = frames.km_chart_frames(curve, k)
     fig = charts.km_chart(shown, at_risk, k=k, small_groups=result["small_groups"])
     left_out = [g for g in dict.fromkeys(curve["grp"]) if shown.empty or g not in set(shown["grp"])]
     if left_out:
@@ -147,11 +148,11 @@ def forest_export(result: dict, k: int, args: dict) -> go.Figure:
 
 def attendance_export(result: dict, k: int) -> go.Figure:
     """The attendance forest plot for export. Its reference line is the attendance of all groups
-    when that total may be stated beside the suppressed groups (``tables.total_publishable``),
+    when that total may be stated beside the suppressed groups (``frames.total_publishable``),
     else of the groups whose counts are shown (and the footnote says so)."""
     columns = chart_columns(ATTENDANCE)
     raw, groups = with_sessions(result["groups"]), exported_groups(result, k, columns)
-    whole = all(tables.total_publishable(raw[columns], "compare_groups", k, c) for c in ("attended", "no_show"))
+    whole = all(frames.total_publishable(raw[columns], "compare_groups", k, c) for c in ("attended", "no_show"))
     counted = groups[groups[["attended", "no_show"]].notna().all(axis=1)]
     pooled = pooled_attendance(raw if whole else counted)
     fig = charts.forest_plot(groups, **ATTENDANCE, null_value=pooled, by=result["by"], k=k,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics.charts import PLOTLY_CONFIG
+from analytics.present.theme import PLOTLY_CONFIG
 from analytics.privacy import DEFAULT_K
 
 DEMO_BANNER = "Demo data: a synthetic program, not real people"

@@ -28,45 +28,25 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import store, summary, views
-from analytics.auth import Access, restrict_filters
-from analytics.metrics import admin, engagement, followup, goals, mentors, outcomes, quality, retention
-from analytics.metrics.scope import Filters, Scope, ScopeError, resolve_scope
-from analytics.screen_privacy import suppressed_for_screen
+from analytics import store
+from analytics.domain.access import Access, restrict_filters
+from analytics.domain.scope import Filters, Scope, ScopeError
+from analytics.metrics import admin
+from analytics.metrics.scope import resolve_scope
+from analytics.panels import METRICS
+from analytics.privacy.screen import suppressed_for_screen
+from analytics.store import views
 from ui import auth
 
 # (path, inode, mtime_ns, size) of one version of the store file.
 StampKey = tuple[str, int, int, int]
 # (as_of, start, end, ((dimension, (values...)), ...), by) in ISO dates and plain strings.
 ScopeKey = tuple[str, str, str, tuple[tuple[str, tuple[str, ...]], ...], str | None]
-# (sites or None for all, k, suppressed on screen, mentor-level views): analytics.auth.Access.cache_key.
+# (sites or None for all, k, suppressed on screen, mentor-level views): analytics.domain.access.Access.cache_key.
 AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
 
-# The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
-METRICS: dict[str, Callable[..., Any]] = {
-    "pair_counts": engagement.pair_counts,
-    "engagement_totals": engagement.engagement_totals,
-    "engagement_by_month": engagement.engagement_by_month,
-    "attended_by_modality": engagement.attended_by_modality,
-    "retention_summary": retention.retention_summary,
-    "retention_curve": retention.retention_curve,
-    "cohort_triangle": retention.cohort_triangle,
-    "closure_reasons": retention.closure_reasons,
-    "outcome_change": outcomes.outcome_change,
-    "outcome_trend": outcomes.outcome_trend,
-    "reliable_change_counts": outcomes.reliable_change_counts,
-    "change_distribution": outcomes.change_distribution,
-    "goals_by_domain": goals.goals_by_domain,
-    "mentor_caseloads": mentors.mentor_caseloads,
-    "quality_findings": quality.quality_findings,
-    "summary": summary.raw_summary,
-    # settings-dependent (rule, target): ask with params=(("rule", ...), ("target", ...))
-    "followup_counts": followup.followup_counts,
-    "followup_attrition": followup.followup_attrition,
-    "followup_by_close_month": followup.followup_by_close_month,
-}
 # Settings a metric takes beside the scope (plain values, part of the cache key).
 Params = tuple[tuple[str, Any], ...]
 
@@ -259,7 +239,7 @@ def _figure(name: str, _builder: Callable[..., Any], args: tuple, kwargs: dict) 
 
 
 def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """`builder(*args, **kwargs)` (a chart builder of analytics.charts), cached on its inputs.
+    """`builder(*args, **kwargs)` (a chart builder of analytics.present.charts), cached on its inputs.
 
     Building a plotly figure takes 40-120 ms and a page draws up to eight, so a rerun with
     unchanged data would spend most of its time there. The same figure object is handed to

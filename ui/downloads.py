@@ -6,13 +6,11 @@ through ``analytics.exports``, hence through ``analytics.privacy``: suppressed c
 refusal below k pairs, formula-injection escaping, no row-level tables.
 
 Tables are exported from the metric frames as computed, suppressed by their rules in
-``exports.tables.FRAME_SPECS`` when the file is made: ``table_menu`` under a page's table,
+``privacy.frames.FRAME_SPECS`` when the file is made: ``table_menu`` under a page's table,
 ``data_download`` inside a chart's "Data behind this chart".
 
-Charts for export must be built from suppressed frames:
-
-    frame = exports.chart_frame(ctx.metric("goals_by_domain"), "goals_by_domain", ctx.k)
-    downloads.chart_downloads(lambda: charts.goals_chart(frame, k=ctx.k), name="goals", context=dl_ctx)
+Charts for export are built from suppressed frames: a page chart's image menu draws its panel
+from an ``analytics.panels.ExportView`` (``ui.panel.show``).
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ import streamlit as st
 from analytics import privacy
 from analytics.exports import images, tables
 from analytics.exports.context import ExportContext
+from analytics.privacy import frames
 from ui import auth, data_access
 from ui import components as ui
 from ui.components import plain
@@ -116,7 +115,7 @@ def table_rule(k: int) -> str:
             "text that a spreadsheet could run as a formula is escaped.")
 
 
-def table_file(df: pd.DataFrame, *, spec: tables.FrameSpec | str, context: ExportContext, fmt: str,
+def table_file(df: pd.DataFrame, *, spec: frames.FrameSpec | str, context: ExportContext, fmt: str,
                title: str | None = None) -> bytes:
     """The file a table's CSV or XLSX button serves: suppressed, formula-safe, numbers numeric."""
     write = tables.to_csv_bytes if fmt == "csv" else tables.to_xlsx_bytes
@@ -139,7 +138,7 @@ def table_downloads(
     (else a caption says why not).
 
     ``name`` names the files (and the audit record). With ``count_cols``/``derived`` omitted,
-    ``spec`` (default ``name``) must be a metric frame with rules in ``exports.tables.FRAME_SPECS``
+    ``spec`` (default ``name``) must be a metric frame with rules in ``privacy.frames.FRAME_SPECS``
     (e.g. "goals_by_domain"), and ``df`` that frame as computed, not a renamed screen table.
     """
     key = key or f"dl__{name}"
@@ -151,12 +150,12 @@ def table_downloads(
         if (spec or name) in NOT_AS_TABLE:
             st.caption(plain(f"No table download: {NOT_AS_TABLE[spec or name]}."))
             return False
-        rules = tables.spec_for(spec or name)
+        rules = frames.spec_for(spec or name)
     else:
-        rules = tables.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
+        rules = frames.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
                                  derived=derived or {}, inputs=inputs)
     try:
-        tables.suppress(df, rules, context.k)  # checked now, so a refusal shows here, not as a failed file
+        frames.suppress(df, rules, context.k)  # checked now, so a refusal shows here, not as a failed file
     except (privacy.ExportRefused, ValueError) as exc:
         st.caption(plain(f"No download for this table: {exc}"))
         return False
@@ -225,14 +224,9 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
         st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
 
 
-def framed(ctx, name: str, scope=None, params: tuple = ()) -> pd.DataFrame:
-    """A page's metric frame as exports see it: suppressed cells blank (``exports.chart_frame``)."""
-    return tables.chart_frame(ctx.metric(name, scope, params), name, ctx.k)
-
-
 def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:
     """A "Download image" menu under an on-screen chart. ``build`` draws the chart again from
-    suppressed frames (``framed``), never from the screen's own unsuppressed numbers; it runs
+    suppressed frames (an ``ExportView``), never from the screen's own unsuppressed numbers; it runs
     only when a format is clicked."""
     if not auth.can_export():
         return
@@ -288,16 +282,3 @@ def chart_with_downloads(
         download = data_download(ctx, data, name=data_name or name, spec=spec, key=f"{key}_data_dl")
     ui.chart(fig, sentence, data, key=key, download=download)
     image_menu(ctx, image, name=name, key=f"{key}_dl")
-
-
-def metric_chart(
-    ctx, frame: pd.DataFrame, name: str, builder: Callable[..., go.Figure], sentence: str | None, *, key: str,
-    screen: Mapping[str, object] | None = None,
-) -> None:
-    """The chart ``builder(frame, k=k)`` of the metric frame ``name`` (``ctx.metric(name)``), with
-    its downloads: on screen from the page's ``frame`` (plus ``screen`` keyword arguments, e.g. a
-    lighter drawing), exported from the suppressed frame (``framed``)."""
-    chart_with_downloads(
-        ctx, data_access.figure(builder, frame, k=ctx.k, **(screen or {})), sentence, frame, key=key, name=name,
-        image=lambda: builder(framed(ctx, name), k=ctx.k),
-    )

@@ -22,8 +22,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from analytics.contract import EARLIEST_DATE
-from analytics.metrics.scope import DIMENSION_LABELS, Filters
+from analytics.domain.contract import EARLIEST_DATE
+from analytics.domain.scope import DIMENSION_LABELS, Filters
 
 PRESETS = {
     "all": "All time",

@@ -21,8 +21,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.auth import Access
-from analytics.metrics.scope import Scope, ScopeError
+from analytics.domain.access import Access
+from analytics.domain.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
 from ui import auth, components, data_access, filters
 

@@ -5,7 +5,7 @@ name is only a label (it names the table and appears in messages), never part of
 (FAULTS.md 32).
 
 Loads need a role that may load (ui.auth): `check` and `commit` refuse others. Each real load,
-done or failed, also goes into the audit trail (analytics.audit) with the user, the tables,
+done or failed, also goes into the audit trail (analytics.store.audit) with the user, the tables,
 the files' hashes and row counts; the store's own load_audit rows are written by the load.
 """
 
@@ -17,12 +17,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analytics import audit, store
-from analytics.auth import Access
+from analytics import store
+from analytics.domain.access import Access
 from analytics.load import LoadError, LoadReport, Source, load_sources
 from analytics.load.sources import check_unique_tables, sources_for_file
-from analytics.pseudonym import MissingKey, load_key
-from analytics.store import StoreBusy, StoreError
+from analytics.store import StoreBusy, StoreError, audit
+from analytics.store.pseudonym import MissingKey, load_key
 
 # What a check or a load can fail with, each with a plain message that holds no cell value.
 LOAD_FAILURES = (LoadError, StoreBusy, StoreError)

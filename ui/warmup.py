@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Iterator
 
-from analytics.auth import LOCAL_ACCESS, Access
+from analytics.domain.access import LOCAL_ACCESS, Access
 
 # What the pages import beyond ui.setup: loaded here so the first run does not wait for them.
 MODULES = (
@@ -28,8 +28,8 @@ MODULES = (
     "pandas.io.formats.style",  # the tables' Styler (it loads matplotlib when that is installed)
     "plotly.graph_objects",
     "plotly.io",
-    "analytics.charts",
-    "analytics.narrative",
+    "analytics.present.charts",
+    "analytics.present.sentences",
     "analytics.metrics.compare",
     "analytics.stats",
     "ui.setup",
@@ -76,7 +76,7 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         import_modules()
         timings["imports"] = time.perf_counter() - t
 
-        from analytics.metrics.scope import DIMENSIONS, Filters, ScopeError
+        from analytics.domain.scope import DIMENSIONS, Filters, ScopeError
         from ui import data_access, filters
 
         t = time.perf_counter()
@@ -98,16 +98,27 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
             if name == "mentor_caseloads" and not access.can_see_mentors:
                 continue
             data_access.metric(name, stamp, scope, access)
-        # The Overview's previous period and the Outcomes page's per-site rows.
+        # The Overview's previous period.
         data_access.metric("summary", stamp, scope.shifted_back(), access)
-        data_access.metric("outcome_change", stamp, scope.grouped("site"), access)
         data_access.pairs_in_scope(stamp, scope, access)
-        # The landing page's chart, built as pages/overview.py builds it (same builder, frame
-        # and k, so the same cache entry): the first visitor's page is sent without building it.
-        from analytics import charts
+        # Every panel's frames and sentence, as the pages draw them (ui.panel.show), so each
+        # grouping a panel asks for (the Outcomes page's per-site rows) is cached too.
+        from analytics.domain.contract import INSTRUMENTS
+        from analytics.panels import PANELS
+        from ui import panel
 
-        monthly = data_access.metric("engagement_by_month", stamp, scope, access)
-        data_access.figure(charts.engagement_monthly_chart, monthly, k=access.k)
+        view = panel.screen_view(stamp, scope, access)
+        for p in PANELS.values():
+            if p.mentor_level and not access.can_see_mentors:
+                continue
+            for code in INSTRUMENTS if p.per_instrument else (None,):
+                params = p.params(code=code)
+                p.call(view, params, screen=True)
+                p.say(view, params)
+        # The landing page's chart, built as the Overview builds it (same builder, frame and k,
+        # so the same cache entry): the first visitor's page is sent without building it.
+        landing = PANELS["engagement_by_month"]
+        panel.screen_figure(landing, view, landing.params())
         timings["metrics"] = time.perf_counter() - t
 
         if not access.suppress_on_screen:

@@ -22,9 +22,9 @@ _NAMES = {
     "build_report": "analytics.exports.report",
     "write_docx": "analytics.exports.report_docx",
     "write_pdf": "analytics.exports.report_pdf",
-    "FRAME_SPECS": "analytics.exports.tables",
-    "chart_frame": "analytics.exports.tables",
-    "km_chart_frames": "analytics.exports.tables",
+    "FRAME_SPECS": "analytics.privacy.frames",
+    "chart_frame": "analytics.privacy.frames",
+    "km_chart_frames": "analytics.privacy.frames",
     "to_csv_bytes": "analytics.exports.tables",
     "to_xlsx_bytes": "analytics.exports.tables",
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from analytics import privacy
-from analytics.metrics.scope import Scope
+from analytics.domain.scope import Scope
 
 
 def suppression_rule(k: int = privacy.DEFAULT_K) -> str:

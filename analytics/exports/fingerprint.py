@@ -24,7 +24,8 @@ import json
 
 import duckdb
 
-from analytics.metrics.scope import Scope, run
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 # grain: one row per table of the report's inputs. Column lists are the store schema's.
 # The pairs in scope with their stable source ids. Where the scope carries integer keys (the

@@ -13,7 +13,7 @@ timeout on one loop, so failures surface as ``ImageExportUnavailable`` and image
 
 Exported figures are copies: the on-screen figure is never changed. The copy's title gains the
 filters, period, n and as-of date, and its footnote the suppression rule (via
-``charts.house_layout``). The figure must already be built from suppressed frames
+``theme.house_layout``). The figure must already be built from suppressed frames
 (``exports.tables.chart_frame``): an image can only show what the figure holds, and the HTML
 export holds the figure's data verbatim.
 """
@@ -35,9 +35,9 @@ from typing import Literal
 
 import plotly.graph_objects as go
 
-from analytics import charts
-from analytics.exports import tables
 from analytics.exports.context import ExportContext
+from analytics.present import theme
+from analytics.privacy import frames
 
 Format = Literal["png", "svg", "pdf", "html"]
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "html")
@@ -57,7 +57,7 @@ NO_BROWSER_NOTE = (
     f"available: {INSTALL_HINT}. Interactive HTML charts are offered instead."
 )
 
-DEFAULT_WIDTH = 900  # px; footnotes wrap for >= 700 px (charts._FOOTNOTE_WRAP)
+DEFAULT_WIDTH = 900  # px; footnotes wrap for >= 700 px (theme._FOOTNOTE_WRAP)
 START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_S = 60.0
 RELOAD_EVERY = 25  # images per browser tab between page reloads
@@ -251,7 +251,7 @@ def warm_up() -> None:
         threading.Thread(target=start_quietly, name="chart-images-start", daemon=True).start()
 
 
-# The n a chart puts at the end of its title (``charts._title``): "(n = 725 closures)", "(n<11 pairs)".
+# The n a chart puts at the end of its title (``theme._title``): "(n = 725 closures)", "(n<11 pairs)".
 _TITLE_N = re.compile(r"\s*\((?:n = [\d,]+|n<\d+)[^()]*\)\s*$")
 NO_TOTAL = "total not stated: some counts suppressed"
 
@@ -272,9 +272,9 @@ def title_without_total(title: str) -> str:
 def build_for_export(build: Callable[[], go.Figure]) -> tuple[go.Figure, str | None]:
     """Draw a chart for export: the figure, and the title the export must carry instead of the
     chart's own (``title_without_total``) when a frame it was drawn from had hidden cells, or
-    None. ``build`` draws from suppressed frames (``tables.chart_frame``, ``km_chart_frames``),
+    None. ``build`` draws from suppressed frames (``frames.chart_frame``, ``km_chart_frames``),
     which note what they hid."""
-    with tables.noting_hidden() as hidden:
+    with frames.noting_hidden() as hidden:
         fig = build()
     return fig, (title_without_total(fig.layout.title.text or "") if hidden else None)
 
@@ -286,7 +286,7 @@ def with_footnote(fig: go.Figure, note: str) -> go.Figure:
     meta = dict(out.layout.meta) if isinstance(out.layout.meta, dict) else {}
     footnote = meta.get("footnote") or ""
     note = html.escape(note, quote=False)
-    return charts.house_layout(out, title=out.layout.title.text or "",
+    return theme.house_layout(out, title=out.layout.title.text or "",
                                footnote=f"{footnote}<br>{note}" if footnote else note)
 
 
@@ -304,7 +304,7 @@ def annotated(fig: go.Figure, context: ExportContext, title: str | None = None) 
     view = html.escape(context.describe(), quote=False)
     subtitle = meta.get("subtitle") or ""
     footnote = meta.get("footnote") or ""
-    return charts.house_layout(
+    return theme.house_layout(
         out,
         title=title if title is not None else (out.layout.title.text or ""),
         subtitle=f"{subtitle}<br>{view}" if subtitle else view,
@@ -335,13 +335,13 @@ def export_chart(
     context.check_allowed()
     out = annotated(fig, context, title)
     if fmt == "html":
-        page = out.to_html(include_plotlyjs=True, full_html=True, config=charts.PLOTLY_CONFIG)
+        page = out.to_html(include_plotlyjs=True, full_html=True, config=theme.PLOTLY_CONFIG)
         return page.encode("utf-8")
     meta = out.layout.meta if isinstance(out.layout.meta, dict) else {}
     opts = {
         "format": fmt,
         "width": int(width or DEFAULT_WIDTH),
-        "height": int(height or out.layout.height or meta.get("height") or charts.DEFAULT_HEIGHT),
+        "height": int(height or out.layout.height or meta.get("height") or theme.DEFAULT_HEIGHT),
         "scale": float(scale if scale is not None else (2 if fmt == "png" else 1)),
     }
     return _RENDERER.render(out.to_dict(), opts)

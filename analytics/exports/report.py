@@ -26,14 +26,19 @@ import duckdb
 import pandas as pd
 
 import analytics
-from analytics import charts, followup_text, narrative, privacy, store
+from analytics import privacy, store
 from analytics import summary as summary_mod
-from analytics.contract import CODEBOOKS, INSTRUMENTS
-from analytics.exports import fingerprint, images, tables
+from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.numbers import two_decimals
+from analytics.domain.scope import Scope
+from analytics.exports import fingerprint, images
 from analytics.exports.context import ExportContext, long_date, suppression_rule
 from analytics.metrics import engagement, followup, outcomes, retention
-from analytics.metrics.scope import Scope, resolve_scope
-from analytics.values import two_decimals
+from analytics.metrics.scope import resolve_scope
+from analytics.present import charts, theme
+from analytics.present import followup_sentences as followup_text
+from analytics.present import sentences as narrative
+from analytics.privacy import frames
 
 REPORT_TITLE = "Peer Recovery Mentoring Outcomes Report"
 DEFAULT_PROGRAM = "Peer recovery mentoring program"
@@ -265,7 +270,7 @@ class _Figures:
                 self.note = (
                     f"Charts are not included in this report: {exc} The tables and sentences carry every number."
                 )
-        height = int(fig.layout.height or charts.DEFAULT_HEIGHT)
+        height = int(fig.layout.height or theme.DEFAULT_HEIGHT)
         if png:
             missing = ""
         elif self.wanted:
@@ -499,7 +504,7 @@ def _engagement_section(con, scope: Scope, nums: _Numbers, figures: _Figures) ->
     monthly = engagement.engagement_by_month(con, scope)
     if monthly["month"].nunique() < 2:
         return Section("Engagement", (sentence,))  # a one-month chart says nothing the sentence does not
-    frame = tables.chart_frame(monthly, "engagement_by_month", nums.k)
+    frame = frames.chart_frame(monthly, "engagement_by_month", nums.k)
     if frame["attended"].notna().sum() < 2:
         note = f"The monthly chart is not shown: fewer than two months have {nums.k} or more sessions."
         return Section("Engagement", (sentence, Paragraph(note, "note")))
@@ -525,7 +530,7 @@ def _retention_section(scope: Scope, nums: _Numbers, figures: _Figures, curve: p
         Paragraph(_retention_sentence(scope, nums, 180, curve)),
     ]
     if nums.shown("retention.pairs", "retention.km_30") and not curve.empty:
-        fig = charts.km_chart(*tables.km_chart_frames(curve, nums.k), k=nums.k)
+        fig = charts.km_chart(*frames.km_chart_frames(curve, nums.k), k=nums.k)
         blocks.append(figures.add(
             fig, "Pairs still meeting, by days since match",
             "Kaplan-Meier estimate with 95% confidence band for pairs matched in the period. A pair stops "
@@ -565,7 +570,7 @@ def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> S
                 f"{'higher' if inst.higher_is_better else 'lower'} is better).",
             ))
     change = outcomes.outcome_change(con, scope)
-    frame = tables.chart_frame(change, "outcome_change", nums.k)
+    frame = frames.chart_frame(change, "outcome_change", nums.k)
     classes = ["improved", "no_reliable_change", "declined"]
     usable = frame[frame[classes].notna().all(axis=1) & (frame[classes].sum(axis=1) > 0)]
     left_out = [c for c in frame["instrument"] if c not in set(usable["instrument"])]
@@ -585,7 +590,7 @@ def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
     rows = []
     for d in CODEBOOKS["goal_domain"]:
         base = f"goals.by_domain.{d}"
-        rows.append((charts.GOAL_DOMAIN_LABELS.get(d, d.capitalize()), nums.count(f"{base}.set"),
+        rows.append((theme.GOAL_DOMAIN_LABELS.get(d, d.capitalize()), nums.count(f"{base}.set"),
                      nums.count(f"{base}.achieved"), nums.rate(f"{base}.achievement_rate")))
     rows.append(("All domains", nums.count("goals.set"), nums.count("goals.achieved"), nums.rate("goals.achievement_rate")))
     table = Table(
@@ -601,7 +606,7 @@ def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
     # goals_chart divides achieved by set for its labels: a domain whose achieved count is hidden
     # beside a shown number set would read "nan%", so it is left to the table.
     partial = (frame["domain"] != "*") & frame["goals_set"].notna() & frame["achieved"].isna()
-    left_out = [charts.GOAL_DOMAIN_LABELS.get(d, d) for d in frame.loc[partial, "domain"]]
+    left_out = [theme.GOAL_DOMAIN_LABELS.get(d, d) for d in frame.loc[partial, "domain"]]
     frame = frame[~partial]
     drawable = (frame["domain"] != "*") & frame["goals_set"].notna()
     if nums.shown("goals.set") and nums.value("goals.set") and drawable.any():

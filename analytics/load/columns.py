@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import limits
 from analytics.load.errors import LoadError, where
 

@@ -21,13 +21,15 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import contract, pseudonym, store
+from analytics import store
+from analytics.domain import contract
 from analytics.load import limits, readers, upsert, validate
 from analytics.load.errors import LoadError
 from analytics.load.readers import Staged
 from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
 from analytics.load.sqltext import render
+from analytics.store import pseudonym
 
 Progress = Callable[[str, float | None], None]
 

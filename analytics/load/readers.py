@@ -20,13 +20,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import limits, sniff, workbook
 from analytics.load.columns import ColumnPlan, build_plan
 from analytics.load.errors import LoadError, where
 from analytics.load.sources import Source
 from analytics.load.sqltext import Frag, Params, ident, join, render
-from analytics.pseudonym import ID_TRIM
+from analytics.store.pseudonym import ID_TRIM
 
 DELIMITERS = (",", ";", "\t")
 _DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import sniff, workbook
 from analytics.load.errors import LoadError
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import duckdb
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load.sqltext import Frag, join, render
 
 FINDING_SESSION_OUTSIDE_PAIR = "session_outside_pair_dates"

@@ -17,11 +17,12 @@ from datetime import date
 
 import duckdb
 
-from analytics import contract, pseudonym
+from analytics.domain import contract
 from analytics.load.columns import AGE_SOURCE_COLUMN
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
 from analytics.load.sqltext import Frag, Params, join, render
+from analytics.store import pseudonym
 
 NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
 ISO_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import python_calamine
 
-from analytics import contract
+from analytics.domain import contract
 from analytics.load import limits, sniff
 from analytics.load.columns import AGE_SOURCE_COLUMN, ColumnPlan, build_plan, known_names
 from analytics.load.errors import LoadError, cell_error, where

@@ -16,9 +16,9 @@ import duckdb
 import pandas as pd
 
 from analytics import stats
-from analytics.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
-from analytics.metrics.scope import DIMENSION_LABELS, Scope, ScopeError
 
 DEFAULT_K = 11
 

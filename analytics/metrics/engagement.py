@@ -9,7 +9,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.metrics.scope import Scope, run
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 # grain: one row per group. Columns: grp, pairs_in_scope, participants_in_scope,
 # matched_in_period, active_at_end.

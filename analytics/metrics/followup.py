@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.contract import INSTRUMENTS
-from analytics.metrics.scope import Scope, ScopeError, run
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.scope import Scope, ScopeError
+from analytics.metrics.scope import run
 
 RULES = ("suprt", "gpra")
 DEFAULT_RULE = "suprt"

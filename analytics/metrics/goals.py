@@ -9,8 +9,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.contract import CODEBOOKS
-from analytics.metrics.scope import Scope, run
+from analytics.domain.contract import CODEBOOKS
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 # grain: one row per group and domain, plus domain '*' for all domains together.
 _GOALS = """

@@ -9,8 +9,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.contract import DISENGAGEMENT_REASONS
-from analytics.metrics.scope import Scope, run
+from analytics.domain.contract import DISENGAGEMENT_REASONS
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 # grain: one row per mentor with at least one pair in scope.
 _MENTORS = """

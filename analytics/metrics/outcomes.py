@@ -17,8 +17,9 @@ import duckdb
 import pandas as pd
 from scipy.special import stdtrit
 
-from analytics.contract import INSTRUMENTS
-from analytics.metrics.scope import Scope, run
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 FOLLOWUP_MIN_DAYS = 28
 RC_CRITICAL = 1.96

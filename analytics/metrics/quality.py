@@ -15,7 +15,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.metrics.scope import Scope, run
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 FOLLOWUP_DUE_DAYS = 90
 FOLLOWUP_GRACE_DAYS = 30

@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 
 from analytics import stats
-from analytics.contract import DISENGAGEMENT_REASONS
-from analytics.metrics.scope import Scope, run
+from analytics.domain.contract import DISENGAGEMENT_REASONS
+from analytics.domain.scope import Scope
+from analytics.metrics.scope import run
 
 KM_DAYS = (30, 90, 180)
 

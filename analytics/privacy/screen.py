@@ -2,7 +2,7 @@
 
 Other roles see small numbers on screen, flagged, so staff can act on them. Grant writers work
 on what funders will read, so their screens apply the export rules (privacy.py,
-exports.tables.FRAME_SPECS): a suppressed count or rate becomes NaN in a frame (the pages and
+privacy.frames.FRAME_SPECS): a suppressed count or rate becomes NaN in a frame (the pages and
 charts show "–" or "<11") and None in the summary document. A metric without rules here is
 refused rather than shown unsuppressed.
 """
@@ -14,13 +14,13 @@ from typing import Any
 import pandas as pd
 
 from analytics import privacy
-from analytics.exports import tables
+from analytics.privacy import frames
 
 # engagement_totals has no export of its own. Contact hours and sessions per pair-month go with
 # the attended count (hours / a usual session length, or the rate x pair-days, would give a
 # hidden count back); pair-days describe the pairs in scope, which on a suppressed screen are
 # always at least k (ui.setup refuses smaller selections).
-ENGAGEMENT_TOTALS = tables.make_spec(
+ENGAGEMENT_TOTALS = frames.make_spec(
     title="Engagement totals",
     count_cols=("attended", "no_show", "cancelled", "pairs_with_first_session"),
     derived={
@@ -40,7 +40,7 @@ def suppressed_for_screen(name: str, value: Any, k: int) -> Any:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"no screen suppression for metric {name!r}")
     if name == "engagement_totals":
-        return tables.chart_frame(value, ENGAGEMENT_TOTALS, k)
-    if name not in tables.FRAME_SPECS:
+        return frames.chart_frame(value, ENGAGEMENT_TOTALS, k)
+    if name not in frames.FRAME_SPECS:
         raise KeyError(f"no suppression rules for metric {name!r}: it is not shown with suppression on")
-    return tables.chart_frame(value, name, k)
+    return frames.chart_frame(value, name, k)

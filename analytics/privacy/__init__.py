@@ -141,7 +141,7 @@ from typing import Any
 
 import pandas as pd
 
-DEFAULT_K = 11
+from analytics.domain.numbers import DEFAULT_K
 
 # Wildcard in the rule tables: every key of the mapping at that level.
 EACH = "*"

@@ -12,9 +12,9 @@ import duckdb
 import pandas as pd
 
 from analytics import store
-from analytics.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+SQL_DIR = Path(__file__).resolve().parent / "sql" / "views"
 
 # Dependencies first. Each file's first line states its grain and inputs.
 VIEW_ORDER = [

@@ -17,10 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analytics import audit, privacy, store
+from analytics import privacy, store
 from analytics.cli import UsageError
-from analytics.cli_summary import add_followup_arguments, followup_settings
-from analytics.metrics.scope import ScopeError
+from analytics.cli.summary import add_followup_arguments, followup_settings
+from analytics.domain.scope import ScopeError
+from analytics.store import audit
 
 WRITERS = (".docx", ".pdf")
 
@@ -45,11 +46,11 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analytics import views
     from analytics.exports import images
     from analytics.exports.report import build_report
     from analytics.exports.report_docx import write_docx
     from analytics.exports.report_pdf import write_pdf
+    from analytics.store import views
 
     out = Path(args.out)
     suffix = out.suffix.lower()

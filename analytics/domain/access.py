@@ -37,8 +37,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from analytics.metrics.scope import Filters
-from analytics.privacy import DEFAULT_K
+from analytics.domain.numbers import DEFAULT_K
+from analytics.domain.scope import Filters
 
 ROLES_ENV = "OUTCOMES_ROLES"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.contract import INSTRUMENTS
-from analytics.values import finite_or_none as _num
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.numbers import finite_or_none as _num
 
 SMALL_N = 11
 NO_DATA = "No data for this selection."
@@ -305,7 +305,7 @@ def closure_sentence(
     if "is_disengagement" in df.columns:
         dis = df.loc[df["is_disengagement"].fillna(False).astype(bool), "pairs"].sum()
     else:
-        from analytics.contract import DISENGAGEMENT_REASONS
+        from analytics.domain.contract import DISENGAGEMENT_REASONS
 
         dis = df.loc[df["close_reason"].isin(DISENGAGEMENT_REASONS), "pairs"].sum()
     return (

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+DEFAULT_K = 11
+
 
 def finite_or_none(x: Any) -> float | None:
     """A finite float, or None for None / NaN / pd.NA / +-inf / non-numbers: suppressed and

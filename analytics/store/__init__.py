@@ -228,7 +228,7 @@ def swap_writer(
             con = duckdb.connect(str(tmp))
             migrate(con)
             yield con
-            from analytics.marts import build_marts
+            from analytics.store.marts import build_marts
 
             build_marts(con)
             con.execute("checkpoint")

@@ -12,10 +12,10 @@ import sys
 
 # command -> module with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
-    "ingest": "analytics.cli_ingest",
-    "demo": "analytics.cli_demo",
-    "summary": "analytics.cli_summary",
-    "report": "analytics.cli_report",
+    "ingest": "analytics.cli.ingest",
+    "demo": "analytics.cli.demo",
+    "summary": "analytics.cli.summary",
+    "report": "analytics.cli.report",
 }
 
 

@@ -1,6 +1,6 @@
 """Chart builder for the funder follow-up rate (analytics.metrics.followup): the rate against
 the target line, by month of window close or by group. House look, colours and small-number
-flags as in analytics.charts: a bar resting on fewer than k due participants (or hidden
+flags as in the other chart builders (analytics.present.theme): a bar resting on fewer than k due participants (or hidden
 upstream) is faded, hatched and labelled "n<11" without its rate.
 """
 
@@ -11,7 +11,10 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.charts import (
+from analytics.domain.numbers import finite_or_none as _num
+from analytics.domain.scope import DIMENSION_LABELS
+from analytics.metrics.followup import DEFAULT_TARGET, RULE_LABELS, RULE_WINDOWS
+from analytics.present.theme import (
     DECLINED,
     IMPROVED,
     MUTED,
@@ -29,9 +32,6 @@ from analytics.charts import (
     no_data_figure,
     small_label,
 )
-from analytics.metrics.followup import DEFAULT_TARGET, RULE_LABELS, RULE_WINDOWS
-from analytics.metrics.scope import DIMENSION_LABELS
-from analytics.values import finite_or_none as _num
 
 TARGET_COLOUR = "#444444"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from analytics import narrative
+from analytics.domain.numbers import finite_or_none as _num
+from analytics.domain.numbers import two_decimals
 from analytics.metrics.followup import RULE_LABELS, RULE_WINDOWS
-from analytics.values import finite_or_none as _num
-from analytics.values import two_decimals
+from analytics.present import sentences as narrative
 
 # Cohen's conventions for a standardized mean difference (|d| < 0.2 small, 0.5 medium).
 SMD_LITTLE = 0.2

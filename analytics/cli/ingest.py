@@ -15,8 +15,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from analytics import audit, pseudonym, store
+from analytics import store
 from analytics.load import LoadError, load_paths
+from analytics.store import audit, pseudonym
 
 # Progress lines are worth printing only when a load takes a while.
 PROGRESS_BYTES = 20 << 20
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(report.text())
     if not args.dry_run:
-        # The same trail as the app's loads, sign-ins and exports (analytics.audit).
+        # The same trail as the app's loads, sign-ins and exports (analytics.store.audit).
         try:
             audit.record_load(report, who=args.loaded_by, role=None, source="command line")
         except OSError as exc:

@@ -7,7 +7,8 @@ import sys
 
 from analytics import privacy, store
 from analytics.cli import UsageError
-from analytics.metrics.scope import DIMENSIONS, ScopeError, resolve_scope
+from analytics.domain.scope import DIMENSIONS, ScopeError
+from analytics.metrics.scope import resolve_scope
 
 
 def add_arguments(p) -> None:
@@ -44,7 +45,8 @@ def followup_settings(args) -> tuple[str, float]:
 
 
 def run(args) -> int:
-    from analytics import summary, views
+    from analytics import summary
+    from analytics.store import views
 
     if args.min_cell < 1:
         raise UsageError("--min-cell must be 1 or more")

@@ -1,0 +1,431 @@
+"""The panel catalogue: every chart a page shows, by name, with everything that goes with it.
+
+A panel says which metric frame it is drawn from, how the chart builder is called on it, the
+sentence that carries its main number, its title, its file names and its suppression rules.
+The screen (``ui.panel.show``), the image downloads, the Reports page and the server's warm-up
+all read it from here, so one chart is written once.
+
+A panel is drawn from a *view*: where its frames come from.
+
+- ``ScreenView``: the frames as the page's user may see them (``ui.data_access.metric``:
+  unsuppressed and flagged, or suppressed for roles with suppressed screens);
+- ``ExportView``: the same frames suppressed by their export rules (``privacy.frames``), for
+  chart images.
+
+Parameters: ``code`` (an instrument of ``INSTRUMENTS``, for per-instrument panels; None draws
+every instrument where the chart allows it) and ``by`` (the grouping of the metric, when it
+differs from the panel's own); the follow-up panels also take ``rule`` and ``target`` (the
+metric's settings, ``analytics.metrics.followup``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics import stats, summary
+from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.numbers import finite_or_none
+from analytics.domain.scope import Scope
+from analytics.metrics import admin, engagement, followup, goals, mentors, outcomes, quality, retention
+from analytics.present import charts
+from analytics.present import sentences as say
+from analytics.privacy import frames
+
+# The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
+METRICS: dict[str, Callable[..., Any]] = {
+    "pair_counts": engagement.pair_counts,
+    "engagement_totals": engagement.engagement_totals,
+    "engagement_by_month": engagement.engagement_by_month,
+    "attended_by_modality": engagement.attended_by_modality,
+    "retention_summary": retention.retention_summary,
+    "retention_curve": retention.retention_curve,
+    "cohort_triangle": retention.cohort_triangle,
+    "closure_reasons": retention.closure_reasons,
+    "outcome_change": outcomes.outcome_change,
+    "outcome_trend": outcomes.outcome_trend,
+    "reliable_change_counts": outcomes.reliable_change_counts,
+    "change_distribution": outcomes.change_distribution,
+    "goals_by_domain": goals.goals_by_domain,
+    "mentor_caseloads": mentors.mentor_caseloads,
+    "quality_findings": quality.quality_findings,
+    "summary": summary.raw_summary,
+    # with settings beside the scope: ask with params (("rule", ...), ("target", ...))
+    "followup_counts": followup.followup_counts,
+    "followup_attrition": followup.followup_attrition,
+    "followup_by_close_month": followup.followup_by_close_month,
+}
+# Store facts pages read beside the metrics (not per scope).
+STORE_FACTS = {"store_info": admin.store_info}
+
+# get(metric, scope or None for the view's own, settings as (name, value) pairs)
+Getter = Callable[..., Any]
+Params = Mapping[str, Any]
+
+
+# ------------------------------------------------------------------------------------ views
+
+
+@dataclass
+class ScreenView:
+    """Frames as the page shows them: ``get(metric, scope)`` is the page's cached metric call."""
+
+    get: Getter
+    scope: Scope
+    k: int
+    suppressed: bool = False  # the user's screens are suppressed as exports are
+
+    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
+        """The metric's frame (grouped ``by``; ``settings``: the metric's own (name, value) pairs)."""
+        scope = self.scope.grouped(by) if by else None
+        return self.get(metric, scope, settings) if settings else self.get(metric, scope)
+
+    def table(self, metric: str) -> pd.DataFrame:
+        """The frame a number beside the chart is read from (exports: its suppressed table)."""
+        return self.frame(metric)
+
+    def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The Kaplan-Meier curve and its numbers at risk at the chart's tick days."""
+        curve = self.frame("retention_curve")
+        return curve, retention.at_risk_table(curve)
+
+    def curve_data(self) -> pd.DataFrame | None:
+        """The data behind the Kaplan-Meier chart. Suppressed screens show the numbers at risk
+        at the tick days, not the day-level curve: its steps would give back closures of 1-10."""
+        curve = self.frame("retention_curve")
+        return frames.km_chart_frames(curve, self.k)[1] if self.suppressed else curve
+
+
+@dataclass
+class ExportView(ScreenView):
+    """Frames as exports see them: suppressed cells blank."""
+
+    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
+        return frames.chart_frame(super().frame(metric, by, settings), metric, self.k)
+
+    def table(self, metric: str) -> pd.DataFrame:
+        return frames.suppressed_table(super().frame(metric), metric, self.k)
+
+    def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        return frames.km_chart_frames(ScreenView.frame(self, "retention_curve"), self.k)
+
+
+# ----------------------------------------------------------------------------------- panels
+
+Inputs = Callable[[ScreenView, Params], tuple[tuple, dict]]
+
+
+def _rows(frame: pd.DataFrame | None, code: str | None) -> pd.DataFrame | None:
+    """An instrument's rows of a per-instrument frame (all rows for None)."""
+    if frame is None or code is None or frame.empty:
+        return frame
+    return frame[frame["instrument"] == code]
+
+
+def _one(frame: pd.DataFrame, code: str) -> Any:
+    return frame[frame["instrument"] == code].iloc[0]
+
+
+def reliable_threshold(frame: pd.DataFrame, code: str) -> float | None:
+    """The reliable-change size in points of an instrument (``stats.RC_CRITERION`` x its
+    s_diff), or None when s_diff is undefined or (in a suppressed frame) hidden."""
+    s_diff = frame.loc[frame["instrument"] == code, "s_diff"].iloc[0]
+    if isinstance(s_diff, str) or finite_or_none(s_diff) is None:
+        return None
+    return stats.RC_CRITERION * float(s_diff)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One chart: the metric frame it is drawn from and everything said and saved with it.
+
+    ``inputs(view, params) -> (args, kwargs)``: the builder's arguments from the view's frames
+    (``k`` is added when the builder takes it). ``sentence(view, params)``: the line under it.
+    ``data(view, params, args)``: the frame behind it, in its "Data behind this chart" expander
+    and its CSV/XLSX (default: the builder's first argument; None: no expander).
+    """
+
+    title: str  # what the chart shows; "{instrument}" is the instrument's name
+    metric: str  # the metric frame it is drawn from (METRICS), whose rules suppress its data
+    chart: Callable[..., go.Figure]
+    inputs: Inputs
+    key: str  # the widget key on its page: "{page}__{key}[_{code}]"
+    sentence: Callable[[ScreenView, Params], str | None] | None = None
+    data: Callable[[ScreenView, Params, tuple], pd.DataFrame | None] | None = None
+    stem: str | None = None  # image file stem (default: the metric's name), "_{code}" added
+    data_stem: str | None = None  # table file stem (default: the metric's name)
+    by: str | None = None  # the metric's grouping
+    per_instrument: bool = False
+    takes_k: bool = True
+    screen: Mapping[str, Any] = field(default_factory=dict)  # builder keywords on screen only
+    has_data: bool = True  # False: the page shows the data as a table of its own
+    mentor_level: bool = False  # only for roles with mentor-level views
+    report: Mapping[str, Any] | None = None  # on the Reports page, with these parameters
+
+    def params(self, **params: Any) -> dict:
+        out = {"code": None, "by": self.by}
+        out.update(params)
+        if out["code"] is not None and out["code"] not in INSTRUMENTS:
+            raise KeyError(f"unknown instrument {out['code']!r}")
+        return out
+
+    def call(self, view: ScreenView, params: Params, *, screen: bool = False) -> tuple[tuple, dict]:
+        args, kwargs = self.inputs(view, params)
+        if self.takes_k:
+            kwargs = {**kwargs, "k": view.k}
+        if screen:
+            kwargs = {**kwargs, **self.screen}
+        return args, kwargs
+
+    def figure(self, view: ScreenView, **params: Any) -> go.Figure:
+        """The chart from ``view`` (an ``ExportView`` for images)."""
+        args, kwargs = self.call(view, self.params(**params))
+        return self.chart(*args, **kwargs)
+
+    def data_frame(self, view: ScreenView, params: Params, args: tuple) -> pd.DataFrame | None:
+        if not self.has_data:
+            return None
+        return self.data(view, params, args) if self.data else args[0]
+
+    def say(self, view: ScreenView, params: Params) -> str | None:
+        return self.sentence(view, params) if self.sentence else None
+
+    def _suffix(self, params: Params) -> str:
+        return f"_{params['code']}" if params.get("code") else ""
+
+    def file_stem(self, **params: Any) -> str:
+        return (self.stem or self.metric) + self._suffix(self.params(**params))
+
+    def data_file_stem(self, **params: Any) -> str:
+        p = self.params(**params)
+        by = f"_by_{p['by']}" if p.get("by") else ""
+        return (self.data_stem or self.metric) + self._suffix(p) + by
+
+    def widget_key(self, page: str, **params: Any) -> str:
+        return f"{page}__{self.key}{self._suffix(self.params(**params))}"
+
+    def chart_title(self, **params: Any) -> str:
+        code = self.params(**params)["code"]
+        return self.title.format(instrument=INSTRUMENTS[code].name if code else "")
+
+
+def _frame(metric: str) -> Inputs:
+    return lambda v, p: ((v.frame(metric, p.get("by")),), {})
+
+
+def _instrument_frame(metric: str, *, code_arg: bool = True) -> Inputs:
+    def inputs(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+        rows = _rows(v.frame(metric, p.get("by")), p["code"])
+        return ((rows, p["code"]) if code_arg else (rows,)), {}
+
+    return inputs
+
+
+def _distribution(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+    # the threshold line shows s_diff, which rests on the paired participants: from the
+    # outcome table (suppressed for images)
+    code = p["code"]
+    rows = _rows(v.frame("change_distribution"), code)
+    return (rows, code), {"threshold": reliable_threshold(v.table("outcome_change"), code)}
+
+
+def _period(v: ScreenView) -> dict:
+    return {"start": v.scope.start, "end": v.scope.end}
+
+
+PANELS: dict[str, Panel] = {
+    "engagement_by_month": Panel(
+        title="Sessions attended and attendance rate by month",
+        metric="engagement_by_month",
+        chart=charts.engagement_monthly_chart,
+        inputs=_frame("engagement_by_month"),
+        key="monthly",
+        sentence=lambda v, p: say.engagement_sentence(v.frame("engagement_totals"), **_period(v), k=v.k),
+        report={},
+    ),
+    "retention_km": Panel(
+        title="Pairs still meeting, by days since match",
+        metric="retention_curve",
+        chart=charts.km_chart,
+        inputs=lambda v, p: (v.curve_frames(), {}),
+        key="km",
+        stem="retention_km",
+        sentence=lambda v, p: say.retention_sentence(
+            v.frame("retention_summary"), **_period(v), k=v.k, curve=v.frame("retention_curve")
+        ),
+        data=lambda v, p, args: v.curve_data(),
+        report={},
+    ),
+    "cohort_triangle": Panel(
+        title="Share of pairs attending, by month of match",
+        metric="cohort_triangle",
+        chart=charts.cohort_heatmap,
+        inputs=_frame("cohort_triangle"),
+        key="cohorts",
+        sentence=lambda v, p: say.cohort_sentence(v.frame("cohort_triangle"), k=v.k),
+        screen={"cell_text": None},  # screens drop the labels of large grids
+        report={},
+    ),
+    "closure_reasons": Panel(
+        title="Why pairs closed",
+        metric="closure_reasons",
+        chart=charts.closure_reasons_chart,
+        inputs=_frame("closure_reasons"),
+        key="closures",
+        sentence=lambda v, p: say.closure_sentence(v.frame("closure_reasons"), **_period(v), k=v.k),
+        report={},
+    ),
+    "intake_followup": Panel(
+        title="{instrument}: intake and follow-up",
+        metric="outcome_change",
+        chart=charts.intake_followup_chart,
+        inputs=_instrument_frame("outcome_change"),
+        key="dumbbell",
+        stem="intake_followup",
+        by="site",
+        per_instrument=True,
+        sentence=lambda v, p: say.outcome_sentence(p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k),
+        report={"by": None},
+    ),
+    "trend": Panel(
+        title="{instrument}: mean score by months since enrollment",
+        metric="outcome_trend",
+        chart=charts.trend_chart,
+        inputs=_instrument_frame("outcome_trend"),
+        key="trend",
+        stem="trend",
+        per_instrument=True,
+        sentence=lambda v, p: say.trend_sentence(p["code"], _rows(v.frame("outcome_trend"), p["code"]), k=v.k),
+        report={},
+    ),
+    "reliable_change": Panel(
+        title="Reliable change from intake to follow-up",
+        metric="outcome_change",
+        chart=charts.reliable_change_chart,
+        inputs=_instrument_frame("outcome_change", code_arg=False),
+        key="reliable",
+        stem="reliable_change",
+        per_instrument=True,
+        sentence=lambda v, p: say.reliable_change_sentence(
+            p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k
+        ),
+        report={"code": None},
+    ),
+    "change_distribution": Panel(
+        title="{instrument}: distribution of changes",
+        metric="change_distribution",
+        chart=charts.change_distribution_chart,
+        inputs=_distribution,
+        key="distribution",
+        per_instrument=True,
+    ),
+    "goals_by_domain": Panel(
+        title="Goals set and achieved by recovery domain",
+        metric="goals_by_domain",
+        chart=charts.goals_chart,
+        inputs=_frame("goals_by_domain"),
+        key="domains",
+        sentence=lambda v, p: say.goals_sentence(
+            v.frame("goals_by_domain"), **_period(v), as_of=v.scope.as_of, k=v.k
+        ),
+        report={},
+    ),
+    "mentor_caseloads": Panel(
+        title="Mentor caseloads",
+        metric="mentor_caseloads",
+        chart=charts.mentor_chart,
+        inputs=_frame("mentor_caseloads"),
+        key="chart",
+        sentence=lambda v, p: say.mentor_sentence(v.frame("mentor_caseloads"), k=v.k),
+        has_data=False,  # the Mentors page's caseload table is the chart's data
+        mentor_level=True,
+    ),
+    "quality_findings": Panel(
+        title="Data-quality findings",
+        metric="quality_findings",
+        chart=charts.quality_chart,
+        inputs=_frame("quality_findings"),
+        key="quality",
+        stem="data_quality_findings",
+        takes_k=False,
+    ),
+}
+
+
+def followup_settings(p: Params, metric: str) -> tuple:
+    """The follow-up metric's settings from a panel's parameters, as (name, value) pairs; empty
+    for the defaults, so a page at the defaults shares the warmed cache entries. The target
+    only changes ``followup_counts`` (``meets_target``)."""
+    rule = p.get("rule") or followup.DEFAULT_RULE
+    target = followup.DEFAULT_TARGET if p.get("target") is None else p["target"]
+    out = []
+    if rule != followup.DEFAULT_RULE:
+        out.append(("rule", rule))
+    if metric == "followup_counts" and target != followup.DEFAULT_TARGET:
+        out.append(("target", target))
+    return tuple(out)
+
+
+def _followup_rate(metric: str) -> Inputs:
+    def inputs(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+        frame = v.frame(metric, p.get("by"), followup_settings(p, metric))
+        target = followup.DEFAULT_TARGET if p.get("target") is None else p["target"]
+        return (frame,), {"by": p.get("by") or "month", "target": target,
+                          "rule": p.get("rule") or followup.DEFAULT_RULE}
+
+    return inputs
+
+
+PANELS.update({
+    # The Follow-up page: the rate against the target by month of window close, site and mentor.
+    "followup_by_month": Panel(
+        title="Follow-up rate by month of window close",
+        metric="followup_by_close_month",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_by_close_month"),
+        key="by_month",
+        stem="followup_rate_by_month",
+    ),
+    "followup_by_site": Panel(
+        title="Follow-up rate by site",
+        metric="followup_counts",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_counts"),
+        key="by_site",
+        stem="followup_rate_by_site",
+        by="site",
+    ),
+    "followup_by_mentor": Panel(
+        title="Follow-up rate by mentor",
+        metric="followup_counts",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_counts"),
+        key="by_mentor",
+        stem="followup_rate_by_mentor",
+        by="mentor",
+        sentence=lambda v, p: "A participant rematched to another mentor counts for each of their mentors.",
+        mentor_level=True,
+    ),
+})
+
+
+def report_charts() -> Iterator[tuple[str, dict]]:
+    """(panel name, parameters) of every chart the Reports page offers as an image, in order:
+    per-instrument panels once per instrument unless their report parameters fix ``code``."""
+    for name, panel in PANELS.items():
+        if panel.report is None:
+            continue
+        if panel.per_instrument and "code" not in panel.report:
+            for code in INSTRUMENTS:
+                yield name, {**panel.report, "code": code}
+        else:
+            yield name, dict(panel.report)
+
+
+def export_figure(name: str, get: Getter, scope: Scope, k: int, **params: Any) -> go.Figure:
+    """A panel's chart drawn from suppressed frames (for images)."""
+    return PANELS[name].figure(ExportView(get=get, scope=scope, k=k), **params)

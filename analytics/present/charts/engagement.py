@@ -1,0 +1,145 @@
+"""Engagement chart: sessions by month."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analytics.present.theme import (
+    MUTED,
+    OKABE_ITO,
+    PALETTE,
+    SMALL_GREY,
+    SMALL_N,
+    SMALL_PATTERN,
+    _colour,
+    _count_axis,
+    _finish,
+    _fmt_pct,
+    _legend_entry,
+    _missing,
+    _pct,
+    _percent_axis,
+    _rgba,
+    _source,
+    _title,
+    count_text,
+    group_label,
+    is_small,
+    no_data_figure,
+    small_label,
+)
+
+# --------------------------------------------------------------------------- engagement
+
+
+def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+    """Attended sessions per month (bars), active pairs (line) and attendance rate (line, right axis).
+
+    `monthly`: engagement_by_month (grp, month, active_pairs, attended, no_show, cancelled,
+    attendance_rate). With several groups the bars are stacked by group and the lines are the
+    totals. A month whose attendance rate rests on fewer than k attended-or-missed sessions
+    gets an open grey marker and "n<11"; a month with fewer than k attended sessions a hatched bar.
+    """
+    title = "Sessions attended and attendance rate by month"
+    need = ("grp", "month", "active_pairs", "attended", "no_show")
+    if _missing(monthly, need):
+        return no_data_figure(title)
+    df = monthly.copy()
+    df["month"] = pd.to_datetime(df["month"])
+    totals = df.groupby("month", as_index=False)[["active_pairs", "attended", "no_show"]].sum(min_count=1)
+    denom = totals["attended"] + totals["no_show"]
+    totals["rate"] = np.where(denom > 0, totals["attended"] / denom.where(denom > 0), np.nan)
+    n = float(denom.sum())
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    groups = list(dict.fromkeys(df["grp"]))
+    flagged = False
+    for i, grp in enumerate(groups):
+        part = df[df["grp"] == grp]
+        small = [is_small(v, k) for v in part["attended"]]
+        flagged |= any(small)
+        colour = PALETTE[0] if len(groups) == 1 else _colour(i)
+        fig.add_trace(
+            go.Bar(
+                x=part["month"],
+                y=part["attended"],
+                name="Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended",
+                showlegend=False,
+                marker={
+                    "color": [_rgba(colour, 0.45) if s else colour for s in small],
+                    "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small], "fgcolor": colour},
+                    "line": {"width": 0},
+                },
+                text=[count_text(v, k) if s else "" for v, s in zip(part["attended"], small, strict=True)],
+                textposition="outside",
+                textfont={"size": 10, "color": MUTED},
+                customdata=[count_text(v, k) for v in part["attended"]],
+                hovertemplate="%{x|%b %Y}<br>Attended: %{customdata}<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+        _legend_entry(fig, "Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended", colour)
+    fig.add_trace(
+        go.Scatter(
+            x=totals["month"],
+            y=totals["active_pairs"],
+            name="Active pairs",
+            mode="lines+markers",
+            line={"color": OKABE_ITO["black"], "width": 1.5, "dash": "dot"},
+            marker={"size": 5},
+            customdata=[count_text(v, k) for v in totals["active_pairs"]],
+            hovertemplate="%{x|%b %Y}<br>Active pairs: %{customdata}<extra></extra>",
+        ),
+        secondary_y=False,
+    )
+    small_rate = [is_small(d, k) for d in denom]
+    flagged |= any(small_rate)
+    rate = [_pct(r) for r in totals["rate"]]
+    fig.add_trace(
+        go.Scatter(
+            x=totals["month"],
+            y=rate,
+            name="Attendance rate",
+            showlegend=False,
+            mode="lines+markers+text",
+            line={"color": PALETTE[1], "width": 2.5},
+            marker={
+                "size": 8,
+                # an open symbol is stroked in marker.color
+                "color": [SMALL_GREY if s else PALETTE[1] for s in small_rate],
+                "line": {"width": 2},
+                "symbol": ["circle-open" if s else "circle" for s in small_rate],
+            },
+            customdata=[
+                small_label(k) if s else f"{_fmt_pct(r)} of {int(d):,}"
+                for r, d, s in zip(totals["rate"], denom, small_rate, strict=True)
+            ],
+            hovertemplate="%{x|%b %Y}<br>Attendance rate: %{customdata}<extra></extra>",
+            text=[small_label(k) if s else "" for s in small_rate],
+            textposition="top center",
+            textfont={"size": 10, "color": MUTED},
+        ),
+        secondary_y=True,
+    )
+    _legend_entry(fig, "Attendance rate", PALETTE[1], kind="line")
+    fig.update_layout(barmode="stack", bargap=0.25, hovermode="x unified" if len(groups) == 1 else "closest")
+    peak = max(float(totals["attended"].max() or 0), float(totals["active_pairs"].max() or 0))
+    fig.update_xaxes(tickformat="%b<br>%Y", dtick="M1" if len(totals) <= 18 else "M3", title=None)
+    fig.update_yaxes(title_text="Sessions attended / active pairs", secondary_y=False, **_count_axis(peak))
+    fig.update_yaxes(
+        title_text="Attendance rate",
+        secondary_y=True,
+        showgrid=False,
+        **_percent_axis(),
+    )
+    note = "Attendance rate = attended / (attended + no-show); cancelled sessions are not counted."
+    return _finish(
+        fig,
+        title=_title(title, n, k, "sessions attended or missed"),
+        n=n,
+        footnote=_source(note, flagged, k, "months"),
+        below=52,
+    )
