@@ -7,28 +7,18 @@ days 150-210; GPRA: months 5 to 8). The rule and target are chosen at the top of
 import streamlit as st
 
 from analytics.domain.contract import INSTRUMENTS
-from analytics.metrics import followup
 from analytics.panels import followup_settings
 from analytics.present import followup_sentences as followup_text
 from ui import components as ui
 from ui import downloads, panel
+from ui.followup_controls import followup_controls
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("followup")
 page_title(ctx, "Follow-up", "Participants in scope enrolled in the period, with their reassessment window")
 
-left, right = st.columns(2)
-rule = left.segmented_control(
-    "Follow-up rule", followup.RULES, default=followup.DEFAULT_RULE, key="followup__rule",
-    format_func=followup.RULE_LABELS.__getitem__,
-    help="SUPRT: SAMHSA's tool from 1 Oct 2025, a reassessment 180 days ± 30 after intake; a closeout "
-         "before or during the window excuses it. GPRA: the earlier tool, months 5 to 8 after intake.",
-) or followup.DEFAULT_RULE
-target_pct = right.number_input(
-    "Follow-up target (%)", min_value=1, max_value=100, value=round(followup.DEFAULT_TARGET * 100), step=5,
-    key="followup__target", help="The share of participants due who must be reassessed inside their window.",
-)
-target = target_pct / 100
+rule, target = followup_controls("followup")
+target_pct = round(target * 100)
 st.caption(ui.plain(followup_text.rule_text(rule) + "; window edges included."))
 settings = {"rule": rule, "target": target}
 # the defaults share the cache entries the server warmed (analytics.panels.followup_settings)

@@ -201,3 +201,36 @@ def test_followup_files_and_images_are_suppressed(env, monkeypatch):
         assert seen, key
         texts = [t for trace in fig.data for t in (trace.text or ())]
         assert texts and all(t == "n<11" for t in texts), (key, texts)
+
+
+def test_the_grant_report_takes_the_follow_up_settings(env, monkeypatch):
+    from ui import downloads
+
+    built, handed = [], {}
+    monkeypatch.setattr(downloads, "_report_file", lambda *args: built.append(args) or b"%PDF")
+    original = downloads._audited
+
+    def catching(make, *, kind, name, context):
+        handed[(name, kind)] = make
+        return original(make, kind=kind, name=name, context=context)
+
+    monkeypatch.setattr(downloads, "_audited", catching)
+    at = open_page("pm@example.org")
+    # GPRA and 70% on the Follow-up page ...
+    at.segmented_control(key="followup__rule").set_value("gpra").run()
+    at.number_input(key="followup__target").set_value(70).run()
+    # ... are the Reports page's choice too, beside the grant report
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.segmented_control(key="reports__followup_rule").value == "gpra"
+    assert at.number_input(key="reports__followup_target").value == 70
+    # the buttons drawn in the page's first run already carry the choice
+    handed[("grant_report", "pdf")]()
+    assert built[-1][-2:] == ("gpra", 0.7)
+    # and a change there is the Follow-up page's choice when it is opened again
+    at.segmented_control(key="reports__followup_rule").set_value("suprt").run()
+    handed[("grant_report", "pdf")]()
+    assert built[-1][-2:] == ("suprt", 0.7)
+    at.switch_page("pages/followup.py").run()
+    assert at.segmented_control(key="followup__rule").value == "suprt"
+    assert tiles(at)["Due"] == "5"
