@@ -250,6 +250,13 @@ def test_followup_equals_an_independent_computation_on_the_demo(demo_store, rule
             want = _independent_followup(t, scope.as_of, scope.start, scope.end, rule, 0.7, site)
             assert want["due"] > 20 and 0 < want["done"] < want["due"]  # a real test, not all-empty
             _close(doc["followup"], want)
+        # per group (--by site): each site's block is the same computation on that site alone
+        scope = resolve_scope(cur, as_of=latest, by="site")
+        doc = summary.raw_summary(cur, scope, min_cell=1, followup_rule=rule, followup_target=0.7)
+        assert set(doc["groups"]) == set(sites)
+        for site in sites:
+            want = _independent_followup(t, scope.as_of, scope.start, scope.end, rule, 0.7, site)
+            _close(doc["groups"][site]["followup"], want)
     finally:
         cur.close()
         con.close()
