@@ -14,6 +14,7 @@ import pandas as pd
 
 from analytics import privacy
 from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import ALL_GROUP, Scope
 from analytics.metrics import compare, engagement, followup, goals, outcomes, retention
 
@@ -27,6 +28,15 @@ def _num(x):
     if isinstance(x, float) and math.isnan(x):
         return None
     return x
+
+
+def _json_safe(node):
+    """`node` with every number made JSON-safe (`_num`), through dicts and lists."""
+    if isinstance(node, dict):
+        return {k: _json_safe(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_safe(v) for v in node]
+    return _num(node)
 
 
 def _int(x) -> int:
@@ -45,9 +55,9 @@ def _followup_block(counts, attrition, grp: str, rule: str, target: float) -> di
     doc = {"rule": rule, "target": target}
     for key in ("cohort", "due", "excused", "done", "missed"):
         doc[key] = _int(c[key]) if c is not None else 0
-    doc["rate"] = _num(c["rate"]) if c is not None else None
-    meets = _num(c["meets_target"]) if c is not None and not _missing(c["meets_target"]) else None
-    doc["meets_target"] = bool(meets) if meets is not None else None
+    doc["rate"] = finite_or_none(c["rate"]) if c is not None else None
+    # rate >= target, null with the rate (a missing boolean reads as pd.NA)
+    doc["meets_target"] = bool(c["meets_target"]) if doc["rate"] is not None else None
     for key in ("open_now", "opening_next_30"):
         doc[key] = _int(c[key]) if c is not None else 0
     doc["attrition"] = {}
@@ -58,18 +68,11 @@ def _followup_block(counts, attrition, grp: str, rule: str, target: float) -> di
             "n_followed": _int(a["n_followed"]) if a is not None else 0,
             "n_missed": _int(a["n_missed"]) if a is not None else 0,
             **{
-                key: (_num(a[key]) if a is not None and not _missing(a[key]) else None)
+                key: finite_or_none(a[key]) if a is not None else None
                 for key in ("baseline_mean_followed", "baseline_mean_missed", "smd")
             },
         }
     return doc
-
-
-def _missing(x) -> bool:
-    try:
-        return x is None or bool(x != x) or x is pd.NA
-    except TypeError:  # pd.NA compares to NA
-        return True
 
 
 def _sections(
@@ -181,7 +184,7 @@ def raw_summary(
     if scope.by:
         doc["groups"] = _sections(con, scope, followup_rule, followup_target)
         # the same function the Compare page calls, so the page and the JSON agree
-        doc["tests"] = compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell))
+        doc["tests"] = _json_safe(compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell)))
     return doc
 
 
