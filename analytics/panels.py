@@ -31,7 +31,17 @@ from analytics import stats, summary
 from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import Scope
-from analytics.metrics import admin, engagement, followup, goals, mentors, outcomes, quality, retention
+from analytics.metrics import (
+    admin,
+    attention,
+    engagement,
+    followup,
+    goals,
+    mentors,
+    outcomes,
+    quality,
+    retention,
+)
 from analytics.present import charts
 from analytics.present import sentences as say
 from analytics.privacy import frames
@@ -52,6 +62,8 @@ METRICS: dict[str, Callable[..., Any]] = {
     "change_distribution": outcomes.change_distribution,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
+    # row-level: ui.data_access gives it only to the roles of the Needs attention page
+    "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
     # with settings beside the scope: ask with params (("rule", ...), ("target", ...))

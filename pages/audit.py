@@ -9,13 +9,13 @@ from ui.setup import page_setup
 
 ctx = page_setup("audit")
 st.title("Audit")
-st.caption(ui.plain(f"Sign-ins, loads and exports, newest first, from {audit.log_path()}. "
+st.caption(ui.plain(f"Sign-ins, worklist views, loads and exports, newest first, from {audit.log_path()}. "
                     "The trail holds who, when and what (page, file kind, filters, hashes, row counts), "
                     "never a data value."))
 
 SHOWN = 2000  # the newest records; the file itself keeps everything
 ACTIONS = {"all": "All actions", "sign_in": "Sign-ins", "sign_out": "Sign-outs", "denied": "Refused access",
-           "load": "Loads", "export": "Exports"}
+           "view": "Worklist views", "load": "Loads", "export": "Exports", "relink": "Relinks"}
 action = st.segmented_control("Action", list(ACTIONS), format_func=ACTIONS.__getitem__, default="all",
                               key="audit__action", required=True)
 records = audit.entries(action=None if action in (None, "all") else action, limit=SHOWN)

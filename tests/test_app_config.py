@@ -35,3 +35,11 @@ def test_streamlit_accepts_every_setting():
     for section, options in _config().items():
         for name in options:
             assert f"{section}.{name}" in config._config_options_template, f"{section}.{name}"
+
+
+def test_the_sign_in_client_imports():
+    # st.login's routes import Authlib's Starlette client, which needs httpx: without it the
+    # Sign in button ends in a server error (requirements.txt pins both).
+    import importlib
+
+    importlib.import_module("authlib.integrations.starlette_client")

@@ -40,12 +40,12 @@ ROLES = """
 "managers" = { role = "program_manager" }
 """
 ANALYTICS = ("overview", "engagement", "retention", "outcomes", "goals")
-ALL = (*ANALYTICS, "compare", "mentors", "reports", "data", "audit")
+ALL = (*ANALYTICS, "compare", "mentors", "attention", "reports", "data", "audit")
 FORBIDDEN = {
     "pm@example.org": ("audit",),
     "north@example.org": ("reports", "data", "audit"),
-    "gw@example.org": ("compare", "mentors", "data", "audit"),
-    "admin@example.org": (*ANALYTICS, "compare", "mentors", "reports"),
+    "gw@example.org": ("compare", "mentors", "attention", "data", "audit"),
+    "admin@example.org": (*ANALYTICS, "compare", "mentors", "attention", "reports"),
 }
 
 

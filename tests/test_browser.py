@@ -191,7 +191,8 @@ def test_deep_link_on_a_fresh_server_gets_the_whole_app(server, context):
         assert label in labels
     # The app's own navigation (sections, titles), not the file list of the pages/ folder.
     nav = page.locator('[data-testid="stSidebarNav"]')
-    assert nav.locator("a").count() == len(PAGES) + 2  # and Reports and Audit, whose images come on demand
+    # and Reports and Audit, whose images come on demand, and Needs attention, which draws no chart
+    assert nav.locator("a").count() == len(PAGES) + 3
     assert "Program" in nav.inner_text() and "Analysis" in nav.inner_text()
     assert page.get_by_text("Demo data: a synthetic program, not real people").count() == 1
     shot(page, "deep_link_engagement")
@@ -372,3 +373,40 @@ def test_a_signed_out_visitor_gets_only_the_sign_in_screen(auth_server, context,
     assert page.get_by_text("Local single-user mode").count() == 0
     assert page.get_by_text("Page not found").count() == 0
     shot(page, f"sign_in{path.replace('/', '_') or '_root'}")
+
+
+# ------------------------------------------------------------------------------- Needs attention
+
+
+def test_needs_attention_lists_by_mentor_without_a_download(server, context):
+    from analytics.store import audit
+
+    page = context.new_page()
+    page.goto(server["base"])
+    settle(page)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Needs attention").first.click()
+    page.wait_for_url("**/attention*")
+    settle(page, charts=0)
+    no_exception(page)
+    assert page.get_by_role("heading", name="Needs attention").count() == 1
+    assert page.get_by_role("heading", name="By mentor").count() == 1
+    assert page.get_by_role("heading", name="Worklist").count() == 1
+    assert page.locator('[data-testid="stDataFrame"]').count() == 2
+    # row-level: no download of any kind, and the tables' own download/copy are off
+    assert page.locator('[data-testid="stDownloadButton"]').count() == 0
+    assert page.get_by_text("No download: this list names pairs and participants one by one").count() == 1
+    shot(page, "attention")
+
+    # the sidebar's site filter narrows it, and each view is on the audit trail
+    site = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Site")
+    site.locator("input").click()
+    page.keyboard.type("Harbor")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => location.search.includes('site=Harbor')")
+    settle(page, charts=0)
+    no_exception(page)
+    shot(page, "attention_harbor")
+    viewed = [r for r in audit.entries(action="view") if r["what"].get("page") == "attention"]
+    assert viewed and viewed[0]["what"]["filters"] == {"site": ["Harbor"]}
+    assert any(r["what"]["filters"] == {} for r in viewed[1:])

@@ -32,6 +32,8 @@ LOCAL_MODE_NOTE = "Local single-user mode: no sign-in; for use on one machine on
 NO_ACCESS = "No access"
 _ACCESS = "auth__access"
 _SEEN = "auth__seen"  # (user, outcome) already written to the audit trail this session
+_VIEWED = "auth__viewed"  # (page, what) of the worklist view last written to the trail
+_ON_PAGE = "auth__on_page"  # the page this session's latest run showed
 _REASON_MAX = 200
 
 # The access decided by the entry file for this run, so a page run from it does not decide
@@ -216,6 +218,30 @@ def _record_once(access: Access, action: str, what: dict) -> None:
     seen.add(mark)
 
 
+def on_page(page: str) -> None:
+    """Called by every page's setup: leaving a page forgets its recorded view, so coming back
+    to a worklist writes a new row."""
+    if st.session_state.get(_ON_PAGE) != page:
+        st.session_state.pop(_VIEWED, None)
+    st.session_state[_ON_PAGE] = page
+
+
+def record_view(access: Access, page: str, what: Mapping[str, Any], rows: Mapping[str, int]) -> None:
+    """One audit row each time a worklist (a page listing people) is opened, or shown again for
+    other filters; not on reruns of the same view. A trail that cannot be written stops the
+    page before it shows anything."""
+    what = {"page": page, **what}
+    mark = (access.user, repr(sorted(what.items())))
+    if st.session_state.get(_VIEWED) == mark:
+        return
+    try:
+        audit.record("view", who=access.user, role=access.role, what=what, rows=rows)
+    except OSError as exc:
+        _refuse_start([f"The audit trail cannot be written ({type(exc).__name__}): check that "
+                       f"{audit.AUDIT_ENV} names a writable file."])
+    st.session_state[_VIEWED] = mark
+
+
 # ---------------------------------------------------------------------------------------------
 # On every page
 
@@ -313,7 +339,9 @@ __all__ = [
     "current",
     "decided_for_run",
     "gate",
+    "on_page",
     "page_refused",
+    "record_view",
     "start_problems",
     "who_banner",
 ]

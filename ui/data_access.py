@@ -49,6 +49,9 @@ DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
 
 # Settings a metric takes beside the scope (plain values, part of the cache key).
 Params = tuple[tuple[str, Any], ...]
+# Metrics listing people one row each, and the only page that may show them: refused to every
+# other role (grant writers, admins), whatever page asks.
+ROW_LEVEL = {"needs_attention": "attention"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +225,8 @@ def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = Non
     a = _access(access)
     if name == "mentor_caseloads" and not a.can_see_mentors:
         raise PermissionError("mentor-level views are not part of this role")
+    if name in ROW_LEVEL and not a.may_open(ROW_LEVEL[name]):
+        raise PermissionError("this list is not part of this role")
     return _metric(name, stamp, _scoped_key(scope, a), a.cache_key(), tuple(params))
 
 

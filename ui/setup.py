@@ -50,6 +50,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("followup", "Follow-up", ":material/event_repeat:", "Program"),
     PageSpec("compare", "Compare", ":material/compare_arrows:", "Analysis"),
     PageSpec("mentors", "Mentors", ":material/groups:", "Analysis"),
+    PageSpec("attention", "Needs attention", ":material/notification_important:", "Analysis"),
     PageSpec("reports", "Reports", ":material/description:", "Share"),
     PageSpec("data", "Data", ":material/database:", "Data"),
     PageSpec("audit", "Audit", ":material/policy:", "Data"),
@@ -62,7 +63,7 @@ NO_SCOPE_PAGES = ("data", "audit")
 EXPORT_ONLY_PAGES = ("reports",)
 
 # Pages that draw no chart: nothing to prime (_prime_chart_library).
-NO_CHART_PAGES = ("reports", "audit")
+NO_CHART_PAGES = ("reports", "audit", "attention")
 
 # Set while the entry file runs a page, per script thread (each session runs on its own).
 _entry = threading.local()
@@ -162,6 +163,7 @@ def page_setup(page: str) -> PageContext:
     title = next((p.title for p in PAGES if p.name == page), page.capitalize())
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
     auth.who_banner(access)
+    auth.on_page(page)
     if not access.may_open(page):
         auth.page_refused(access, page)
     _prime_chart_library(page)

@@ -97,6 +97,8 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         for name in data_access.METRICS:
             if name == "mentor_caseloads" and not access.can_see_mentors:
                 continue
+            if name in data_access.ROW_LEVEL and not access.may_open(data_access.ROW_LEVEL[name]):
+                continue
             data_access.metric(name, stamp, scope, access)
         # The Overview's previous period.
         data_access.metric("summary", stamp, scope.shifted_back(), access)

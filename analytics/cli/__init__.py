@@ -16,6 +16,8 @@ COMMANDS = {
     "demo": "analytics.cli.demo",
     "summary": "analytics.cli.summary",
     "report": "analytics.cli.report",
+    "attention": "analytics.cli.attention",
+    "relink": "analytics.cli.relink",
 }
 
 

@@ -59,8 +59,8 @@ ROLE_LABELS = {
 # table agree.
 ANALYTICS_PAGES = frozenset({"overview", "engagement", "retention", "outcomes", "goals"})
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    PROGRAM_MANAGER: ANALYTICS_PAGES | {"followup", "compare", "mentors", "reports", "data"},
-    SUPERVISOR: ANALYTICS_PAGES | {"followup", "compare", "mentors"},
+    PROGRAM_MANAGER: ANALYTICS_PAGES | {"followup", "compare", "mentors", "attention", "reports", "data"},
+    SUPERVISOR: ANALYTICS_PAGES | {"followup", "compare", "mentors", "attention"},
     GRANT_WRITER: ANALYTICS_PAGES | {"followup", "reports"},
     # Admins run loads and read the audit trail; they do not need participants' outcomes, so
     # they do not see the analytics pages (least privilege). Give a second entry under a

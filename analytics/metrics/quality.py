@@ -6,8 +6,9 @@
 - overdue_followup: participants with a pair open at A, a baseline more than 120 days before A,
   and no assessment of that instrument in the last 120 days (follow-ups are due every 90 days;
   30 days of grace).
-- no_recent_session: pairs open at A, matched more than 30 days before A, with no attended
-  session in the 30 days up to A.
+- no_recent_session: pairs open at A, matched 30 or more days before A, with no attended
+  session in the 30 days up to A (none in [A - 29, A]); the Needs attention page lists them
+  (analytics.metrics.attention).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ no_recent as (
     from pairs_at as p
     cross join scope_params as sp
     where p.closed_at is null
-      and p.matched_on < sp.a - $no_session_days::integer
+      and p.matched_on <= sp.a - $no_session_days::integer
       and not exists (
           select 1 from sessions_clean as s
           where s.pair_key = p.pair_key and s.status = 'attended'

@@ -35,7 +35,7 @@ AUDIT_ENV = "OUTCOMES_AUDIT_LOG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOG = PROJECT_ROOT / "data" / "audit.jsonl"
 
-ACTIONS = ("sign_in", "sign_out", "denied", "load", "export")
+ACTIONS = ("sign_in", "sign_out", "denied", "view", "load", "export", "relink")
 WHAT_KEYS = frozenset({
     "page", "file_kind", "name", "filters", "period", "as_of", "k", "sites", "source", "load_id",
     "tables", "outcome", "reason", "files", "file_sha256", "provider", "changed",

@@ -8,6 +8,10 @@ pseudonym cannot be traced back to the source ID by trying likely IDs.
 The load computes the HMAC in SQL (see `hmac_pads`), because a Python loop over millions of IDs
 would dominate the load; `pseudonym` here is the reference the SQL is tested against.
 
+Nothing in the store or the app maps a pseudonym back to its source ID. The only way back is
+`python -m analytics relink` (analytics/cli/relink.py): the program computes the pseudonyms of
+its own roster's IDs with its key, on its own machine.
+
 This is pseudonymization, not HIPAA Safe Harbor de-identification: dates and small groups can
 still single people out, which is why exports go through small-cell suppression.
 """
