@@ -12,7 +12,7 @@ from analytics.present import followup_sentences as followup_text
 from ui import components as ui
 from ui import downloads, panel
 from ui.followup_controls import followup_controls
-from ui.setup import page_setup, page_title
+from ui.setup import ROOT, page_setup, page_title
 
 ctx = page_setup("followup")
 page_title(ctx, "Follow-up", "Participants in scope enrolled in the period, with their reassessment window")
@@ -75,6 +75,11 @@ labels = {"grp": "Site", "cohort": "Cohort", "due": "Due", "done": "Reassessed",
           "opening_next_30": "Opening in 30 days"}
 ui.table(ui.flag_small(by_site[list(labels)], "due", ctx.k).rename(columns=labels), percent=["Follow-up rate"])
 downloads.table_menu(ctx, by_site, name="followup_by_site", spec="followup_counts", key="followup__sites_dl")
+
+if ctx.access.may_open("attention"):
+    # who is behind the open and opening windows: the worklist, one row per participant
+    st.page_link(str(ROOT / "pages" / "attention.py"), label="Who to reassess: the Needs attention page",
+                 icon=":material/notification_important:")
 
 st.subheader("Did those reassessed differ at intake from those missed?")
 rows = attrition[attrition["grp"] == "all"] if "grp" in attrition.columns else attrition

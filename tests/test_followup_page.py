@@ -103,6 +103,9 @@ def test_program_manager(env):
     at = open_page("pm@example.org")
     assert tiles(at)["Due"] == "5"
     assert any(x.startswith("Follow-up rate by mentor") for x in chart_titles(at))
+    # the people behind the open windows are on the Needs attention page, which managers may open
+    [link] = at.get("page_link")
+    assert (link.proto.page, link.proto.label) == ("attention", "Who to reassess: the Needs attention page")
 
 
 def test_supervisor_sees_their_site_only(env):
@@ -119,8 +122,9 @@ def test_grant_writer_sees_suppressed_numbers(env):
     # 11 pairs in scope (>= k, so the page opens), but every follow-up count is 1-10: hidden
     assert all(t[label] == "–" for label in ("Due", "Reassessed", "Missed", "Excused", "Follow-up rate"))
     assert "too few to report" in said(at)
-    # no mentor-level view for grant writers
+    # no mentor-level view for grant writers, and no link to a list of people
     assert not any(x.startswith("Follow-up rate by mentor") for x in chart_titles(at))
+    assert not at.get("page_link")
     # the charts draw flagged bars, never a hidden rate
     for c in at.get("plotly_chart"):
         spec = json.loads(c.proto.spec)
