@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from analytics import store
+from analytics.domain import instruments as registry
 from analytics.domain.contract import CODEBOOKS, INSTRUMENTS, TABLE_ORDER
 
 if TYPE_CHECKING:  # the load package is imported lazily: generating files does not need it
@@ -569,7 +570,8 @@ def _goals(rng: np.random.Generator, prog: _Program) -> dict[str, np.ndarray]:
 
 
 def _assessments(rng: np.random.Generator, prog: _Program) -> dict[str, np.ndarray]:
-    """GSE10 and BARC10 at intake, about every 90 days while engaged, and often at completion."""
+    """GSE10 and BARC10 at intake, about every 90 days while engaged, and often at completion
+    (with the visits, for the PHQ-9 drawn afterwards from a stream of its own: _phq9)."""
     n = prog.site.size
     as_of = prog.as_of
     baseline = _weekday(prog.enrolled + rng.integers(0, 11, n, dtype=np.int32), prog.enrolled, _NEVER)
@@ -603,6 +605,7 @@ def _assessments(rng: np.random.Generator, prog: _Program) -> dict[str, np.ndarr
     is_intake[: intake.size] = True
 
     scores = _scores(rng, prog, visit_pid, visit_day - baseline[visit_pid])
+    visits = {"visit_pid": visit_pid, "visit_day": visit_day, "is_intake": is_intake, "baseline": baseline}
     pids, days, instruments, values = [], [], [], []
     for code, score in enumerate(scores):
         present = is_intake | (rng.random(visit_pid.size) < 0.97)
@@ -612,7 +615,48 @@ def _assessments(rng: np.random.Generator, prog: _Program) -> dict[str, np.ndarr
         values.append(score[present])
     pid, day, instrument, score = (np.concatenate(x) for x in (pids, days, instruments, values))
     order = np.lexsort((instrument, pid, day))
-    return {"pid": pid[order], "day": day[order], "instrument": instrument[order], "score": score[order]}
+    return {"pid": pid[order], "day": day[order], "instrument": instrument[order], "score": score[order], **visits}
+
+
+# The PHQ-9 (lower is better) comes from a stream of its own, drawn after everything else and
+# appended after the other assessments, so the GSE10 and BARC10 rows (and every number resting
+# on them) are exactly those of the demo before the PHQ-9 was added.
+PHQ9_SHARE = 1.0  # of participants screened with the PHQ-9 at intake (as with the other two)
+# (mean level, sd level, mean improvement, sd improvement, noise sd), in PHQ-9 points
+PHQ9_PARAMS = (11.5, 5.0, 4.5, 4.5, 1.6)
+
+
+def _phq9(rng: np.random.Generator, prog: _Program, tests: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """PHQ-9 totals at the same visits as the other instruments (intake always, about 90% of the
+    later visits): a
+    starting level and a personal improvement (a fall in score) reached over ~5 months, about
+    half as large for participants who disengaged; measurement noise makes some follow-ups
+    higher than intake."""
+    inst = INSTRUMENTS["PHQ9"]
+    n = prog.site.size
+    visit_pid, visit_day, is_intake = tests["visit_pid"], tests["visit_day"], tests["is_intake"]
+    screened = rng.random(n) < PHQ9_SHARE
+    mean_level, sd_level, mean_gain, sd_gain, noise = PHQ9_PARAMS
+    site_gain = np.array([s.gain for s in SITES])[prog.site]
+    disengaged = prog.exit_reason == _EXIT["disengaged"]
+    level = mean_level + sd_level * rng.standard_normal(n)
+    gain = (mean_gain + site_gain) * np.where(disengaged, 0.5, 1.0) + sd_gain * rng.standard_normal(n)
+    ramp = np.minimum(1.0, (visit_day - tests["baseline"][visit_pid]) / 150.0)
+    raw = level[visit_pid] - gain[visit_pid] * ramp + rng.normal(0.0, noise, visit_pid.size)
+    score = np.clip(np.round(raw), inst.min_score, inst.max_score).astype(np.int16)
+    present = screened[visit_pid] & (is_intake | (rng.random(visit_pid.size) < 0.9))
+    pid, day, score = visit_pid[present], visit_day[present], score[present]
+    order = np.lexsort((pid, day))
+    return {"pid": pid[order], "day": day[order], "instrument": np.full(order.size, DEMO_INSTRUMENTS.index("PHQ9"),
+                                                                          dtype=np.int8), "score": score[order]}
+
+
+# The demo's instruments, in the order of their codes in the assessments file.
+DEMO_INSTRUMENTS = ("GSE10", "BARC10", "PHQ9")
+
+
+def _with_phq9(tests: dict[str, np.ndarray], phq9: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([tests[k], phq9[k]]) for k in ("pid", "day", "instrument", "score")}
 
 
 def _scores(
@@ -636,7 +680,7 @@ def _scores(
     params = {"GSE10": (24.5, 4.8, 4.5, 4.7, 1.0, 1.8), "BARC10": (34.0, 8.5, 7.0, 7.5, 1.5, 2.6)}
     ramp = np.minimum(1.0, days_since_baseline / 150.0)
     out = []
-    for i, code in enumerate(INSTRUMENTS):
+    for i, code in enumerate(("GSE10", "BARC10")):
         mean_level, sd_level, mean_gain, sd_gain, site_scale, noise = params[code]
         level = mean_level + sd_level * z_level[i]
         gain = (mean_gain + site_scale * site_gain) * np.where(disengaged, 0.5, 1.0) + sd_gain * z_gain[i]
@@ -730,7 +774,7 @@ def _tables(prog: _Program, people: dict, mentors: dict, sessions: dict, goals: 
         "assessments": {
             "assessment_id": _ids("assessment", tests["pid"].size),
             "participant_id": _refs(participant_ids, tests["pid"]),
-            "instrument": _codes(tests["instrument"], list(INSTRUMENTS)),
+            "instrument": _codes(tests["instrument"], list(DEMO_INSTRUMENTS)),
             "administered_on": _dates(tests["day"]),
             "score": pa.array(tests["score"]),
         },
@@ -782,7 +826,8 @@ def write_demo_exports(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     # One independent stream per step, so changing one step's draws leaves the others alone.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(7)]
+    # The eighth (PHQ-9) was added later: spawning one more leaves the first seven unchanged.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(8)]
     end = _day(as_of)
     start = end - PROGRAM_DAYS
     site, enrolled = _enrollment(streams[0], int(participants), start, end)
@@ -794,6 +839,7 @@ def write_demo_exports(
     sessions = _sessions(streams[4], prog, fault_count(int(participants)))
     goals = _goals(streams[5], prog)
     tests = _assessments(streams[6], prog)
+    tests = _with_phq9(tests, _phq9(streams[7], prog, tests))
     tables = _tables(prog, people, mentors, sessions, goals, tests)
     paths = []
     for name in TABLE_ORDER:
@@ -861,7 +907,7 @@ def load_demo_exports(
     try:
         report = load_paths(
             [Path(p) for p in paths], build, key=DEMO_KEY, loaded_by="demo", progress=progress,
-            meta=demo_meta(participants, seed),
+            meta=demo_meta(participants, seed), instruments=registry.BUILTIN_FILE,
         )
         with store.write_lock(target):
             _refuse_unless_demo(target)

@@ -12,10 +12,12 @@ A panel is drawn from a *view*: where its frames come from.
 - ``ExportView``: the same frames suppressed by their export rules (``privacy.frames``), for
   chart images.
 
-Parameters: ``code`` (an instrument of ``INSTRUMENTS``, for per-instrument panels; None draws
+Parameters: ``code`` (an instrument reported in the store, for per-instrument panels; None draws
 every instrument where the chart allows it) and ``by`` (the grouping of the metric, when it
 differs from the panel's own); the follow-up panels also take ``rule`` and ``target`` (the
-metric's settings, ``analytics.metrics.followup``).
+metric's settings, ``analytics.metrics.followup``). Per-instrument charts and sentences take
+the instrument's definition from the store (the ``instrument_registry`` frame), so names,
+ranges and the direction of improvement are the registry's in force.
 """
 
 from __future__ import annotations
@@ -28,15 +30,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics import stats, summary
-from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS, Instrument
+from analytics.domain.instruments import ALWAYS_REPORTED
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import Scope
 from analytics.metrics import (
     admin,
     attention,
+    dose,
     engagement,
     followup,
     goals,
+    instruments,
     mentors,
     outcomes,
     quality,
@@ -60,6 +65,8 @@ METRICS: dict[str, Callable[..., Any]] = {
     "outcome_trend": outcomes.outcome_trend,
     "reliable_change_counts": outcomes.reliable_change_counts,
     "change_distribution": outcomes.change_distribution,
+    "dose_change": dose.dose_change,
+    "instrument_registry": instruments.instrument_registry,
     "goals_by_domain": goals.goals_by_domain,
     "mentor_caseloads": mentors.mentor_caseloads,
     # row-level: ui.data_access gives it only to the roles of the Needs attention page
@@ -142,6 +149,15 @@ def _one(frame: pd.DataFrame, code: str) -> Any:
     return frame[frame["instrument"] == code].iloc[0]
 
 
+def registry_of(view: ScreenView) -> dict[str, Instrument]:
+    """The instruments reported, with the store's definitions (never suppressed: no counts)."""
+    return instruments.from_frame(ScreenView.frame(view, "instrument_registry"))
+
+
+def _inst(view: ScreenView, params: Params) -> Instrument | None:
+    return registry_of(view).get(params["code"]) if params.get("code") else None
+
+
 def reliable_threshold(frame: pd.DataFrame, code: str) -> float | None:
     """The reliable-change size in points of an instrument (``stats.RC_CRITERION`` x its
     s_diff), or None when s_diff is undefined or (in a suppressed frame) hidden."""
@@ -177,12 +193,14 @@ class Panel:
     has_data: bool = True  # False: the page shows the data as a table of its own
     mentor_level: bool = False  # only for roles with mentor-level views
     report: Mapping[str, Any] | None = None  # on the Reports page, with these parameters
+    # per-instrument panels: whether the instrument (its stored entry) has this chart at all
+    applies: Callable[[Instrument | None], bool] | None = None
 
     def params(self, **params: Any) -> dict:
         out = {"code": None, "by": self.by}
         out.update(params)
-        if out["code"] is not None and out["code"] not in INSTRUMENTS:
-            raise KeyError(f"unknown instrument {out['code']!r}")
+        if out["code"] is not None and (not isinstance(out["code"], str) or not out["code"]):
+            raise KeyError(f"not an instrument code: {out['code']!r}")
         return out
 
     def call(self, view: ScreenView, params: Params, *, screen: bool = False) -> tuple[tuple, dict]:
@@ -220,9 +238,11 @@ class Panel:
     def widget_key(self, page: str, **params: Any) -> str:
         return f"{page}__{self.key}{self._suffix(self.params(**params))}"
 
-    def chart_title(self, **params: Any) -> str:
+    def chart_title(self, registry: Mapping[str, Instrument] | None = None, **params: Any) -> str:
+        """The title; an instrument's name from ``registry`` (the store's), else the built-in one."""
         code = self.params(**params)["code"]
-        return self.title.format(instrument=INSTRUMENTS[code].name if code else "")
+        entry = (registry or {}).get(code) or INSTRUMENTS.get(code) if code else None
+        return self.title.format(instrument=entry.name if entry else (code or ""))
 
 
 def _frame(metric: str) -> Inputs:
@@ -232,7 +252,9 @@ def _frame(metric: str) -> Inputs:
 def _instrument_frame(metric: str, *, code_arg: bool = True) -> Inputs:
     def inputs(v: ScreenView, p: Params) -> tuple[tuple, dict]:
         rows = _rows(v.frame(metric, p.get("by")), p["code"])
-        return ((rows, p["code"]) if code_arg else (rows,)), {}
+        if code_arg:
+            return (rows, p["code"]), {"inst": _inst(v, p)}
+        return (rows,), {"instruments": registry_of(v)}
 
     return inputs
 
@@ -242,7 +264,7 @@ def _distribution(v: ScreenView, p: Params) -> tuple[tuple, dict]:
     # outcome table (suppressed for images)
     code = p["code"]
     rows = _rows(v.frame("change_distribution"), code)
-    return (rows, code), {"threshold": reliable_threshold(v.table("outcome_change"), code)}
+    return (rows, code), {"threshold": reliable_threshold(v.table("outcome_change"), code), "inst": _inst(v, p)}
 
 
 def _period(v: ScreenView) -> dict:
@@ -300,7 +322,9 @@ PANELS: dict[str, Panel] = {
         stem="intake_followup",
         by="site",
         per_instrument=True,
-        sentence=lambda v, p: say.outcome_sentence(p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k),
+        sentence=lambda v, p: say.outcome_sentence(
+            p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k, inst=_inst(v, p)
+        ),
         report={"by": None},
     ),
     "trend": Panel(
@@ -311,7 +335,9 @@ PANELS: dict[str, Panel] = {
         key="trend",
         stem="trend",
         per_instrument=True,
-        sentence=lambda v, p: say.trend_sentence(p["code"], _rows(v.frame("outcome_trend"), p["code"]), k=v.k),
+        sentence=lambda v, p: say.trend_sentence(
+            p["code"], _rows(v.frame("outcome_trend"), p["code"]), k=v.k, inst=_inst(v, p)
+        ),
         report={},
     ),
     "reliable_change": Panel(
@@ -323,7 +349,7 @@ PANELS: dict[str, Panel] = {
         stem="reliable_change",
         per_instrument=True,
         sentence=lambda v, p: say.reliable_change_sentence(
-            p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k
+            p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k, inst=_inst(v, p)
         ),
         report={"code": None},
     ),
@@ -334,6 +360,36 @@ PANELS: dict[str, Panel] = {
         inputs=_distribution,
         key="distribution",
         per_instrument=True,
+    ),
+    # An instrument's published cut-off: the share meeting it at intake and at follow-up (an
+    # instrument without a cut-off in the registry shows no such panel: ``applies``).
+    "threshold": Panel(
+        title="{instrument}: at the cut-off",
+        metric="outcome_change",
+        chart=charts.threshold_chart,
+        inputs=_instrument_frame("outcome_change"),
+        key="threshold",
+        stem="threshold",
+        data_stem="outcome_change",
+        per_instrument=True,
+        sentence=lambda v, p: say.threshold_sentence(
+            p["code"], _one(v.frame("outcome_change"), p["code"]), k=v.k, inst=_inst(v, p)
+        ),
+        applies=lambda inst: inst is not None and inst.threshold is not None,
+    ),
+    # Dose and change: mean change by attended sessions, the slope in the sentence; an association.
+    "dose_change": Panel(
+        title="{instrument}: change by sessions attended",
+        metric="dose_change",
+        chart=charts.dose_change_chart,
+        inputs=_instrument_frame("dose_change"),
+        key="dose",
+        stem="dose_change",
+        per_instrument=True,
+        sentence=lambda v, p: say.dose_sentence(
+            p["code"], _rows(v.frame("dose_change"), p["code"]), k=v.k, inst=_inst(v, p)
+        ),
+        report={},
     ),
     "goals_by_domain": Panel(
         title="Goals set and achieved by recovery domain",
@@ -425,14 +481,22 @@ PANELS.update({
 })
 
 
-def report_charts() -> Iterator[tuple[str, dict]]:
+def panels_for(registry: Mapping[str, Instrument], name: str) -> list[str]:
+    """The instruments of ``registry`` (the store's, in order) a per-instrument panel draws."""
+    panel = PANELS[name]
+    return [c for c, inst in registry.items() if panel.applies is None or panel.applies(inst)]
+
+
+def report_charts(registry: Mapping[str, Instrument] | None = None) -> Iterator[tuple[str, dict]]:
     """(panel name, parameters) of every chart the Reports page offers as an image, in order:
-    per-instrument panels once per instrument unless their report parameters fix ``code``."""
+    per-instrument panels once per instrument reported (``registry``, the store's; GSE10 and
+    BARC10 without one) unless their report parameters fix ``code``."""
+    registry = registry if registry is not None else {c: INSTRUMENTS[c] for c in ALWAYS_REPORTED}
     for name, panel in PANELS.items():
         if panel.report is None:
             continue
         if panel.per_instrument and "code" not in panel.report:
-            for code in INSTRUMENTS:
+            for code in panels_for(registry, name):
                 yield name, {**panel.report, "code": code}
         else:
             yield name, dict(panel.report)

@@ -13,10 +13,10 @@ import duckdb
 import pandas as pd
 
 from analytics import privacy
-from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.contract import CODEBOOKS
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import ALL_GROUP, Scope
-from analytics.metrics import compare, engagement, followup, goals, outcomes, retention
+from analytics.metrics import compare, dose, engagement, followup, goals, outcomes, retention
 
 
 def _num(x):
@@ -49,7 +49,7 @@ def _by_group(df, grp):
     return part.iloc[0] if not part.empty else None
 
 
-def _followup_block(counts, attrition, grp: str, rule: str, target: float) -> dict:
+def _followup_block(counts, attrition, grp: str, rule: str, target: float, codes) -> dict:
     """The `followup` block of one group (zeros and nulls when the group has no cohort)."""
     c = _by_group(counts, grp)
     doc = {"rule": rule, "target": target}
@@ -61,7 +61,7 @@ def _followup_block(counts, attrition, grp: str, rule: str, target: float) -> di
     for key in ("open_now", "opening_next_30"):
         doc[key] = _int(c[key]) if c is not None else 0
     doc["attrition"] = {}
-    for code in INSTRUMENTS:
+    for code in codes:
         hit = attrition[(attrition["grp"] == grp) & (attrition["instrument"] == code)]
         a = hit.iloc[0] if not hit.empty else None
         doc["attrition"][code] = {
@@ -86,6 +86,8 @@ def _sections(
     totals = engagement.engagement_totals(con, scope)
     ret = retention.retention_summary(con, scope)
     outc = outcomes.outcome_change(con, scope)
+    doses = dose.dose_change(con, scope)
+    codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
     fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
     fu_attrition = followup.followup_attrition(con, scope, followup_rule)
@@ -125,7 +127,7 @@ def _sections(
             "outcomes": {},
             "goals": {},
         }
-        for code in INSTRUMENTS:
+        for code in codes:
             o = outc[(outc["grp"] == grp) & (outc["instrument"] == code)].iloc[0]
             lo, hi = _num(o["ci95_low"]), _num(o["ci95_high"])
             doc["outcomes"][code] = {
@@ -138,6 +140,10 @@ def _sections(
                 "cohens_dz": _num(o["cohens_dz"]),
                 "reliable_improvement_rate": _num(o["reliable_improvement_rate"]),
                 "reliable_decline_rate": _num(o["reliable_decline_rate"]),
+                "meaningful_improvement_rate": _num(o["meaningful_improvement_rate"]),
+                "meaningful_decline_rate": _num(o["meaningful_decline_rate"]),
+                "threshold": _threshold_block(o),
+                "dose": _dose_block(doses[(doses["grp"] == grp) & (doses["instrument"] == code)]),
             }
         g = gl[gl["grp"] == grp].set_index("domain")
         doc["goals"] = {
@@ -154,9 +160,41 @@ def _sections(
                 for d in CODEBOOKS["goal_domain"]
             },
         }
-        doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target)
+        doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target, codes)
         out[grp] = doc
     return out
+
+
+def _threshold_block(o) -> dict | None:
+    """{"value", "baseline_share", "followup_share"}, or None for an instrument without a cut-off."""
+    value = _num(o["threshold"])
+    if value is None:
+        return None
+    return {
+        "value": value,
+        "baseline_share": _num(o["threshold_baseline_share"]),
+        "followup_share": _num(o["threshold_followup_share"]),
+    }
+
+
+def _dose_block(rows) -> dict:
+    """{"n", "slope_per_4_sessions", "ci95", "bands": {"0-3": {"n", "mean_change"}, ...}}."""
+    by_band = {r["band"]: r for r in rows.to_dict("records")}
+    model = by_band.get("*")
+    lo = _num(model["slope_ci95_low"]) if model else None
+    hi = _num(model["slope_ci95_high"]) if model else None
+    return {
+        "n": _int(model["n"]) if model else 0,
+        "slope_per_4_sessions": _num(model["slope_per_4_sessions"]) if model else None,
+        "ci95": [lo, hi] if lo is not None and hi is not None else None,
+        "bands": {
+            label: {
+                "n": _int(by_band[label]["n"]) if label in by_band else 0,
+                "mean_change": _num(by_band[label]["mean_change"]) if label in by_band else None,
+            }
+            for label, _, _ in dose.BANDS
+        },
+    }
 
 
 def raw_summary(
@@ -172,7 +210,7 @@ def raw_summary(
     followup_target = followup.check_target(followup_target)
     overall = _sections(con, scope.grouped(None), followup_rule, followup_target).get("all")
     if overall is None:  # no pair at all passes the filters
-        overall = _empty_sections(followup_rule, followup_target)
+        overall = _empty_sections(outcomes.instruments(con), followup_rule, followup_target)
     doc = {
         "as_of": scope.as_of.isoformat(),
         "start": scope.start.isoformat(),
@@ -188,7 +226,9 @@ def raw_summary(
     return doc
 
 
-def _empty_sections(rule: str = followup.DEFAULT_RULE, target: float = followup.DEFAULT_TARGET) -> dict:
+def _empty_sections(
+    registry: dict[str, dict], rule: str = followup.DEFAULT_RULE, target: float = followup.DEFAULT_TARGET
+) -> dict:
     return {
         "pairs": {"in_scope": 0, "matched_in_period": 0, "active_at_end": 0},
         "participants": {"in_scope": 0},
@@ -206,15 +246,25 @@ def _empty_sections(rule: str = followup.DEFAULT_RULE, target: float = followup.
                 "n_paired": 0, "baseline_mean": None, "followup_mean": None, "mean_change": None,
                 "sd_change": None, "ci95": None, "cohens_dz": None,
                 "reliable_improvement_rate": None, "reliable_decline_rate": None,
+                "meaningful_improvement_rate": None, "meaningful_decline_rate": None,
+                "threshold": (
+                    {"value": entry["threshold"], "baseline_share": None, "followup_share": None}
+                    if entry.get("threshold") is not None else None
+                ),
+                "dose": {
+                    "n": 0, "slope_per_4_sessions": None, "ci95": None,
+                    "bands": {label: {"n": 0, "mean_change": None} for label, _, _ in dose.BANDS},
+                },
             }
-            for code in INSTRUMENTS
+            for code, entry in registry.items()
         },
         "goals": {
             "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,
             "by_domain": {d: {"set": 0, "achieved": 0, "achievement_rate": None} for d in CODEBOOKS["goal_domain"]},
         },
         "followup": _followup_block(
-            pd.DataFrame(columns=["grp"]), pd.DataFrame(columns=["grp", "instrument"]), ALL_GROUP, rule, target
+            pd.DataFrame(columns=["grp"]), pd.DataFrame(columns=["grp", "instrument"]), ALL_GROUP, rule, target,
+            list(registry),
         ),
     }
 

@@ -81,7 +81,8 @@ def build_store(tier: str) -> tuple[Path, dict]:
 
 _PAGE_FUNCTIONS = r"""
 import json, sys, time
-from analytics import store, views
+from analytics import store
+from analytics.store import views
 from analytics.metrics import admin, compare, engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import resolve_scope
 con = views.analysis_connection(store.connect_read(sys.argv[1]))

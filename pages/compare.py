@@ -5,8 +5,8 @@ Small groups stay in (merging them would change the comparison silently) and are
 
 import streamlit as st
 
-from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import DIMENSION_LABELS, DIMENSIONS
+from analytics.metrics.instruments import from_frame
 from analytics.present import charts
 from analytics.present import sentences as narrative
 from ui import compare_view, data_access, downloads
@@ -93,16 +93,19 @@ if attendance_tab.open:
         )
 if outcomes_tab.open:
     with outcomes_tab:
-        for code in INSTRUMENTS:
+        registry = from_frame(ctx.metric("instrument_registry"))
+        for code in result["instruments"]:
             cols = ["grp", f"{code}_n_paired", f"{code}_mean_change", f"{code}_ci95_low", f"{code}_ci95_high"]
             test = result["outcome_tests"][code]
+            up = registry[code].higher_is_better if code in registry else True
             downloads.chart_with_downloads(
                 ctx,
-                figure(charts.forest_plot, groups, **compare_view.mean_change(code), **by_group),
+                figure(charts.forest_plot, groups, **compare_view.mean_change(code, up), **by_group),
                 narrative.compare_sentence(
-                    groups, metric=f"the mean {code} change", estimate=cols[2], n=cols[1], unit=" points",
+                    groups, metric=f"the mean {code} change" + ("" if up else " (lower is better)"),
+                    estimate=cols[2], n=cols[1], unit=" points",
                     p_value=test.get("p_value"), test=compare_view.TEST_NAMES.get(test.get("test")), **common,
                 ),
                 groups[cols], key=f"compare__change_{code}", name=f"compare_{code}_change_by_{by}",
-                spec="compare_groups", image=exported(compare_view.forest_export, compare_view.mean_change(code)),
+                spec="compare_groups", image=exported(compare_view.forest_export, compare_view.mean_change(code, up)),
             )

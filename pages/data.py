@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from analytics.domain import instruments as registry
 from ui import components as ui
 from ui import data_access, downloads, panel, uploads
 from ui.setup import page_setup, page_title
@@ -102,6 +103,32 @@ info = ctx.info
 ui.table(pd.DataFrame({"Table": list(info["rows"]), "Rows": list(info["rows"].values())}), decimals={"Rows": 0})
 
 if ctx.scope is not None:
+    st.subheader("Instrument registry in force")
+    in_force = ctx.metric("instrument_registry")
+    program_file = registry.in_force_file_name()
+    st.caption(ui.plain(
+        "The definitions the latest load used, kept in the store: every outcome is computed from these. "
+        "Loads from this app use the built-in registry"
+        + (f" with {program_file} (OUTCOMES_INSTRUMENTS) laid over it." if program_file else
+           "; set OUTCOMES_INSTRUMENTS to a program's registry file to add or override instruments.")
+        + " Reported: GSE10 and BARC10 always, and every other instrument with at least one assessment."
+    ))
+    shown = in_force.assign(
+        range=[f"{lo:g}-{hi:g}" for lo, hi in zip(in_force["min_score"], in_force["max_score"], strict=True)],
+        better=["higher" if h else "lower" for h in in_force["higher_is_better"]],
+        reported=["yes" if r else "no" for r in in_force["reported"]],
+        # scale points and r as written in the registry; "–" where an entry has none
+        reliability=[f"{v:g}" for v in in_force["reliability"]],
+        mcid=["–" if pd.isna(v) else f"{v:g}" for v in in_force["mcid"]],
+        threshold=["–" if pd.isna(v) else f"{v:g}" for v in in_force["threshold"]],
+    )[["code", "name", "construct", "range", "better", "reliability", "mcid", "threshold", "reported", "origin",
+       "source"]]
+    ui.table(shown.rename(columns={
+        "code": "Code", "name": "Name", "construct": "Construct", "range": "Score range", "better": "Better",
+        "reliability": "Reliability r", "mcid": "Minimal important change", "threshold": "Cut-off",
+        "reported": "Reported", "origin": "Defined in", "source": "Source",
+    }))
+
     st.subheader("Data-quality findings")
     findings = ctx.metric("quality_findings")
     panel.show(ctx, "quality_findings")

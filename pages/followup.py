@@ -6,7 +6,7 @@ days 150-210; GPRA: months 5 to 8). The rule and target are chosen at the top of
 
 import streamlit as st
 
-from analytics.domain.contract import INSTRUMENTS
+from analytics.metrics.instruments import from_frame
 from analytics.panels import followup_settings
 from analytics.present import followup_sentences as followup_text
 from ui import components as ui
@@ -83,9 +83,10 @@ if ctx.access.may_open("attention"):
 
 st.subheader("Did those reassessed differ at intake from those missed?")
 rows = attrition[attrition["grp"] == "all"] if "grp" in attrition.columns else attrition
-ui.say(followup_text.attrition_sentence(rows.to_dict("records"), k=ctx.k))
+registry = from_frame(ctx.metric("instrument_registry"))  # the store's definitions, for names
+ui.say(followup_text.attrition_sentence(rows.to_dict("records"), k=ctx.k, registry=registry))
 shown = rows.assign(
-    instrument=[INSTRUMENTS[c].name if c in INSTRUMENTS else c for c in rows["instrument"]],
+    instrument=[registry[c].name if c in registry else c for c in rows["instrument"]],
     meaning=[followup_text.smd_meaning(v) for v in rows["smd"]],
 )
 att_labels = {"instrument": "Instrument", "n_followed": "Reassessed", "baseline_mean_followed": "Mean at intake (reassessed)",

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analytics.domain.scope import Filters, ScopeError
+from analytics.metrics.instruments import from_frame
 from analytics.panels import PANELS, report_charts
 from ui import components as ui
 from ui import data_access, downloads, panel
@@ -48,14 +49,16 @@ TABLES = (
     ("engagement_by_month", "Sessions and attendance by month"),
     ("retention_summary", "Retention at 30, 90 and 180 days"),
     ("closure_reasons", "Why pairs closed"),
-    ("outcome_change", "Intake and follow-up scores (self-efficacy, recovery capital)"),
+    ("outcome_change", "Intake and follow-up scores (every instrument reported)"),
     ("outcome_trend", "Scores by months since enrollment"),
     ("goals_by_domain", "Goals by recovery domain"),
 )
 
 
 # Every chart the Reports page offers is a panel of the catalogue (analytics.panels).
-CHARTS = [(PANELS[name], params) for name, params in report_charts()]
+# Per-instrument charts: one for each instrument reported, with the store's definitions.
+INSTRUMENTS = from_frame(ctx.metric("instrument_registry"))
+CHARTS = [(PANELS[name], params) for name, params in report_charts(INSTRUMENTS)]
 
 st.subheader("Tables and charts")
 refused = downloads.refused_note(context)
@@ -74,6 +77,6 @@ with charts_tab:
                         "small-number rule. Images are made when you click."))
     for chart, params in CHARTS:
         name = chart.file_stem(**params)
-        st.markdown(f"**{chart.chart_title(**params)}**")
+        st.markdown(f"**{chart.chart_title(INSTRUMENTS, **params)}**")
         downloads.chart_downloads(lambda chart=chart, params=params: chart.figure(export, **params), name=name,
                                   context=context, key=f"reports__{name}")

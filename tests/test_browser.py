@@ -410,3 +410,24 @@ def test_needs_attention_lists_by_mentor_without_a_download(server, context):
     viewed = [r for r in audit.entries(action="view") if r["what"].get("page") == "attention"]
     assert viewed and viewed[0]["what"]["filters"] == {"site": ["Harbor"]}
     assert any(r["what"]["filters"] == {} for r in viewed[1:])
+
+
+def test_the_outcomes_page_shows_a_phq9_as_lower_is_better(server, context):
+    # The demo's PHQ-9 tab: the cut-off and dose-and-change charts are drawn, the fall in scores
+    # reads as an improvement, and the dose chart says it is an association.
+    page = context.new_page()
+    page.goto(f"{server['base']}/outcomes")
+    settle(page)
+    page.get_by_role("tab", name="Patient Health Questionnaire-9").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes('change by sessions'))"
+    )
+    settle(page)
+    no_exception(page)
+    titles = page.evaluate("() => [...document.querySelectorAll('.gtitle')].map(t => t.textContent)")
+    assert any(t.startswith("Patient Health Questionnaire-9: at the cut-off (9 or less)") for t in titles)
+    assert any(t.startswith("Patient Health Questionnaire-9: change by sessions attended") for t in titles)
+    assert page.get_by_text("An association, not an effect", exact=False).count() >= 1
+    assert page.get_by_text("lower is better, so an improvement", exact=False).count() == 1
+    assert metric_value(page, "At cut-off, follow-up (9 or less)").endswith("%")
+    shot(page, "outcomes_phq9")

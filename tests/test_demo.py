@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import cli, store
+from analytics import cli, demo, store
 from analytics.demo import (
     DEMO_AS_OF,
     NotADemoStore,
@@ -190,7 +190,10 @@ def test_durations_and_scores(con):
     assert 0 <= lo and hi <= 600 and 30 <= lo and hi <= 90
     # Only attended sessions carry a duration.
     assert _one(con, "select count(*) from sessions where (status = 'attended') <> (duration_min is not null)") == 0
-    for code, inst in contract.INSTRUMENTS.items():
+    assert {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()} == set(
+        demo.DEMO_INSTRUMENTS)
+    for code in demo.DEMO_INSTRUMENTS:
+        inst = contract.INSTRUMENTS[code]
         lo, hi, bad = con.execute(
             "select min(score::int), max(score::int), count(*) filter (where try_cast(score as integer) is null) "
             "from assessments where instrument = ?", [code]).fetchone()
@@ -341,6 +344,9 @@ def test_outcomes_improve_with_spread(big):
     assert n > 1000 and 2.5 < mean < 6 and 3.5 < sd < 7 and declined > 0.05
     n, mean, sd, declined = _changes(big, "BARC10")
     assert n > 1000 and 4 < mean < 9 and 5 < sd < 11 and declined > 0.05
+    # The PHQ-9 runs the other way: scores fall (improve) on average, and some rise.
+    n, mean, sd, declined = _changes(big, "PHQ9")
+    assert n > 800 and -6 < mean < -2 and 3 < sd < 7 and 0.5 < declined < 0.95
 
 
 def test_sites_differ(big):

@@ -10,7 +10,8 @@ from _demo_store import NARROW, demo_store
 
 from analytics import store
 from analytics.domain.contract import INSTRUMENTS
-from analytics.metrics import retention
+from analytics.domain.instruments import ALWAYS_REPORTED
+from analytics.metrics import outcomes, retention
 from analytics.metrics.scope import resolve_scope
 from analytics.panels import METRICS, PANELS, ExportView, ScreenView, report_charts
 from analytics.present import charts
@@ -85,7 +86,7 @@ def test_images_are_the_charts_drawn_from_suppressed_frames(con, scope):
     _same(PANELS["goals_by_domain"].figure(export), charts.goals_chart(framed("goals_by_domain"), k=K))
     _same(PANELS["mentor_caseloads"].figure(export), charts.mentor_chart(framed("mentor_caseloads"), k=K))
     _same(PANELS["quality_findings"].figure(export), charts.quality_chart(framed("quality_findings")))
-    for code in INSTRUMENTS:
+    for code in outcomes.instruments(con):  # the instruments reported (the demo: GSE10, BARC10, PHQ9)
         _same(PANELS["intake_followup"].figure(export, code=code),
               charts.intake_followup_chart(framed("outcome_change", "site"), code, k=K))
         _same(PANELS["trend"].figure(export, code=code), charts.trend_chart(framed("outcome_trend"), code, k=K))
@@ -129,7 +130,7 @@ def test_screens_draw_from_the_pages_frames_with_their_sentences(con, scope):
     assert sentence == narrative.engagement_sentence(totals, **period, k=K)
 
     change, by_site = raw("outcome_change"), raw("outcome_change", scope.grouped("site"))
-    for code in INSTRUMENTS:
+    for code in outcomes.instruments(con):
         o = change[change["instrument"] == code].iloc[0]
         site_rows = by_site[by_site["instrument"] == code]
         fig, sentence, data = screen("intake_followup", code=code)
@@ -169,8 +170,13 @@ def test_file_names_and_keys_are_the_pages_own():
     assert p["quality_findings"].file_stem() == "data_quality_findings"
     assert p["quality_findings"].data_file_stem() == "quality_findings"
     assert p["engagement_by_month"].widget_key("overview") == "overview__monthly"
+    assert p["dose_change"].file_stem(code="PHQ9") == "dose_change_PHQ9"
+    assert p["threshold"].widget_key("outcomes", code="BARC10") == "outcomes__threshold_BARC10"
     with pytest.raises(KeyError):
-        p["trend"].params(code="PHQ9")
+        p["trend"].params(code="")
+
+
+BUILT_IN = [(c, INSTRUMENTS[c]) for c in ALWAYS_REPORTED]  # without a store's registry
 
 
 def test_the_reports_page_offers_the_charts_it_offered():
@@ -180,8 +186,23 @@ def test_the_reports_page_offers_the_charts_it_offered():
         ("retention_km", "Pairs still meeting, by days since match"),
         ("cohort_triangle", "Share of pairs attending, by month of match"),
         ("closure_reasons", "Why pairs closed"),
-        *((f"intake_followup_{c}", f"{i.name}: intake and follow-up") for c, i in INSTRUMENTS.items()),
-        *((f"trend_{c}", f"{i.name}: mean score by months since enrollment") for c, i in INSTRUMENTS.items()),
+        *((f"intake_followup_{c}", f"{i.name}: intake and follow-up") for c, i in BUILT_IN),
+        *((f"trend_{c}", f"{i.name}: mean score by months since enrollment") for c, i in BUILT_IN),
         ("reliable_change", "Reliable change from intake to follow-up"),
+        *((f"dose_change_{c}", f"{i.name}: change by sessions attended") for c, i in BUILT_IN),
         ("goals_by_domain", "Goals set and achieved by recovery domain"),
     ]
+
+
+def test_per_instrument_panels_follow_the_stores_registry(con):
+    from analytics.panels import panels_for, registry_of
+
+    view = ScreenView(get=_getter(con, resolve_scope(con)), scope=resolve_scope(con), k=K)
+    reported = registry_of(view)
+    assert list(reported) == ["GSE10", "BARC10", "PHQ9"]  # the demo's instruments with data
+    # the cut-off chart only for instruments with a threshold in the registry
+    assert panels_for(reported, "threshold") == ["BARC10", "PHQ9"]
+    offered = [params.get("code") for name, params in report_charts(reported) if name == "dose_change"]
+    assert offered == ["GSE10", "BARC10", "PHQ9"]
+    assert PANELS["trend"].chart_title(reported, code="PHQ9") == (
+        "Patient Health Questionnaire-9: mean score by months since enrollment")

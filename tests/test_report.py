@@ -229,7 +229,7 @@ def test_docx_tables_equal_summary(case):
     attrition = next(t for t in tables if t[0][:2] == ["Instrument", "Reassessed"])
     assert [row[1:4:2] for row in attrition[1:]] == [
         [count(doc, f"followup.attrition.{code}.n_followed", k), count(doc, f"followup.attrition.{code}.n_missed", k)]
-        for code in ("GSE10", "BARC10")
+        for code in doc["followup"]["attrition"]
     ]
 
 
@@ -264,6 +264,32 @@ def test_sentences_carry_the_summary_numbers(full):
     assert f"Of {g['set']:,} goals set" in text and f"{whole_pct(g['achievement_rate'])} had been achieved" in text
 
 
+def test_every_instrument_with_data_is_reported_with_its_shares(full):
+    # The demo's PHQ-9 (lower is better): its fall reads as an improvement, and its
+    # meaningful-change and cut-off shares, like BARC-10's cut-off share, are the summary's.
+    doc = full["summary"]
+    text = flat(docx_text(full["docx"]))
+    rows = {r[0]: r for t in docx_tables(full["docx"]) for r in t}
+    phq = doc["outcomes"]["PHQ9"]
+    assert phq["mean_change"] < 0
+    assert f"fell by {mean(-phq['mean_change'])} points on average" in text
+    assert "lower is better, so an improvement" in text
+    assert f"{whole_pct(phq['meaningful_improvement_rate'])} improved by at least the minimal important change" in text
+    k = full["k"]
+
+    def r(path):
+        return rate(doc, path, k)
+
+    assert rows["PHQ9: meaningful improvement"][1] == r("outcomes.PHQ9.meaningful_improvement_rate")
+    assert r("outcomes.PHQ9.meaningful_decline_rate") in rows["PHQ9: meaningful improvement"][2]
+    for code, cut in (("PHQ9", "9 or less"), ("BARC10", "47 or more")):
+        assert rows[f"{code}: at the cut-off ({cut})"][1] == (
+            f"{r(f'outcomes.{code}.threshold.baseline_share')} at intake, "
+            f"{r(f'outcomes.{code}.threshold.followup_share')} at follow-up")
+    # GAD-7 is in the registry but has no assessment: not in the report
+    assert "GAD7" not in text.split("Appendix")[0]
+
+
 def test_suppressed_values_are_labelled(narrow, tiny):
     for made in (narrow, tiny):
         k, text = made["k"], docx_text(made["docx"])
@@ -282,6 +308,9 @@ NOT_COUNTS = [
     r"\b\d+-\d+\b", r"n?<\d+", r"fewer than \d+", r"\b(?:GSE|BARC)10\b", r"\bd_z\b", r"\b[0-9a-f]{12,}\b",
     r"--min-cell \d+", r"SHA-256", r"MD5", r"\b\d+ (?:days|items|tables|64-bit)\b", r"\bdays? \d+\b",
     r"\b(?:two|four) 64-bit\b", r"\b1991\b", r"k = \d+", r"\bpeer-outcomes \S+", r"DuckDB \S+",
+    # scale points of the instrument registry (minimal important change, cut-offs) and codes
+    r"\b\d+ points\b", r"\b\d+ or\s+(?:more|less)\b", r"\b(?:PHQ|GAD)\d\b", r"\b(?:PHQ|GAD)-\d\b",
+    r"Questionnaire-\d\b", r"Disorder-\d\b",
 ]
 
 
@@ -312,11 +341,12 @@ def test_count_scan_catches_a_small_count():
 
 def test_report_contents(full):
     report = full["report"]
-    assert 4 <= len(report.figures) <= 6
+    # one intake-and-follow-up figure per instrument with data (the demo: GSE10, BARC10, PHQ9)
+    assert 4 <= len(report.figures) <= 7
     if images.images_available():
         assert all(f.png and f.png.startswith(b"\x89PNG") for f in report.figures)
     text = docx_text(full["docx"])
-    for heading in ("Summary", "Engagement", "Retention", "Self-efficacy and recovery capital", "Recovery goals",
+    for heading in ("Summary", "Engagement", "Retention", "Outcomes by instrument", "Recovery goals",
                     "Appendix: Methods"):
         assert heading in text
     assert report.data_hash in text and report.filters_hash in text

@@ -29,6 +29,8 @@ ATTRITION_KEYS = {"n_followed", "n_missed", "baseline_mean_followed", "baseline_
 OUTCOME_KEYS = {
     "n_paired", "baseline_mean", "followup_mean", "mean_change", "sd_change", "ci95", "cohens_dz",
     "reliable_improvement_rate", "reliable_decline_rate",
+    # added with the instrument registry (every key above keeps its name and meaning)
+    "meaningful_improvement_rate", "meaningful_decline_rate", "threshold", "dose",
 }
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.domain.contract import INSTRUMENTS
 from analytics.exports import images
 from analytics.present import charts
 from analytics.privacy import frames
@@ -30,11 +29,12 @@ def side_by_side(groups: pd.DataFrame, label: str, k: int) -> None:
         "grp": label, "pairs_in_scope": "Pairs", "participants_in_scope": "Participants",
         "attendance_rate": "Attendance rate", "km_90": "Still meeting at 90 days", "retained_90": "Retained 90 days",
     }
-    for code in INSTRUMENTS:
+    codes = [c[: -len("_n_paired")] for c in groups.columns if c.endswith("_n_paired")]
+    for code in codes:
         columns[f"{code}_n_paired"] = f"{code} paired"
         columns[f"{code}_mean_change"] = f"{code} mean change"
     shown = ui.flag_small(groups[list(columns)], "pairs_in_scope", k).rename(columns=columns)
-    changes = {f"{c} mean change": 1 for c in INSTRUMENTS}
+    changes = {f"{c} mean change": 1 for c in codes}
     ui.table(shown, percent=PERCENT_COLUMNS, decimals=changes)
 
 
@@ -91,10 +91,13 @@ ATTENDANCE = {
 }
 
 
-def mean_change(code: str) -> dict:
-    """forest_plot's arguments for an instrument's mean change per group."""
+def mean_change(code: str, higher_is_better: bool = True) -> dict:
+    """forest_plot's arguments for an instrument's mean change per group (the axis says which way
+    is better when lower scores are)."""
+    better = "" if higher_is_better else " (lower is better)"
     return {"estimate": f"{code}_mean_change", "low": f"{code}_ci95_low", "high": f"{code}_ci95_high",
-            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0, "x_title": f"{code} mean change"}
+            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0,
+            "x_title": f"{code} mean change{better}"}
 
 
 def pooled_attendance(groups: pd.DataFrame) -> float:
@@ -104,7 +107,7 @@ def pooled_attendance(groups: pd.DataFrame) -> float:
 
 def chart_columns(args: dict) -> list[str]:
     """The columns a forest plot of the groups draws, with the counts its values rest on."""
-    spec = frames.spec_for("compare_groups")
+    spec = frames.spec_for("compare_groups", [args["n"]])
     cols = [args["n"], args["estimate"], args["low"], args["high"]]
     for col in list(cols):
         dens = spec.derived.get(col, ())

@@ -151,7 +151,7 @@ def table_downloads(
         if (spec or name) in NOT_AS_TABLE:
             st.caption(plain(f"No table download: {NOT_AS_TABLE[spec or name]}."))
             return False
-        rules = frames.spec_for(spec or name)
+        rules = frames.spec_for(spec or name, df.columns)
     else:
         rules = frames.make_spec(title=title or name.replace("_", " ").capitalize(), count_cols=count_cols or (),
                                  derived=derived or {}, inputs=inputs)

@@ -105,15 +105,15 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         data_access.pairs_in_scope(stamp, scope, access)
         # Every panel's frames and sentence, as the pages draw them (ui.panel.show), so each
         # grouping a panel asks for (the Outcomes page's per-site rows) is cached too.
-        from analytics.domain.contract import INSTRUMENTS
-        from analytics.panels import PANELS
+        from analytics.panels import PANELS, panels_for, registry_of
         from ui import panel
 
         view = panel.screen_view(stamp, scope, access)
-        for p in PANELS.values():
+        reported = registry_of(view)  # the instruments the Outcomes page has a tab for
+        for name, p in PANELS.items():
             if p.mentor_level and not access.can_see_mentors:
                 continue
-            for code in INSTRUMENTS if p.per_instrument else (None,):
+            for code in panels_for(reported, name) if p.per_instrument else (None,):
                 params = p.params(code=code)
                 p.call(view, params, screen=True)
                 p.say(view, params)

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="the load date used by the 'not in the future' rule (default: today)")
     parser.add_argument("--loaded-by", default="cli", help="who loaded, for the audit trail")
+    parser.add_argument("--instruments", type=Path, default=None, metavar="FILE",
+                        help="the program's instrument registry (TOML) over the built-in one "
+                             "(default: OUTCOMES_INSTRUMENTS, else the built-in registry)")
 
 
 def _total_size(paths: list[Path]) -> int:
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = load_paths(
             args.paths, args.db, loaded_by=args.loaded_by, dry_run=args.dry_run,
-            progress=progress, today=args.today, wait_s=args.wait,
+            progress=progress, today=args.today, wait_s=args.wait, instruments=args.instruments,
         )
     except (LoadError, pseudonym.MissingKey) as exc:
         print(f"error: {exc}", file=sys.stderr)

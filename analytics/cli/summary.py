@@ -78,6 +78,7 @@ COUNT_KEYS = {
     "in_scope", "matched_in_period", "active_at_end", "attended", "no_show", "cancelled",
     "pairs", "events", "eligible_90", "n_paired", "set", "achieved",
     "cohort", "due", "excused", "done", "missed", "open_now", "opening_next_30", "n_followed", "n_missed",
+    "n",  # outcomes.<CODE>.dose.n and each dose band's n
 }
 
 

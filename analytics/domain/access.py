@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from analytics.domain.numbers import DEFAULT_K
+from analytics.domain.paths import PROJECT_ROOT
 from analytics.domain.scope import Filters
 
 ROLES_ENV = "OUTCOMES_ROLES"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ROLES_PATH = PROJECT_ROOT / ".streamlit" / "roles.toml"
 
 PROGRAM_MANAGER, SUPERVISOR, GRANT_WRITER, ADMIN = "program_manager", "supervisor", "grant_writer", "admin"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analytics.domain.instruments import Instrument, builtin
+
 # Column kinds: how a raw text cell is typed and checked at load.
 ID = "id"  # source identifier: replaced by a keyed pseudonym
 TEXT = "text"  # free text such as a site name (checked for identifier-looking values)
@@ -151,32 +153,11 @@ TABLES: dict[str, Table] = {
 TABLE_ORDER = ["participants", "mentors", "pairs", "sessions", "goals", "assessments"]
 
 
-@dataclass(frozen=True)
-class Instrument:
-    code: str
-    name: str
-    min_score: float
-    max_score: float
-    higher_is_better: bool
-    reliability: float  # r used for the Jacobson-Truax reliable change index
-    construct: str = ""
-    items: str = ""
-
-
-# The instrument registry is data: adding an instrument is one entry here.
-INSTRUMENTS: dict[str, Instrument] = {
-    i.code: i
-    for i in (
-        Instrument(
-            "GSE10", "General Self-Efficacy Scale", 10, 40, True, 0.86,
-            construct="self-efficacy", items="10 items scored 1-4",
-        ),
-        Instrument(
-            "BARC10", "Brief Assessment of Recovery Capital", 10, 60, True, 0.90,
-            construct="recovery capital", items="10 items scored 1-6",
-        ),
-    )
-}
+# The instrument registry is data (analytics/domain/instruments.toml, read by
+# analytics.domain.instruments): these are the built-in entries. Loads use the registry in force
+# (a program's file over these) and metrics read the definitions kept in the store: iterate
+# analytics.store.instruments.reported(con), not this.
+INSTRUMENTS: dict[str, Instrument] = builtin()
 
 # Codebooks: canonical values. Input is matched after normalize_code().
 CODEBOOKS: dict[str, tuple[str, ...]] = {
@@ -190,7 +171,7 @@ CODEBOOKS: dict[str, tuple[str, ...]] = {
     "modality": ("in_person", "phone", "video", "text", "group"),
     "goal_domain": ("health", "home", "purpose", "community"),
     "goal_status": ("open", "achieved", "dropped"),
-    "instrument": tuple(INSTRUMENTS),
+    "instrument": tuple(INSTRUMENTS),  # the built-in codes; a load checks the registry in force
 }
 # A few spellings real exports use, mapped onto the codebook (after normalize_code()).
 CODE_SYNONYMS: dict[str, dict[str, str]] = {

@@ -28,7 +28,8 @@ import pandas as pd
 import analytics
 from analytics import privacy, store
 from analytics import summary as summary_mod
-from analytics.domain.contract import CODEBOOKS, INSTRUMENTS
+from analytics.domain.contract import CODEBOOKS
+from analytics.domain.instruments import ALWAYS_REPORTED, Instrument
 from analytics.domain.numbers import two_decimals
 from analytics.domain.scope import Scope
 from analytics.exports import fingerprint, images
@@ -39,6 +40,7 @@ from analytics.present import charts, theme
 from analytics.present import followup_sentences as followup_text
 from analytics.present import sentences as narrative
 from analytics.privacy import frames
+from analytics.store import instruments as stored_instruments
 
 REPORT_TITLE = "Peer Recovery Mentoring Outcomes Report"
 DEFAULT_PROGRAM = "Peer recovery mentoring program"
@@ -208,6 +210,7 @@ def build_report(
     doc = summary_mod.build_summary(con, scope, min_cell=k, followup_rule=followup_rule,
                                     followup_target=followup_target)
     nums = _Numbers(doc, k)
+    instruments = report_instruments(con)
     context = ExportContext.from_scope(scope, int(doc["pairs"]["in_scope"]), k)
     data_hash, _ = fingerprint.data_digest(con, scope)
     filters_hash = fingerprint.filters_digest(scope, k)
@@ -216,12 +219,12 @@ def build_report(
     figures = _Figures(context, charts_wanted)
     curve = retention.retention_curve(con, scope)
     sections = [
-        _summary_section(con, scope, nums, is_demo),
+        _summary_section(con, scope, nums, is_demo, instruments),
         _engagement_section(con, scope, nums, figures),
         _retention_section(scope, nums, figures, curve),
-        _outcomes_section(con, scope, nums, figures),
+        _outcomes_section(con, scope, nums, figures, instruments),
         _goals_section(scope, nums, figures),
-        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, nums),
+        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, instruments, nums),
     ]
     if figures.note:
         # said once where the reader starts, and again under each missing figure
@@ -283,6 +286,13 @@ class _Figures:
         return figure
 
 
+def report_instruments(con) -> dict[str, Instrument]:
+    """The instruments the report covers: every instrument reported (analytics.store.instruments.reported) that has
+    at least one assessment in the store, with the store's definitions."""
+    with_data = {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()}
+    return {c: i for c, i in stored_instruments.reported(con).items() if c in with_data}
+
+
 def _period(scope: Scope) -> str:
     return narrative.period_text(scope.start, scope.end)
 
@@ -290,13 +300,13 @@ def _period(scope: Scope) -> str:
 # ------------------------------------------------------------------------------- sections
 
 
-def _summary_section(con, scope: Scope, nums: _Numbers, is_demo: bool) -> Section:
+def _summary_section(con, scope: Scope, nums: _Numbers, is_demo: bool, instruments) -> Section:
     blocks: list[Block] = []
     if is_demo:
         blocks.append(Paragraph(DEMO_NOTE, "warning"))
     blocks.append(Paragraph(_served_sentence(scope, nums), "lead"))
     blocks.append(Paragraph(followup_text.rate_sentence(nums.value("followup"), as_of=scope.as_of, k=nums.k)))
-    blocks.append(_headline_table(con, scope, nums))
+    blocks.append(_headline_table(con, scope, nums, instruments))
     return Section("Summary", tuple(blocks))
 
 
@@ -327,9 +337,9 @@ def _retention_sentence(scope: Scope, nums: _Numbers, day: int, curve: pd.DataFr
     return narrative.retention_sentence(row, start=scope.start, end=scope.end, day=day, k=nums.k, curve=curve)
 
 
-def _outcome_sentence(code: str, nums: _Numbers) -> str:
+def _outcome_sentence(code: str, nums: _Numbers, inst: Instrument) -> str:
     base = f"outcomes.{code}"
-    name = INSTRUMENTS[code].name
+    name = inst.name
     if nums.is_hidden(f"{base}.n_paired") or not nums.shown(f"{base}.mean_change"):
         if nums.value(f"{base}.n_paired") == 0:
             return f"No participant has both an intake and a follow-up {name} yet."
@@ -342,8 +352,25 @@ def _outcome_sentence(code: str, nums: _Numbers) -> str:
         "ci95_high": ci[1] if ci else None,
         "reliable_improvement_rate": nums.value(f"{base}.reliable_improvement_rate")
         if nums.shown(f"{base}.reliable_improvement_rate") else None,
+        "meaningful_improvement_rate": nums.value(f"{base}.meaningful_improvement_rate")
+        if nums.shown(f"{base}.meaningful_improvement_rate") else None,
     }
-    return narrative.outcome_sentence(code, row, k=nums.k)
+    return narrative.outcome_sentence(code, row, k=nums.k, inst=inst)
+
+
+def _threshold_sentence(code: str, nums: _Numbers, inst: Instrument) -> str | None:
+    """The cut-off shares from the summary, or None for an instrument without a cut-off."""
+    if inst.threshold is None or nums.value(f"outcomes.{code}.threshold") is None:
+        return None
+    base = f"outcomes.{code}"
+    row = {
+        "n_paired": None if nums.is_hidden(f"{base}.n_paired") else nums.value(f"{base}.n_paired"),
+        "threshold_baseline_share": nums.value(f"{base}.threshold.baseline_share")
+        if nums.shown(f"{base}.threshold.baseline_share") else None,
+        "threshold_followup_share": nums.value(f"{base}.threshold.followup_share")
+        if nums.shown(f"{base}.threshold.followup_share") else None,
+    }
+    return narrative.threshold_sentence(code, row, k=nums.k, inst=inst)
 
 
 def _goals_frame(nums: _Numbers) -> pd.DataFrame:
@@ -390,7 +417,7 @@ def _km_ci(con, scope: Scope, nums: _Numbers) -> dict[int, tuple[float, float] |
     return out
 
 
-def _headline_table(con, scope: Scope, nums: _Numbers) -> Table:
+def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str, Instrument]) -> Table:
     c, r, m = nums.count, nums.rate, nums.mean
     rows: list[tuple[str, str, str]] = [
         ("Participants served", c("participants.in_scope"), "Participants with a mentoring pair active in the period"),
@@ -412,7 +439,7 @@ def _headline_table(con, scope: Scope, nums: _Numbers) -> Table:
         rows.append((f"Still meeting at {day} days", value,
                      f"Kaplan-Meier estimate, {c('retention.pairs')} pairs matched in the period, "
                      f"{c('retention.events')} of them stopped meeting"))
-    for code, inst in INSTRUMENTS.items():
+    for code, inst in instruments.items():
         base = f"outcomes.{code}"
         change = m(f"{base}.mean_change", signed=True)
         if nums.shown(f"{base}.mean_change"):
@@ -425,9 +452,18 @@ def _headline_table(con, scope: Scope, nums: _Numbers) -> Table:
         basis = f"{c(f'{base}.n_paired')} participants with an intake and a follow-up"
         if nums.shown(f"{base}.baseline_mean", f"{base}.followup_mean"):
             basis += f"; mean {m(f'{base}.baseline_mean')} at intake, {m(f'{base}.followup_mean')} at follow-up"
-        rows.append((f"{inst.name} ({code}): mean change", change, basis))
+        rows.append((f"{inst.name} ({code}): mean change", change, basis + f"; {inst.better} scores are better"))
         rows.append((f"{code}: reliable improvement", r(f"{base}.reliable_improvement_rate"),
                      f"Reliable decline: {r(f'{base}.reliable_decline_rate')}"))
+        if inst.mcid is not None:
+            rows.append((f"{code}: meaningful improvement", r(f"{base}.meaningful_improvement_rate"),
+                         f"Changed by at least {inst.mcid:g} points ({inst.better} is better; minimal important "
+                         f"change); meaningful decline: {r(f'{base}.meaningful_decline_rate')}"))
+        if inst.threshold is not None and nums.value(f"{base}.threshold") is not None:
+            rows.append((f"{code}: at the cut-off ({inst.threshold_text()})",
+                         f"{r(f'{base}.threshold.baseline_share')} at intake, "
+                         f"{r(f'{base}.threshold.followup_share')} at follow-up",
+                         "Participants with an intake and a follow-up whose score meets the published cut-off"))
     goals_value = f"{c('goals.achieved')} of {c('goals.set')}"
     if nums.shown("goals.achievement_rate"):
         goals_value += f" ({r('goals.achievement_rate')})"
@@ -462,7 +498,7 @@ def _followup_row(scope: Scope, nums: _Numbers) -> tuple[str, str, str]:
     return (f"Follow-up rate ({followup.RULE_LABELS[rule]})", value, basis)
 
 
-def _attrition_table(nums: _Numbers, number: int) -> Table:
+def _attrition_table(nums: _Numbers, number: int, registry_in_force: Mapping[str, Instrument]) -> Table:
     rows = []
     for code in nums.value("followup.attrition"):
         base = f"followup.attrition.{code}"
@@ -474,7 +510,7 @@ def _attrition_table(nums: _Numbers, number: int) -> Table:
         else:
             smd, meaning = UNDEFINED, followup_text.smd_meaning(None)
         rows.append((
-            f"{INSTRUMENTS[code].name} ({code})" if code in INSTRUMENTS else code,
+            f"{registry_in_force[code].name} ({code})" if code in registry_in_force else code,
             nums.count(f"{base}.n_followed"), nums.mean(f"{base}.baseline_mean_followed"),
             nums.count(f"{base}.n_missed"), nums.mean(f"{base}.baseline_mean_missed"), smd, meaning,
         ))
@@ -555,14 +591,17 @@ def _change_frame(nums: _Numbers, code: str) -> pd.DataFrame:
     }])
 
 
-def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
+def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures, instruments) -> Section:
     blocks: list[Block] = []
-    for code, inst in INSTRUMENTS.items():
-        blocks.append(Paragraph(_outcome_sentence(code, nums)))
+    for code, inst in instruments.items():
+        blocks.append(Paragraph(_outcome_sentence(code, nums, inst)))
+        cut_off = _threshold_sentence(code, nums, inst)
+        if cut_off:
+            blocks.append(Paragraph(cut_off))
         if nums.shown(f"outcomes.{code}.n_paired", f"outcomes.{code}.baseline_mean") and nums.value(
             f"outcomes.{code}.n_paired"
         ):
-            fig = charts.intake_followup_chart(_change_frame(nums, code), code, k=nums.k)
+            fig = charts.intake_followup_chart(_change_frame(nums, code), code, k=nums.k, inst=inst)
             blocks.append(figures.add(
                 fig, f"{inst.name}: intake and follow-up",
                 f"Mean {inst.name} ({inst.construct}) score at intake and at the latest follow-up at least "
@@ -570,6 +609,7 @@ def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> S
                 f"{'higher' if inst.higher_is_better else 'lower'} is better).",
             ))
     change = outcomes.outcome_change(con, scope)
+    change = change[change["instrument"].isin(list(instruments))]
     frame = frames.chart_frame(change, "outcome_change", nums.k)
     classes = ["improved", "no_reliable_change", "declined"]
     usable = frame[frame[classes].notna().all(axis=1) & (frame[classes].sum(axis=1) > 0)]
@@ -581,9 +621,11 @@ def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> S
         )
         if left_out:
             caption += f" Not shown: {', '.join(left_out)} (a category has fewer than {nums.k} participants)."
-        blocks.append(figures.add(charts.reliable_change_chart(usable, k=nums.k),
+        blocks.append(figures.add(charts.reliable_change_chart(usable, k=nums.k, instruments=instruments),
                                   "Reliable change from intake to follow-up", caption))
-    return Section("Self-efficacy and recovery capital", tuple(blocks))
+    others = [c for c in instruments if c not in ALWAYS_REPORTED]
+    heading = "Self-efficacy and recovery capital" if not others else "Outcomes by instrument"
+    return Section(heading, tuple(blocks))
 
 
 def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
@@ -622,13 +664,17 @@ def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
 
 def _methods_section(
     scope: Scope, k: int, data_hash: str, filters_hash: str,
-    sites: tuple[str, ...], funding_streams: tuple[str, ...], nums: _Numbers,
+    sites: tuple[str, ...], funding_streams: tuple[str, ...], registry_in_force: Mapping[str, Instrument],
+    nums: _Numbers,
 ) -> Section:
     a = long_date(scope.as_of)
     fu = nums.value("followup")
     instruments = "; ".join(
-        f"{i.name} ({i.code}: {i.items}, range {i.min_score:g}-{i.max_score:g}, reliability r = {i.reliability:g})"
-        for i in INSTRUMENTS.values()
+        f"{i.name} ({i.code}: {i.items + ', ' if i.items else ''}range {i.min_score:g}-{i.max_score:g}, "
+        f"{i.better} is better, reliability r = {i.reliability:g}"
+        + (f", minimal important change {i.mcid:g} points" if i.mcid is not None else "")
+        + (f", cut-off {i.threshold_text()}" if i.threshold is not None else "") + ")"
+        for i in registry_in_force.values()
     )
     defs = [
         ("Data as of", f"{a}. Records dated after this day are treated as not yet happened: later sessions "
@@ -666,8 +712,8 @@ def _methods_section(
     blocks: list[Block] = [
         Table(caption="Table 3. Definitions", header=("Term", "Meaning"),
               rows=tuple(defs), widths=(0.24, 0.76), align=("left", "left")),
-        Paragraph(followup_text.attrition_sentence(attrition_rows, k=k)),
-        _attrition_table(nums, 4),
+        Paragraph(followup_text.attrition_sentence(attrition_rows, k=k, registry=registry_in_force)),
+        _attrition_table(nums, 4, registry_in_force),
         Paragraph(
             "To reproduce this report, run the command below on the same store: the data hash covers every "
             "record the report reads (pairs in the selection, their sessions, goals and assessments up to the "

@@ -90,7 +90,7 @@ def to_csv_bytes(
     a blank line, then the table. Give either ``spec`` (a ``FRAME_SPECS`` name) or
     ``count_cols`` and ``derived``.
     """
-    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title)
+    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title, df.columns)
     table, _ = _prepare(df, spec, context, k)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -111,9 +111,9 @@ def _csv_value(v) -> str:
     return str(v)
 
 
-def _resolve_spec(spec, count_cols, derived, inputs, labels, label, title) -> FrameSpec:
+def _resolve_spec(spec, count_cols, derived, inputs, labels, label, title, columns=None) -> FrameSpec:
     if spec is not None:
-        return spec_for(spec) if isinstance(spec, str) else spec
+        return spec_for(spec, columns) if isinstance(spec, str) else spec
     if count_cols is None or derived is None:
         raise ValueError("give spec=, or count_cols= and derived=")
     return make_spec(title=title or "Table", count_cols=count_cols, derived=derived, inputs=inputs,
@@ -154,7 +154,7 @@ def to_xlsx_bytes(
     """
     import xlsxwriter
 
-    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title)
+    spec = _resolve_spec(spec, count_cols, derived, inputs, labels, label, title, df.columns)
     table, _ = _prepare(df, spec, context, k)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(

@@ -9,6 +9,7 @@ file order never matters, and a refused, failed or killed load leaves the store 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import shutil
@@ -23,12 +24,14 @@ import duckdb
 
 from analytics import store
 from analytics.domain import contract
+from analytics.domain import instruments as registry
 from analytics.load import limits, readers, upsert, validate
 from analytics.load.errors import LoadError
 from analytics.load.readers import Staged
 from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
 from analytics.load.sqltext import render
+from analytics.store import instruments as stored_instruments
 from analytics.store import pseudonym
 
 Progress = Callable[[str, float | None], None]
@@ -50,12 +53,13 @@ def load_paths(
     paths: list[Path], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    instruments: str | os.PathLike | None = None,
 ) -> LoadReport:
     """Load CSV files, folders of them, or .xlsx workbooks into the store."""
     sources = discover([Path(p) for p in paths])
     return load_sources(
         sources, db, key=key, loaded_by=loaded_by, dry_run=dry_run, progress=progress,
-        today=today, wait_s=wait_s, meta=meta,
+        today=today, wait_s=wait_s, meta=meta, instruments=instruments,
     )
 
 
@@ -63,13 +67,21 @@ def load_sources(
     sources: list[Source], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    instruments: str | os.PathLike | None = None,
 ) -> LoadReport:
     """Validate the sources as one load and upsert them; with dry_run, validate and report only.
+
+    `instruments`: a program's registry file laid over the built-in one (default:
+    OUTCOMES_INSTRUMENTS, else the built-in registry alone); the load keeps the definitions.
 
     Raises LoadError (bad input), pseudonym.MissingKey (no key), store.StoreBusy (another load
     is writing) or store.StoreError (disk full, out of memory); the store is unchanged then.
     """
     key_bytes = pseudonym.load_key(key)
+    try:
+        reg = registry.in_force(instruments)
+    except registry.RegistryError as exc:
+        raise LoadError(str(exc)) from None
     today = today or date.today()
     say = _Say(progress)
     check_unique_tables(sources)
@@ -82,7 +94,7 @@ def load_sources(
             say(f"checking {source.label}", 0.15 * i / len(sources))
             prepared.append(readers.prepare(source, workdir))
         with _plain_failures(), _connection(db, dry_run, wait_s, workdir) as con:
-            return _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {})
+            return _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -148,18 +160,22 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:
 
 def _run(
     con: duckdb.DuckDBPyConnection, staged: list[Staged], key: bytes, today: date, say: _Say,
-    dry_run: bool, loaded_by: str, meta: dict[str, str],
+    dry_run: bool, loaded_by: str, meta: dict[str, str], reg: registry.InForce,
 ) -> LoadReport:
     con.execute("set preserve_insertion_order = true")  # staging rowids follow file order
     new_key = _check_key(con, key)
+    try:
+        stored_instruments.check_fits_store(con, reg)
+    except registry.RegistryError as exc:
+        raise LoadError(str(exc)) from None
     for i, st in enumerate(staged):
         say(f"reading {st.label}", 0.15 + 0.25 * i / len(staged))
         readers.stage(con, st)
-        validate.check_text(con, st, today, limits.MAX_ROWS)
+        validate.check_text(con, st, today, limits.MAX_ROWS, reg)
 
     say("validating the whole load", 0.45)
     ipad, opad = pseudonym.hmac_pads(key)
-    params = validate.base_params(today)
+    params = validate.base_params(today, reg)
     params.values.update(ipad=ipad, opad=opad)
     validate.build_pseudonym_maps(con, staged, params)
     for i, st in enumerate(staged):
@@ -188,8 +204,11 @@ def _run(
         )
         for st in staged
     ]
-    changed = any(c.changed for c in changes.values())
+    registry_note = _registry_change(stored_instruments.stored(con), reg)
+    changed = any(c.changed for c in changes.values()) or registry_note is not None
     notes = _notes(staged, key)
+    if registry_note:
+        notes.append(registry_note)
     if dry_run:
         if flagged:
             notes.append(_flag_note(flagged, "of this load"))
@@ -203,6 +222,7 @@ def _run(
     for i, st in enumerate(staged):
         say(f"writing {st.table.name}", 0.8 + 0.15 * i / len(staged))
         upsert.write(con, st.table, changes[st.table.name])
+    stored_instruments.write(con, load_id, reg.instruments)
     _test_pause()
     if changes.get("sessions", upsert.Changes()).changed or changes.get("pairs", upsert.Changes()).changed:
         say("recording data-quality findings", 0.95)
@@ -222,6 +242,23 @@ def _run(
     say("saving the store", 0.98)
     already = previous.strftime("%Y-%m-%d %H:%M UTC") if previous else None
     return LoadReport(load_id, reports, changed, already, notes, False)
+
+
+def _registry_change(before: registry.Registry, reg: registry.InForce) -> str | None:
+    """A note when this load's registry differs from the one the store kept (None when equal)."""
+    now = reg.instruments
+
+    def same(a: registry.Instrument, b: registry.Instrument) -> bool:  # the file it came from aside
+        return dataclasses.replace(a, origin="") == dataclasses.replace(b, origin="")
+
+    if not before or (before.keys() == now.keys() and all(same(before[c], now[c]) for c in now)):
+        return None
+    added = [c for c in now if c not in before]
+    changed = [c for c in now if c in before and not same(before[c], now[c])]
+    dropped = [c for c in before if c not in now]
+    parts = [f"{what} {', '.join(codes)}" for what, codes in
+             (("added", added), ("changed", changed), ("dropped", dropped)) if codes]
+    return f"instrument registry from {reg.label}: {'; '.join(parts)}"
 
 
 def _flag_note(n: int, where: str) -> str:

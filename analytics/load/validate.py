@@ -18,6 +18,7 @@ from datetime import date
 import duckdb
 
 from analytics.domain import contract
+from analytics.domain import instruments as registry
 from analytics.load.columns import AGE_SOURCE_COLUMN
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
@@ -47,10 +48,18 @@ def code_key(value: str) -> str:
     return re.sub(CODE_STRIP_RE, "", value.strip().lower())
 
 
-def codebook_lists(codebook: str) -> tuple[list[str], list[str]]:
+def codebook_values(codebook: str, params: Params | None = None) -> tuple[str, ...]:
+    """A codebook's canonical values; the instrument codebook is the registry in force."""
+    reg = getattr(params, "instruments", None)
+    if codebook == "instrument" and reg is not None:
+        return tuple(reg.instruments)
+    return contract.CODEBOOKS[codebook]
+
+
+def codebook_lists(codebook: str, params: Params | None = None) -> tuple[list[str], list[str]]:
     """(match keys, canonical values) for a codebook, synonyms included."""
     pairs: dict[str, str] = {}
-    for value in contract.CODEBOOKS[codebook]:
+    for value in codebook_values(codebook, params):
         pairs[code_key(value)] = value
     for spelling, value in contract.CODE_SYNONYMS.get(codebook, {}).items():
         pairs.setdefault(code_key(spelling), value)
@@ -70,13 +79,17 @@ class Rule:
     what: str | Callable[[duckdb.DuckDBPyConnection, Staged, str, int], str]
 
 
-def base_params(today: date) -> Params:
-    return Params(
+def base_params(today: date, instruments: registry.InForce | None = None) -> Params:
+    """Parameters every stage binds; `instruments` is the registry in force for this load
+    (the built-in registry when not given)."""
+    params = Params(
         num_re=NUMBER_RE, iso_re=ISO_RE, mdy_re=MDY4_RE, yy_re=TWO_DIGIT_YEAR_RE, year_re=YEAR_RE,
         age_re=AGE_RE, strip_re=CODE_STRIP_RE, mdy_fmt=MDY_FORMAT, today=today,
         earliest=date.fromisoformat(contract.EARLIEST_DATE), bands=age_bands(), max_age=MAX_AGE,
         hexn=pseudonym.HEX_DIGITS,
     )
+    params.instruments = instruments or registry.InForce(dict(registry.builtin()), None)
+    return params
 
 
 def fail_first(
@@ -171,8 +184,8 @@ def date_sql(c: str, fmt: str, prefix: str = "") -> Frag:
 
 def code_sql(c: Frag, codebook: str, params: Params) -> Frag:
     """The canonical codebook value of a cell, or NULL when it is not in the codebook."""
-    keys, canon = codebook_lists(codebook)
-    exact = params.bind(list(contract.CODEBOOKS[codebook]))
+    keys, canon = codebook_lists(codebook, params)
+    exact = params.bind(list(codebook_values(codebook, params)))
     # Exact canonical spellings (nearly every cell of a clean export) skip the normalization.
     return render(
         "case when list_contains({exact}, {c}) then {c} else "
@@ -226,7 +239,8 @@ def _text_rules(st: Staged, params: Params) -> list[Rule]:
         elif col.kind == contract.CODE:
             rules.append(Rule(
                 c, render("{p} and {code} is null", p=present, code=code_sql(Frag(c), col.codebook, params)),
-                f"is not in the {col.codebook} codebook (allowed: {', '.join(contract.CODEBOOKS[col.codebook])})",
+                _unknown_instrument(params) if col.codebook == "instrument" else
+                f"is not in the {col.codebook} codebook (allowed: {', '.join(codebook_values(col.codebook, params))})",
             ))
         elif col.kind == contract.TEXT:
             for kind, pattern in contract.IDENTIFIER_VALUE_PATTERNS.items():
@@ -250,9 +264,36 @@ def _text_rules(st: Staged, params: Params) -> list[Rule]:
     return rules
 
 
-def check_text(con: duckdb.DuckDBPyConnection, st: Staged, today: date, max_rows: int) -> None:
+_SHOWN_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
+
+
+def _unknown_instrument(params: Params) -> Callable[[duckdb.DuckDBPyConnection, Staged, str, int], str]:
+    """The message for an instrument the registry does not know: it names the instrument (a
+    code, never personal data; shown only when it looks like one) and the file that defines
+    instruments."""
+    reg = params.instruments
+
+    def what(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row: int) -> str:
+        sql = render("select {c} from {raw} where {r} = $row", c=column, raw=st.raw, r=st.row_sql)
+        raw = con.execute(sql, {"row": row}).fetchone()[0] or ""
+        code = raw.strip()
+        named = f"instrument {code}" if _SHOWN_CODE_RE.match(code) else "the instrument"
+        entry = code.upper().replace("-", "").replace(" ", "") if _SHOWN_CODE_RE.match(code) else "CODE"
+        return (
+            f"{named} is not defined in {reg.label} (defined: {', '.join(reg.instruments)}); add an "
+            f"[instruments.{entry}] entry to the program's instruments file (--instruments FILE or "
+            f"{registry.REGISTRY_ENV})"
+        )
+
+    return what
+
+
+def check_text(
+    con: duckdb.DuckDBPyConnection, st: Staged, today: date, max_rows: int,
+    instruments: registry.InForce | None = None,
+) -> None:
     """Stage A: count rows, settle date formats, and check every cell's text."""
-    params = base_params(today)
+    params = base_params(today, instruments)
     sql = render("select count(*), count(*) filter (where {e}) from {raw}", e=_all_null(st), raw=st.raw)
     total, empty = con.execute(sql).fetchone()
     if total > max_rows:
@@ -386,7 +427,7 @@ def _typed_rules(st: Staged, params: Params, today: date) -> list[Rule]:
         if table == t.name and later in st.plan.kept:
             rules.append(Rule(later, render("{b} < {a}", a=earlier, b=later), f"is before {earlier}"))
     if t.name == "assessments":
-        for inst in contract.INSTRUMENTS.values():
+        for inst in params.instruments.instruments.values():
             code, lo, hi = params.bind(inst.code), params.bind(inst.min_score), params.bind(inst.max_score)
             rules.append(Rule("score", render("instrument = {i} and (score < {lo} or score > {hi})", i=code, lo=lo, hi=hi),
                               f"is outside the {inst.code} score range {_num(inst.min_score)}-{_num(inst.max_score)}"))

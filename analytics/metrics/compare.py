@@ -16,7 +16,6 @@ import duckdb
 import pandas as pd
 
 from analytics import stats
-from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
 
@@ -78,7 +77,8 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
         groups = groups.assign(attendance_low=None, attendance_high=None)
 
     outcome_tests = {}
-    for code in INSTRUMENTS:
+    reported = outcomes.instruments(con)
+    for code in reported:
         part = change[change["instrument"] == code]
         cols = part[["grp", "n_paired", "mean_change", "ci95_low", "ci95_high"]].rename(
             columns={
@@ -101,6 +101,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
         "retention_test": logrank,
         "attendance_test": attendance,
         "outcome_tests": outcome_tests,
+        "instruments": list(reported),
         "small_groups": sorted(groups.loc[groups["small"], "grp"].tolist()),
     }
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import Scope, ScopeError
 from analytics.metrics.scope import run
+from analytics.store.instruments import reported_codes
 
 RULES = ("suprt", "gpra")
 DEFAULT_RULE = "suprt"
@@ -87,7 +87,8 @@ def followup_counts(
 
 
 def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
-    """Per group and instrument (every instrument of the registry, n 0 when nobody): n_followed,
+    """Per group and instrument (every instrument reported, analytics.store.instruments.reported_codes:
+    GSE10 and BARC10 always and every other with an assessment; n 0 when nobody): n_followed,
     n_missed, baseline_mean_followed, baseline_mean_missed, pooled_sd, smd.
 
     Among due members with a baseline of the instrument (earliest assessment on or before A):
@@ -97,8 +98,9 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
     raw = _run(con, scope, _sql("followup_attrition"), rule, ctes=True)
     groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
     rows = []
+    codes = reported_codes(con)
     for grp in groups["grp"]:
-        for code in INSTRUMENTS:
+        for code in codes:
             hit = raw[(raw["grp"] == grp) & (raw["instrument"] == code)]
             r = hit.iloc[0] if not hit.empty else None
             rows.append(

@@ -17,7 +17,6 @@ import duckdb
 import pandas as pd
 from scipy.special import stdtrit
 
-from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.scope import Scope
 from analytics.metrics.scope import run
 
@@ -43,7 +42,8 @@ baseline as (
 
 followup as (
     -- the latest assessment at least 28 days after the baseline, on or before A
-    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score
+    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score,
+           max(a.administered_on) as followup_on
     from mart_assessments as a
     inner join baseline as b using (participant_key, instrument)
     where a.administered_on <= $as_of::date
@@ -54,7 +54,10 @@ followup as (
 paired as (
     select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
            f.followup_score - b.baseline_score as change,
-           r.higher_is_better, r.reliability
+           b.baseline_on, f.followup_on,
+           r.higher_is_better, r.reliability, r.mcid, r.threshold,
+           -- d of METRICS.md: +1 when higher is better, -1 when lower is better
+           case when r.higher_is_better then 1 else -1 end as d
     from participants_in_scope as ps
     inner join baseline as b using (participant_key)
     inner join followup as f using (participant_key, instrument)
@@ -96,7 +99,13 @@ select
     count(*) filter (where reliable_change = 'improved') as improved,
     count(*) filter (where reliable_change = 'no_reliable_change') as no_reliable_change,
     count(*) filter (where reliable_change = 'declined') as declined,
-    count(*) filter (where reliable_change is null) as unclassified
+    count(*) filter (where reliable_change is null) as unclassified,
+    any_value(mcid) as mcid,
+    any_value(threshold) as threshold,
+    count(*) filter (where d * change >= mcid) as meaningful_improved,
+    count(*) filter (where d * change <= -mcid) as meaningful_declined,
+    count(*) filter (where d * baseline_score >= d * threshold) as baseline_meets,
+    count(*) filter (where d * followup_score >= d * threshold) as followup_meets
 from classified
 group by grp, instrument
 order by grp, instrument
@@ -118,20 +127,33 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
 
     Columns: grp, instrument, n_paired, baseline_mean, followup_mean, mean_change, sd_change,
     ci95_low, ci95_high, cohens_dz, sd_baseline, s_diff, improved, no_reliable_change, declined,
-    reliable_improvement_rate, reliable_decline_rate. Every registry instrument appears for every
-    group (n_paired 0 when nobody is paired).
+    reliable_improvement_rate, reliable_decline_rate, mcid, threshold, meaningful_improved,
+    meaningful_declined, baseline_meets, followup_meets, meaningful_improvement_rate,
+    meaningful_decline_rate, threshold_baseline_share, threshold_followup_share. Every reported
+    instrument (analytics.store.instruments.reported) appears for every group (n_paired 0 when nobody is paired).
+    Change keeps its raw sign; the reliable and meaningful classes use d * change, d = +1 when
+    higher is better and -1 when lower is better.
     """
     raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
     groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    registry = instruments(con)
     rows = []
     for grp in groups["grp"]:
-        for code in INSTRUMENTS:
+        for code, entry in registry.items():
             hit = raw[(raw["grp"] == grp) & (raw["instrument"] == code)]
-            rows.append(_finish(grp, code, hit.iloc[0] if not hit.empty else None))
+            rows.append(_finish(grp, code, hit.iloc[0] if not hit.empty else None, entry))
     return pd.DataFrame(rows)
 
 
-def _finish(grp: str, code: str, r) -> dict:
+def instruments(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """The instruments reported, in order, with the store's definitions (the analysis
+    connection's instrument_registry table: analytics.store.instruments.reported)."""
+    frame = con.execute("select * from instrument_registry order by position").df()
+    return {r["code"]: {k: _nan_to_none(v) if k in ("mcid", "threshold") else v for k, v in r.items()}
+            for r in frame.to_dict("records")}
+
+
+def _finish(grp: str, code: str, r, entry: dict) -> dict:
     n = int(r["n_paired"]) if r is not None else 0
     out = {"grp": grp, "instrument": code, "n_paired": n}
     get = (lambda k: _nan_to_none(r[k])) if r is not None else (lambda k: None)
@@ -158,6 +180,17 @@ def _finish(grp: str, code: str, r) -> dict:
     ok = n >= 2 and out["s_diff"]
     out["reliable_improvement_rate"] = out["improved"] / n if ok else None
     out["reliable_decline_rate"] = out["declined"] / n if ok else None
+    # Meaningful change (d * change against the mcid) and the cut-off shares need no SD: defined
+    # for any n >= 1 when the instrument has an mcid / a threshold (METRICS.md).
+    mcid, threshold = entry.get("mcid"), entry.get("threshold")
+    out["mcid"], out["threshold"] = mcid, threshold
+    for k in ("meaningful_improved", "meaningful_declined", "baseline_meets", "followup_meets"):
+        out[k] = int(r[k]) if r is not None else 0
+    has_mcid, has_threshold = mcid is not None and n > 0, threshold is not None and n > 0
+    out["meaningful_improvement_rate"] = out["meaningful_improved"] / n if has_mcid else None
+    out["meaningful_decline_rate"] = out["meaningful_declined"] / n if has_mcid else None
+    out["threshold_baseline_share"] = out["baseline_meets"] / n if has_threshold else None
+    out["threshold_followup_share"] = out["followup_meets"] / n if has_threshold else None
     return out
 
 

@@ -62,8 +62,11 @@ def smd_meaning(smd: Any) -> str:
     return f"{amount}: those reassessed scored {side} at intake"
 
 
-def attrition_sentence(rows: list[Mapping[str, Any]], *, k: int = narrative.SMALL_N) -> str:
-    """One sentence over the attrition rows (instrument, smd, ...): are completers different?"""
+def attrition_sentence(
+    rows: list[Mapping[str, Any]], *, k: int = narrative.SMALL_N, registry: Mapping[str, Any] | None = None
+) -> str:
+    """One sentence over the attrition rows (instrument, smd, ...): are completers different?
+    ``registry``: the store's instrument definitions, for the instrument's name."""
     readable = [(r["instrument"], _num(r.get("smd"))) for r in rows]
     known = [(code, v) for code, v in readable if v is not None]
     if not known:
@@ -74,7 +77,7 @@ def attrition_sentence(rows: list[Mapping[str, Any]], *, k: int = narrative.SMAL
         return ("Participants reassessed and those missed started out alike (every standardized difference in "
                 f"intake scores is below {SMD_LITTLE}), so the change measured on those reassessed is unlikely to "
                 "be biased by who was missed.")
-    name = narrative.instrument_name(worst_code)
+    name = narrative.instrument_name(worst_code, (registry or {}).get(worst_code))
     return (f"On {name}, participants reassessed and those missed differed at intake (standardized difference "
             f"{two_decimals(worst)}): {smd_meaning(worst)}, so change measured only "
             "on those reassessed may not hold for everyone.")

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS, Instrument
 from analytics.domain.numbers import finite_or_none as _num
 
 SMALL_N = 11
@@ -136,9 +136,14 @@ def _small(n: Any, k: int) -> bool:
     return v is None or v < k
 
 
-def instrument_name(code: str) -> str:
-    inst = INSTRUMENTS.get(code)
-    return inst.name if inst else str(code)
+def _entry(code: str, inst: Instrument | None = None) -> Instrument | None:
+    """The instrument's definition: the one given (the store's), else the built-in entry."""
+    return inst if inst is not None else INSTRUMENTS.get(code)
+
+
+def instrument_name(code: str, inst: Instrument | None = None) -> str:
+    entry = _entry(code, inst)
+    return entry.name if entry else str(code)
 
 
 def _p_text(p: Any) -> str:
@@ -314,15 +319,18 @@ def closure_sentence(
     )
 
 
-def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None) -> str:
+def outcome_sentence(
+    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+) -> str:
     """Mean paired change: "Across 120 participants with an intake and a follow-up, General
     Self-Efficacy Scale scores rose by 3.9 points on average (95% CI 3.1 to 4.7); 38% improved
     reliably."
 
     `change_row`: a row of outcome_change, or the frame (the instrument's row is picked).
     """
+    inst = _entry(instrument, inst)
     r = _row(change_row, grp=grp, instrument=instrument)
-    name = instrument_name(instrument)
+    name = instrument_name(instrument, inst)
     if r is None:
         return NO_DATA
     n = _num(r.get("n_paired"))
@@ -340,31 +348,36 @@ def outcome_sentence(instrument: str, change_row: Any, *, k: int = SMALL_N, grp:
         verb = f"fell by {one_decimal(abs(mean))} points"
     else:
         verb = "stayed about the same (less than 0.1 points change)"
-    inst = INSTRUMENTS.get(instrument)
     lower_better = inst is not None and not inst.higher_is_better
+    note = ""
     if lower_better and rounded != 0:
-        verb += " (lower is better)"
+        note = "lower is better, so " + ("an improvement" if rounded < 0 else "a worsening")
     text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average"
     lo, hi = _num(r.get("ci95_low")), _num(r.get("ci95_high"))
-    if lo is not None and hi is not None and rounded != 0:
-        text += f" (95% CI {one_decimal(lo)} to {one_decimal(hi)})"
+    ci = f"95% CI {one_decimal(lo)} to {one_decimal(hi)}" if lo is not None and hi is not None and rounded != 0 else ""
+    inside = "; ".join(x for x in (ci, note) if x)
+    if inside:
+        text += f" ({inside})"
     rate = _num(r.get("reliable_improvement_rate"))
     if rate is not None:
         text += f"; {pct(rate)} improved reliably"
+    meaningful = _num(r.get("meaningful_improvement_rate"))
+    if meaningful is not None and inst is not None and inst.mcid is not None:
+        text += f"; {pct(meaningful)} improved by at least the minimal important change ({inst.mcid:g} points)"
     return text + "."
 
 
 def reliable_change_sentence(
-    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None
+    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
     """"Of 120 participants with an intake and a follow-up, 38% improved reliably on the General
     Self-Efficacy Scale, 55% showed no reliable change and 7% declined reliably."
 
     `change_row`: a row of outcome_change (n_paired, improved, no_reliable_change, declined),
-    or the frame.
+    or the frame. "Improved" follows the instrument's direction (a PHQ-9 drop is an improvement).
     """
     r = _row(change_row, grp=grp, instrument=instrument)
-    name = instrument_name(instrument)
+    name = instrument_name(instrument, inst)
     if r is None:
         return NO_DATA
     n = _num(r.get("n_paired"))
@@ -386,7 +399,8 @@ def reliable_change_sentence(
 
 
 def trend_sentence(
-    instrument: str, trend: Any, *, k: int = SMALL_N, grp: str | None = None, later: int | None = None
+    instrument: str, trend: Any, *, k: int = SMALL_N, grp: str | None = None, later: int | None = None,
+    inst: Instrument | None = None,
 ) -> str:
     """The first month since enrollment against a later one: "Mean General Self-Efficacy Scale
     scores were 24.5 in the first 30 days after enrollment (n = 1,294) and 28.1 at days 90-119
@@ -398,7 +412,7 @@ def trend_sentence(
     assessments are never used.
     """
     df = _rows(trend, grp)
-    name = instrument_name(instrument)
+    name = instrument_name(instrument, inst)
     if df is not None and "instrument" in df.columns:
         df = df[df["instrument"] == instrument]
     if df is None or df.empty:
@@ -420,6 +434,78 @@ def trend_sentence(
     if second is not None:
         text += f" and {one_decimal(second['mean'])} {when(int(second['month']))} (n = {count(second['n'])})"
     return text + "."
+
+
+def threshold_sentence(
+    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+) -> str | None:
+    """The cut-off shares: "Of 120 participants with an intake and a follow-up, 31% had a Brief
+    Assessment of Recovery Capital score of 47 or more at intake and 44% at follow-up." None for
+    an instrument without a cut-off."""
+    inst = _entry(instrument, inst)
+    if inst is None or inst.threshold is None:
+        return None
+    name = instrument_name(instrument, inst)
+    r = _row(change_row, grp=grp, instrument=instrument)
+    if r is None:
+        return NO_DATA
+    n = _num(r.get("n_paired"))
+    if n == 0:
+        return f"No participant has both an intake and a follow-up {name} yet."
+    if _small(n, k):
+        return _too_few(f"The {name} cut-off shares", k, "participants with an intake and a follow-up")
+    base, follow = _num(r.get("threshold_baseline_share")), _num(r.get("threshold_followup_share"))
+    if base is None or follow is None:
+        return _too_few(f"The {name} cut-off shares", k, "participants on one side of the cut-off")
+    return (
+        f"Of {_people(n)} with an intake and a follow-up, {pct(base)} had a {name} score of "
+        f"{inst.threshold_text()} (the published cut-off) at intake and {pct(follow)} at follow-up."
+    )
+
+
+def dose_sentence(
+    instrument: str, dose: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+) -> str:
+    """The dose-and-change slope, worded as an association: "Among 120 participants, each 4 more
+    sessions attended between intake and follow-up went with a 0.8-point larger rise in General
+    Self-Efficacy Scale scores (95% CI 0.2 to 1.4), allowing for the intake score; an
+    association, not proof that the sessions caused it."
+
+    `dose`: dose_change (grp, instrument, band, n, slope_per_4_sessions, ...); the band "*" row.
+    """
+    inst = _entry(instrument, inst)
+    name = instrument_name(instrument, inst)
+    df = _rows(dose, grp)
+    if df is None or "band" not in df.columns:
+        return NO_DATA
+    rows = df[(df["instrument"] == instrument) & (df["band"] == "*")]
+    if rows.empty:
+        return NO_DATA
+    r = rows.iloc[0]
+    n = _num(r.get("n"))
+    if n == 0:
+        return f"No participant has both an intake and a follow-up {name} yet."
+    if _small(n, k):
+        return _too_few(f"Dose and change on the {name}", k, "participants with an intake and a follow-up")
+    b1 = _num(r.get("slope_per_4_sessions"))
+    if b1 is None:
+        return f"The dose-and-change slope on the {name} cannot be worked out (too little variation in sessions)."
+    lo, hi = _num(r.get("slope_ci95_low")), _num(r.get("slope_ci95_high"))
+    d = 1 if inst is None or inst.higher_is_better else -1
+    rounded = _half_up(b1, 1)
+    if rounded == 0:
+        how = f"went with about the same change in {name} scores (less than 0.1 points)"
+    else:
+        direction = "rise" if b1 > 0 else "fall"
+        how = f"went with a {one_decimal(abs(b1))}-point larger {direction} in {name} scores"
+    parts = [f"95% CI {one_decimal(lo)} to {one_decimal(hi)}"] if lo is not None and hi is not None else []
+    if rounded != 0:
+        parts.append(f"{'better' if (b1 * d) > 0 else 'worse'} on this scale")
+    ci = f" ({'; '.join(parts)})" if parts else ""
+    return (
+        f"Among {_people(n)} with an intake and a follow-up, each 4 more sessions attended between them "
+        f"{how}{ci}, allowing for the intake score; an association, not proof that the sessions caused it."
+    )
 
 
 def goals_sentence(

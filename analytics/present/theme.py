@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.contract import INSTRUMENTS, Instrument
 from analytics.domain.numbers import finite_or_none as _num
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision
@@ -322,9 +322,15 @@ def group_label(grp, all_label: str = ALL_LABEL) -> str:
     return all_label if grp is None or str(grp) == "all" else str(grp)
 
 
-def instrument_name(code: str) -> str:
-    inst = INSTRUMENTS.get(code)
-    return inst.name if inst else str(code)
+def _entry(code: str, inst: Instrument | None = None) -> Instrument | None:
+    """The instrument's definition: the one given (the store's, analytics.store.instruments.reported),
+    else the built-in entry of that code."""
+    return inst if inst is not None else INSTRUMENTS.get(code)
+
+
+def instrument_name(code: str, inst: Instrument | None = None) -> str:
+    entry = _entry(code, inst)
+    return entry.name if entry else str(code)
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -33,7 +33,7 @@ Counts (suppressed when 1..k-1)::
     pairs.in_scope  pairs.matched_in_period  pairs.active_at_end  participants.in_scope
     engagement.attended  engagement.no_show  engagement.cancelled
     retention.pairs  retention.events  retention.eligible_90
-    outcomes.*.n_paired  goals.set  goals.achieved
+    outcomes.*.n_paired  outcomes.*.dose.n  outcomes.*.dose.bands.*.n  goals.set  goals.achieved
     goals.by_domain.*.set  goals.by_domain.*.achieved
     followup.cohort  followup.due  followup.excused  followup.done  followup.missed
     followup.open_now  followup.opening_next_30
@@ -61,6 +61,13 @@ denominator or input count is suppressed)::
     outcomes.*.cohens_dz                   outcomes.*.n_paired
     outcomes.*.reliable_improvement_rate   outcomes.*.n_paired   (share: see below)
     outcomes.*.reliable_decline_rate       outcomes.*.n_paired   (share: see below)
+    outcomes.*.meaningful_improvement_rate outcomes.*.n_paired   (share: see below)
+    outcomes.*.meaningful_decline_rate     outcomes.*.n_paired   (share: see below)
+    outcomes.*.threshold.baseline_share    outcomes.*.n_paired   (share: see below)
+    outcomes.*.threshold.followup_share    outcomes.*.n_paired   (share: see below)
+    outcomes.*.dose.slope_per_4_sessions   outcomes.*.dose.n
+    outcomes.*.dose.ci95                   outcomes.*.dose.n     (the whole [lo, hi] becomes null)
+    outcomes.*.dose.bands.*.mean_change    outcomes.*.dose.bands.*.n
     goals.achievement_rate                 goals.set                            goals.achieved
     goals.median_days_to_achieve           goals.achieved
     goals.by_domain.*.achievement_rate     goals.by_domain.*.set                goals.by_domain.*.achieved
@@ -77,7 +84,9 @@ Shares of people whose count the summary does not carry (retained_90, the reliab
 improvement and decline rates) are also suppressed when share x n, or n minus it, is 1..k-1:
 "4.5% of 22" would otherwise name one person. The two reliable-change shares split n_paired
 into three classes: when both are shown and n minus the two implied counts (no reliable
-change) is 1..k-1, the share of the smaller class is suppressed as well.
+change) is 1..k-1, the share of the smaller class is suppressed as well; the two meaningful-
+change shares likewise. The dose bands split dose.n three ways and take complementary
+suppression like the goal domains.
 
 Why these denominators:
 
@@ -186,6 +195,8 @@ COUNT_PATHS: tuple[Path, ...] = (
     ("retention", "events"),
     ("retention", "eligible_90"),
     ("outcomes", EACH, "n_paired"),
+    ("outcomes", EACH, "dose", "n"),
+    ("outcomes", EACH, "dose", "bands", EACH, "n"),
     ("goals", "set"),
     ("goals", "achieved"),
     ("goals", "by_domain", EACH, "set"),
@@ -220,11 +231,16 @@ OUTCOME_STATISTICS = (
 )
 
 SHARE_STATISTICS = ("reliable_improvement_rate", "reliable_decline_rate")
+MEANINGFUL_SHARES = ("meaningful_improvement_rate", "meaningful_decline_rate")
+THRESHOLD_SHARES = ("baseline_share", "followup_share")
 # (block pattern, denominator, shares of classes of it): the classes not given as shares make
 # up the rest, which must not be a count of 1..k-1 either.
 SHARE_PARTITIONS: tuple[tuple[Path, str, tuple[str, ...]], ...] = (
     (("outcomes", EACH), "n_paired", SHARE_STATISTICS),
+    (("outcomes", EACH), "n_paired", MEANINGFUL_SHARES),
 )
+_N_PAIRED = ("outcomes", EACH, "n_paired")
+_DOSE_N = ("outcomes", EACH, "dose", "n")
 
 _IN_SCOPE = ("pairs", "in_scope")
 _ATTENDED = ("engagement", "attended")
@@ -243,6 +259,14 @@ DERIVED_RULES: tuple[Derived, ...] = (
     *(
         Derived(("outcomes", EACH, name), (("outcomes", EACH, "n_paired"),), share=name in SHARE_STATISTICS)
         for name in OUTCOME_STATISTICS
+    ),
+    *(Derived(("outcomes", EACH, name), (_N_PAIRED,), share=True) for name in MEANINGFUL_SHARES),
+    *(Derived(("outcomes", EACH, "threshold", name), (_N_PAIRED,), share=True) for name in THRESHOLD_SHARES),
+    Derived(("outcomes", EACH, "dose", "slope_per_4_sessions"), (_DOSE_N,)),
+    Derived(("outcomes", EACH, "dose", "ci95"), (_DOSE_N,)),
+    Derived(
+        ("outcomes", EACH, "dose", "bands", EACH, "mean_change"),
+        (("outcomes", EACH, "dose", "bands", EACH, "n"),),
     ),
     Derived(("goals", "achievement_rate"), (("goals", "set"),), (("goals", "achieved"),)),
     Derived(("goals", "median_days_to_achieve"), (("goals", "achieved"),)),
@@ -294,6 +318,11 @@ BREAKDOWNS: tuple[Breakdown, ...] = (
     Breakdown(
         containers=(("goals", "by_domain"), ("groups", EACH, "goals", "by_domain")),
         cells=(("set",), ("achieved",)),
+    ),
+    # the dose bands split dose.n (the paired participants) three ways
+    Breakdown(
+        containers=(("outcomes", EACH, "dose", "bands"), ("groups", EACH, "outcomes", EACH, "dose", "bands")),
+        cells=(("n",),),
     ),
 )
 

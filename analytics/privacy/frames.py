@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analytics import privacy
-from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.instruments import ALWAYS_REPORTED
 
 # Ids of people, pairs and events: a frame holding one is row-level data.
 ROW_LEVEL_IDS = ("participant_id", "pair_id", "session_id", "goal_id", "assessment_id")
@@ -85,11 +85,18 @@ FRAME_SPECS: dict[str, FrameSpec] = {
     "closure_reasons": FrameSpec("Why pairs closed", ("pairs",), partition=("grp",)),
     "outcome_change": FrameSpec(
         "Intake and follow-up scores",
-        ("n_paired", "improved", "no_reliable_change", "declined"),
+        ("n_paired", "improved", "no_reliable_change", "declined", "meaningful_improved", "meaningful_declined",
+         "baseline_meets", "followup_meets"),
         {**{c: "n_paired" for c in _OUTCOME_STATS},
-         "reliable_improvement_rate": "n_paired", "reliable_decline_rate": "n_paired"},
+         "reliable_improvement_rate": "n_paired", "reliable_decline_rate": "n_paired",
+         "meaningful_improvement_rate": "n_paired", "meaningful_decline_rate": "n_paired",
+         "threshold_baseline_share": "n_paired", "threshold_followup_share": "n_paired"},
         # a rate shown beside a hidden class count would give it back (rate x n)
-        {"reliable_improvement_rate": ("improved",), "reliable_decline_rate": ("declined",)},
+        {"reliable_improvement_rate": ("improved",), "reliable_decline_rate": ("declined",),
+         "meaningful_improvement_rate": ("meaningful_improved",), "meaningful_decline_rate": ("meaningful_declined",),
+         "threshold_baseline_share": ("baseline_meets",), "threshold_followup_share": ("followup_meets",)},
+        # the registry's mcid and cut-off are scale points, not people
+        labels=("mcid", "threshold"),
         partition=("instrument",),
         # the three classes add up to the paired participants
         row_totals={"n_paired": ("improved", "no_reliable_change", "declined")},
@@ -104,6 +111,19 @@ FRAME_SPECS: dict[str, FrameSpec] = {
     "change_distribution": FrameSpec(
         "Score change from intake to follow-up", ("participants",), labels=("change",),
         partition=("grp", "instrument"),
+    ),
+    # analytics.metrics.instruments: the registry's definitions (scale points and r, no people)
+    "instrument_registry": FrameSpec(
+        "Instrument registry", (), labels=("min_score", "max_score", "reliability", "mcid", "threshold"),
+    ),
+    # analytics.metrics.dose: per group, instrument and dose band (band "*" carries the model)
+    "dose_change": FrameSpec(
+        "Dose and change",
+        ("n",),
+        {c: "n" for c in ("mean_change", "ci95_low", "ci95_high", "slope_per_4_sessions", "slope_ci95_low",
+                          "slope_ci95_high")},
+        partition=("grp", "instrument"),
+        total=("band", "*"),
     ),
     "reliable_change_counts": FrameSpec(
         "Reliable change", ("participants",), partition=("grp", "instrument"),
@@ -153,26 +173,46 @@ FRAME_SPECS: dict[str, FrameSpec] = {
     # group, the rows one breakdown. `sessions` is attended + no-show, so it goes with either.
     # A hazard ratio, like the Kaplan-Meier estimates, rests on the group's pairs and goes with
     # its events (stops); an instrument's mean change and CI rest on its paired participants.
-    "compare_groups": FrameSpec(
+}
+
+
+def compare_groups_spec(codes: Iterable[str]) -> FrameSpec:
+    """The Compare page's groups (analytics.metrics.compare, with `sessions` added): one row per
+    group, the rows one breakdown. `sessions` is attended + no-show, so it goes with either.
+    A hazard ratio, like the Kaplan-Meier estimates, rests on the group's pairs and goes with
+    its events (stops); an instrument's mean change and CI rest on its paired participants.
+    The instrument columns are those of the instruments reported (`<CODE>_n_paired`, ...)."""
+    codes = tuple(dict.fromkeys(codes))
+    return FrameSpec(
         "Groups compared",
         ("pairs_in_scope", "participants_in_scope", "matched_in_period", "active_at_end", "attended", "no_show",
-         "pairs", "events", "eligible_90", *(f"{c}_n_paired" for c in INSTRUMENTS)),
+         "pairs", "events", "eligible_90", *(f"{c}_n_paired" for c in codes)),
         {
             **{c: ("attended", "no_show") for c in ("sessions", "attendance_rate", "attendance_low", "attendance_high")},
             "contact_hours": "pairs_in_scope", "sessions_per_pair_month": "pairs_in_scope",
             **{c: "pairs" for c in ("km_90", "km_90_lower", "km_90_upper", "hr", "hr_lower", "hr_upper")},
             "retained_90": "eligible_90",
-            **{f"{c}_{s}": f"{c}_n_paired" for c in INSTRUMENTS for s in ("mean_change", "ci95_low", "ci95_high")},
+            **{f"{c}_{s}": f"{c}_n_paired" for c in codes for s in ("mean_change", "ci95_low", "ci95_high")},
         },
         {
             "contact_hours": ("attended",), "sessions_per_pair_month": ("attended",),
             **{c: ("events",) for c in ("km_90", "km_90_lower", "km_90_upper", "hr", "hr_lower", "hr_upper")},
         },
-    ),
-}
+    )
 
 
-def spec_for(name: str) -> FrameSpec:
+_PAIRED_SUFFIX = "_n_paired"
+# Specs that depend on the frame's columns (one set of columns per instrument reported).
+FRAME_SPECS["compare_groups"] = compare_groups_spec(ALWAYS_REPORTED)
+
+
+def spec_for(name: str, columns: Iterable[str] | None = None) -> FrameSpec:
+    """The rules of a named frame; `columns` (the frame's) settles the instrument columns of
+    the Compare page's groups."""
+    if name == "compare_groups" and columns is not None:
+        return compare_groups_spec(
+            [*ALWAYS_REPORTED, *(str(c)[: -len(_PAIRED_SUFFIX)] for c in columns if str(c).endswith(_PAIRED_SUFFIX))]
+        )
     try:
         return FRAME_SPECS[name]
     except KeyError:
@@ -327,7 +367,7 @@ def total_publishable(df: pd.DataFrame, spec: FrameSpec | str, k: int, column: s
     A total minus the cells shown gives back the sum of the hidden cells, so it may be stated
     only when that sum is 0 or at least k (and the total itself is 0 or at least k).
     """
-    spec = spec_for(spec) if isinstance(spec, str) else spec
+    spec = spec_for(spec, df.columns) if isinstance(spec, str) else spec
     if k <= 1:
         return True
     values = pd.to_numeric(df[column], errors="coerce").reset_index(drop=True)
@@ -341,7 +381,7 @@ def total_publishable(df: pd.DataFrame, spec: FrameSpec | str, k: int, column: s
 
 def suppressed_table(df: pd.DataFrame, spec: FrameSpec | str, k: int) -> pd.DataFrame:
     """The frame as an export shows it: suppressed cells read "<11" or "n<11"."""
-    spec = spec_for(spec) if isinstance(spec, str) else spec
+    spec = spec_for(spec, df.columns) if isinstance(spec, str) else spec
     return suppress(df, spec, k)[0]
 
 
@@ -355,7 +395,7 @@ def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> pd.Da
     if df is None or df.empty:
         return df
     name = spec if isinstance(spec, str) else None
-    spec = spec_for(spec) if isinstance(spec, str) else spec
+    spec = spec_for(spec, df.columns) if isinstance(spec, str) else spec
     if name == "retention_curve":
         return km_chart_frame(df, k)
     table, cells = suppress(df, spec, k)

@@ -14,16 +14,17 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from analytics.domain.paths import PROJECT_ROOT
+
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreBusy(RuntimeError):
@@ -42,8 +43,16 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
-# Each migration is (version it produces, statements). Version 1 is the initial schema.
-MIGRATIONS: list[tuple[int, list[str]]] = [
+def _instrument_definitions(con: duckdb.DuckDBPyConnection) -> None:
+    from analytics.store import instruments
+
+    instruments.seed_builtin(con)
+
+
+# Each migration is (version it produces, statements). A statement is SQL text, or a function of
+# the connection for a step that needs data from Python. Version 1 is the initial schema;
+# version 2 keeps the instrument definitions each load used (analytics.store.instruments).
+MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], None]]]] = [
     (
         1,
         [
@@ -85,6 +94,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 detail varchar, load_id integer)""",
         ],
     ),
+    (2, [_instrument_definitions]),
 ]
 
 
@@ -105,7 +115,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         if target <= version:
             continue
         for sql in statements:
-            con.execute(sql)
+            if callable(sql):
+                sql(con)
+            else:
+                con.execute(sql)
         con.execute(
             "insert or replace into schema_meta values ('schema_version', ?)", [str(target)]
         )

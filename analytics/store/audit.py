@@ -31,8 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from analytics.domain.paths import PROJECT_ROOT
+
 AUDIT_ENV = "OUTCOMES_AUDIT_LOG"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LOG = PROJECT_ROOT / "data" / "audit.jsonl"
 
 ACTIONS = ("sign_in", "sign_out", "denied", "view", "load", "export", "relink")

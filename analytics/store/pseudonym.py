@@ -24,8 +24,9 @@ import os
 import tomllib
 from pathlib import Path
 
+from analytics.domain.paths import PROJECT_ROOT
+
 KEY_ENV = "OUTCOMES_PSEUDONYM_KEY"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Streamlit's secrets file, read with tomllib so the analytics core never imports Streamlit.
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from analytics import store
-from analytics.domain.contract import INSTRUMENTS
+from analytics.store import instruments as registry
 
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "views"
 
@@ -29,20 +29,25 @@ def view_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
-def instrument_registry_frame() -> pd.DataFrame:
+def instrument_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The instruments reported (analytics.store.instruments.reported), with the definitions the store keeps."""
     return pd.DataFrame(
         [
             {
+                "position": pos,
                 "code": i.code,
                 "name": i.name,
                 "min_score": float(i.min_score),
                 "max_score": float(i.max_score),
                 "higher_is_better": i.higher_is_better,
                 "reliability": float(i.reliability),
+                "mcid": i.mcid,
+                "threshold": i.threshold,
             }
-            for i in INSTRUMENTS.values()
-        ]
-    )
+            for pos, i in enumerate(registry.reported(con).values())
+        ],
+        columns=["position", "code", "name", "min_score", "max_score", "higher_is_better", "reliability", "mcid", "threshold"],
+    ).astype({"mcid": "float64", "threshold": "float64"})
 
 
 class StoreOutdated(RuntimeError):
@@ -61,7 +66,12 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
             "this store was written by an older release: load any export again, or rebuild the"
             " demo (python -m analytics demo), to bring it up to date"
         )
-    con.register("instrument_registry_src", instrument_registry_frame())
+    if not registry.has_table(con):
+        raise StoreOutdated(
+            "this store was written by an older release (no instrument registry): load any export"
+            " again, or rebuild the demo (python -m analytics demo), to bring it up to date"
+        )
+    con.register("instrument_registry_src", instrument_registry_frame(con))
     con.execute("create or replace temp table instrument_registry as select * from instrument_registry_src")
     con.unregister("instrument_registry_src")
     for name in VIEW_ORDER:

@@ -23,6 +23,7 @@ from analytics.present.charts.compare import forest_plot
 from analytics.present.charts.engagement import engagement_monthly_chart
 from analytics.present.charts.followup import followup_rate_chart
 from analytics.present.charts.goals import goals_chart
+from analytics.present.charts.instruments import dose_change_chart, threshold_chart
 from analytics.present.charts.mentors import mentor_chart
 from analytics.present.charts.outcomes import (
     change_distribution_chart,
@@ -37,6 +38,7 @@ __all__ = [
     "change_distribution_chart",
     "closure_reasons_chart",
     "cohort_heatmap",
+    "dose_change_chart",
     "engagement_monthly_chart",
     "followup_rate_chart",
     "forest_plot",
@@ -46,5 +48,6 @@ __all__ = [
     "mentor_chart",
     "quality_chart",
     "reliable_change_chart",
+    "threshold_chart",
     "trend_chart",
 ]

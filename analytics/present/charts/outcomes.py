@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.domain.contract import INSTRUMENTS
+from analytics.domain.contract import Instrument
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.theme import (
     AXIS,
@@ -28,6 +28,7 @@ from analytics.present.theme import (
     _band_alpha,
     _colour,
     _count_axis,
+    _entry,
     _finish,
     _legend_entry,
     _missing,
@@ -45,9 +46,9 @@ from analytics.present.theme import (
 )
 
 
-def _higher_is_better(code: str) -> bool:
-    inst = INSTRUMENTS.get(code)
-    return inst.higher_is_better if inst else True
+def _higher_is_better(code: str, inst: Instrument | None = None) -> bool:
+    entry = _entry(code, inst)
+    return entry.higher_is_better if entry else True
 
 
 def _fmt1(x) -> str:
@@ -72,14 +73,17 @@ def intake_followup_chart(
     *,
     k: int = SMALL_N,
     small_groups: Iterable[str] = frozenset(),
+    inst: Instrument | None = None,
 ) -> go.Figure:
     """Dumbbell per group: mean score at intake -> mean at follow-up, with n paired.
 
     `change`: outcome_change (grp, instrument, n_paired, baseline_mean, followup_mean, ...);
     rows of `instrument` are drawn. Groups with no paired participant are left out; a group
     with fewer than k paired participants (or in `small_groups`) is faded and labelled "n<11".
+    `inst`: the instrument's definition in the store (name, range, direction).
     """
-    name = instrument_name(instrument)
+    inst = _entry(instrument, inst)
+    name = instrument_name(instrument, inst)
     title = f"{name}: intake and follow-up"
     df = _instrument_rows(change, instrument, ("grp", "n_paired", "baseline_mean", "followup_mean"))
     df = df[df["n_paired"].isna() | (df["n_paired"] > 0)]
@@ -138,12 +142,11 @@ def intake_followup_chart(
     values = pd.concat([df["baseline_mean"], df["followup_mean"]]).astype(float)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     pad = max((hi - lo) * 0.25, 1.0)
-    inst = INSTRUMENTS.get(instrument)
     scale = f" (possible range {inst.min_score:g}-{inst.max_score:g})" if inst else ""
     fig.update_xaxes(title_text=f"Mean {name} score{scale}", range=[lo - pad, hi + pad], showgrid=True,
                      gridcolor=GRID)
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="", showline=False, type="category")
-    better = "higher" if _higher_is_better(instrument) else "lower"
+    better = "higher" if _higher_is_better(instrument, inst) else "lower"
     note = f"Participants with an intake and a follow-up at least 28 days later; {better} scores are better."
     height = max(300, 190 + 46 * len(df))
     return _finish(
@@ -159,15 +162,17 @@ def trend_chart(
     *,
     k: int = SMALL_N,
     small_groups: Iterable[str] = frozenset(),
+    inst: Instrument | None = None,
 ) -> go.Figure:
     """Mean score by month since enrollment with a 95% CI band, one line per group.
 
     `trend`: outcome_trend (grp, instrument, month, n, mean, sd, ci95_low, ci95_high). The
     line joins only points resting on at least k assessments; the others are faint open
     markers (hover "n<11") and carry no band. n per point is in the hover, and printed
-    under the points when there is one line.
+    under the points when there is one line. `inst`: the instrument's definition in the store.
     """
-    name = instrument_name(instrument)
+    inst = _entry(instrument, inst)
+    name = instrument_name(instrument, inst)
     title = f"{name} by months since enrollment"
     df = _instrument_rows(trend, instrument, ("grp", "month", "n", "mean"))
     if not df.empty:
@@ -234,10 +239,10 @@ def trend_chart(
                 hoverinfo="skip",
             )
         )
-    inst = INSTRUMENTS.get(instrument)
     fig.update_xaxes(title_text="Months since enrollment (30-day steps; 0 = first 30 days)",
                      dtick=1 if last <= 18 else 3, range=[-0.4, max(1, last) + 0.4])
-    fig.update_yaxes(title_text="Mean score" + (f" (range {inst.min_score:g}-{inst.max_score:g})" if inst else ""))
+    fig.update_yaxes(title_text="Mean score" + (
+        f" (range {inst.min_score:g}-{inst.max_score:g}; {inst.better} is better)" if inst else ""))
     basis = shown if not shown.empty else df
     vals = pd.concat([basis["mean"], basis.get("ci95_low", basis["mean"]), basis.get("ci95_high", basis["mean"])])
     vals = vals.astype(float)
@@ -262,6 +267,7 @@ def reliable_change_chart(
     *,
     k: int = SMALL_N,
     small_groups: Iterable[str] = frozenset(),
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> go.Figure:
     """Stacked 100% bars: improved / no reliable change / declined, per instrument (and group).
 
@@ -287,7 +293,7 @@ def reliable_change_chart(
     labels, smalls = [], []
     for grp, code, nn in zip(df["grp"], df["instrument"], n_col, strict=True):
         small = is_small(nn, k) or grp in small_set
-        head = f"{group_label(grp)} · {code}" if multi else instrument_name(code)
+        head = f"{group_label(grp)} · {code}" if multi else instrument_name(code, (instruments or {}).get(code))
         labels.append(f"{head}  ({small_label(k) if small else n_text(nn, k)})")
         smalls.append(small)
     flagged = any(smalls)
@@ -357,6 +363,7 @@ def change_distribution_chart(
     *,
     k: int = SMALL_N,
     threshold: float | None = None,
+    inst: Instrument | None = None,
 ) -> go.Figure:
     """How many paired participants had each score change: bars with a line at 0.
 
@@ -364,9 +371,11 @@ def change_distribution_chart(
     Changes are pooled into bins of 3, 5, 9... points when they spread widely. Bars in the
     improving direction are green, declining vermillion, no change grey. `threshold`: the
     reliable-change size in points (1.96 * s_diff from outcome_change) to mark as dashed lines.
-    Bars with fewer than k participants are hatched and printed "<11".
+    Bars with fewer than k participants are hatched and printed "<11". `inst`: the instrument's
+    definition in the store (its direction colours the bars).
     """
-    name = instrument_name(instrument)
+    inst = _entry(instrument, inst)
+    name = instrument_name(instrument, inst)
     title = f"{name}: change from intake to follow-up"
     df = _instrument_rows(dist, instrument, ("change", "participants"))
     df = df[df["change"].notna()] if not df.empty else df
@@ -374,7 +383,7 @@ def change_distribution_chart(
         return no_data_figure(title)
     bins, width = _bin_changes(df)
     n = float(bins["participants"].sum(min_count=1)) if not bins["participants"].isna().any() else np.nan
-    up = 1 if _higher_is_better(instrument) else -1
+    up = 1 if _higher_is_better(instrument, inst) else -1
     colours = [IMPROVED if c * up > 0 else DECLINED if c * up < 0 else NEUTRAL for c in bins["center"]]
     smalls = [is_small(v, k) for v in bins["participants"]]
     flagged = any(smalls)

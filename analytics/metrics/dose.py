@@ -1,0 +1,130 @@
+"""Dose and change (METRICS.md): does more mentoring go with more change? An association, never
+called an effect.
+
+Per paired participant and instrument (baseline and follow-up as in analytics.metrics.outcomes):
+dose = attended sessions (flagged sessions excluded) of any of the participant's pairs, in scope
+or not, dated from the baseline to the follow-up inclusive. Ordinary least squares:
+
+    change = b0 + b1 * (dose / 4) + b2 * baseline score
+
+`slope_per_4_sessions` = b1 with the 95% CI b1 +/- t(0.975, n - 3) * SE(b1) (classical SE); null
+when n < 4 or the design is singular. `bands`: mean change and n for dose 0-3, 4-11 and 12+.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit
+
+from analytics.domain.scope import Scope
+from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, RC_CRITICAL, instruments
+from analytics.metrics.scope import run
+
+SESSIONS_PER_STEP = 4
+MIN_N = 4  # three coefficients and at least one residual degree of freedom
+# (label, lowest dose, highest dose or None): METRICS.md's bands.
+BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
+
+# grain: one row per group, instrument and paired participant (their dose); only used in here.
+_DOSE_TAIL = """,
+
+participant_pairs as (
+    select participant_key, pair_key
+    from mart_pairs
+),
+
+doses as (
+    -- attended, unflagged sessions of any of the participant's pairs between the two dates
+    select c.grp, c.instrument, c.participant_key,
+           count(s.pair_key) as dose
+    from classified as c
+    left join participant_pairs as pp on pp.participant_key = c.participant_key
+    left join sessions_clean as s
+        on s.pair_key = pp.pair_key and s.status = 'attended'
+       and s.session_date between c.baseline_on and c.followup_on
+    group by c.grp, c.instrument, c.participant_key
+)
+
+select c.grp, c.instrument, c.change, c.baseline_score,
+       d.dose
+from classified as c
+inner join doses as d using (grp, instrument, participant_key)
+order by c.grp, c.instrument, d.dose, c.change, c.baseline_score
+"""
+_DOSES = _PAIRED + _DOSE_TAIL
+
+
+def band_of(dose: int) -> str:
+    for label, lo, hi in BANDS:
+        if dose >= lo and (hi is None or dose <= hi):
+            return label
+    raise ValueError("a dose is never negative")
+
+
+def ols_slope(dose: np.ndarray, baseline: np.ndarray, change: np.ndarray) -> tuple[float, float, float] | None:
+    """(b1, ci_low, ci_high) of change ~ 1 + dose/4 + baseline, or None when n < 4 or singular."""
+    n = len(change)
+    if n < MIN_N:
+        return None
+    x = np.column_stack([np.ones(n), np.asarray(dose, float) / SESSIONS_PER_STEP, np.asarray(baseline, float)])
+    y = np.asarray(change, float)
+    if np.linalg.matrix_rank(x) < x.shape[1]:
+        return None
+    beta, _, _, _ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    df = n - x.shape[1]
+    sigma2 = float(resid @ resid) / df
+    cov = sigma2 * np.linalg.inv(x.T @ x)
+    se = math.sqrt(max(cov[1, 1], 0.0))
+    half = stdtrit(df, 0.975) * se
+    b1 = float(beta[1])
+    return b1, b1 - half, b1 + half
+
+
+def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """The dose block per group and reported instrument: one row per (grp, instrument, band),
+    plus the band "*" carrying the model.
+
+    Columns: grp, instrument, band, n, mean_change, ci95_low, ci95_high (a band's mean change
+    with its t interval, n >= 2), slope_per_4_sessions, slope_ci95_low, slope_ci95_high (the
+    slope columns on the "*" row only). Aggregates only: nobody's own dose
+    leaves this function.
+    """
+    rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    out = []
+    for grp in groups["grp"]:
+        for code in instruments(con):
+            part = rows_df[(rows_df["grp"] == grp) & (rows_df["instrument"] == code)]
+            fit = ols_slope(part["dose"].to_numpy(), part["baseline_score"].to_numpy(), part["change"].to_numpy())
+            out.append({
+                "grp": grp, "instrument": code, "band": "*", "n": len(part),
+                "mean_change": float(part["change"].mean()) if len(part) else None,
+                "ci95_low": None, "ci95_high": None,
+                "slope_per_4_sessions": fit[0] if fit else None,
+                "slope_ci95_low": fit[1] if fit else None,
+                "slope_ci95_high": fit[2] if fit else None,
+            })
+            bands = part["dose"].map(band_of) if len(part) else pd.Series(dtype=object)
+            for label, _, _ in BANDS:
+                inside = part[bands == label] if len(part) else part
+                m = len(inside)
+                mean = float(inside["change"].mean()) if m else None
+                lo = hi = None
+                if m >= 2:
+                    half = stdtrit(m - 1, 0.975) * float(inside["change"].std(ddof=1)) / math.sqrt(m)
+                    lo, hi = mean - half, mean + half
+                out.append({
+                    "grp": grp, "instrument": code, "band": label, "n": m, "mean_change": mean,
+                    "ci95_low": lo, "ci95_high": hi,
+                    "slope_per_4_sessions": None, "slope_ci95_low": None, "slope_ci95_high": None,
+                })
+    return pd.DataFrame(out, columns=list(COLUMNS))
+
+
+COLUMNS = ("grp", "instrument", "band", "n", "mean_change", "ci95_low", "ci95_high", "slope_per_4_sessions",
+           "slope_ci95_low", "slope_ci95_high")
