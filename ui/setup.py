@@ -208,7 +208,7 @@ def page_setup(page: str) -> PageContext:
 
 def _below_k_refused(ctx: PageContext) -> None:
     """Suppression on screens (grant writers): a selection of fewer than k pairs shows nothing,
-    as its exports would be refused (FAULTS.md 35); larger ones show suppressed cells."""
+    as its exports would be refused; larger ones show suppressed cells."""
     pairs = data_access.pairs_in_scope(ctx.stamp, ctx.scope, ctx.access)
     if pairs < ctx.k:
         st.title(next((p.title for p in PAGES if p.name == ctx.page), ctx.page.capitalize()))
@@ -236,7 +236,7 @@ def page_title(ctx: PageContext, title: str, what: str) -> None:
         return
     pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
     if components.is_small(pairs, ctx.k):
-        # FAULTS.md 35: a selection this narrow is shown to staff, flagged; exports refuse it.
+        # a selection this narrow is shown to staff, flagged; exports refuse it.
         st.warning(
             f"Only {pairs} pairs are in this selection (fewer than {ctx.k}): the numbers below describe very "
             "few people. Read them with care; exports of this view are refused.",

@@ -1,8 +1,7 @@
 """Uploaded exports -> load sources, and the two-step (check, then confirm) load.
 
 Each upload is written under a fresh temporary folder with a generated name: the user's file
-name is only a label (it names the table and appears in messages), never part of a path
-(FAULTS.md 32).
+name is only a label (it names the table and appears in messages), never part of a path.
 
 Loads need a role that may load (ui.auth): `check` and `commit` refuse others. Each real load,
 done or failed, also goes into the audit trail (analytics.store.audit) with the user, the tables,
@@ -20,6 +19,7 @@ from pathlib import Path
 from analytics import store
 from analytics.domain.access import Access
 from analytics.load import LoadError, LoadReport, Source, load_sources
+from analytics.load.mapping import Profile
 from analytics.load.sources import check_unique_tables, sources_for_file
 from analytics.store import StoreBusy, StoreError, audit
 from analytics.store.pseudonym import MissingKey, load_key
@@ -27,7 +27,8 @@ from analytics.store.pseudonym import MissingKey, load_key
 # What a check or a load can fail with, each with a plain message that holds no cell value.
 LOAD_FAILURES = (LoadError, StoreBusy, StoreError)
 
-__all__ = ["LOAD_FAILURES", "AuditNotWritten", "MissingKey", "Staged", "check", "commit", "discard", "loaded_by", "pseudonym_key", "stage"]
+__all__ = ["LOAD_FAILURES", "AuditNotWritten", "MissingKey", "Staged", "check", "commit", "discard", "loaded_by", "pseudonym_key", "save",
+           "stage"]
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Staged:
     folder: Path
     sources: list[Source] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    items: list[tuple[Path, str]] = field(default_factory=list)  # (saved path, the user's file name)
+    profile: Profile | None = None  # the mapping profile the sources were mapped with (ui.mapping_step)
 
 
 def stage(files) -> Staged:
@@ -52,8 +55,25 @@ def stage(files) -> Staged:
             path = folder / f"{uuid.uuid4().hex}.upload"
             path.write_bytes(f.getvalue())
             staged.names.append(f.name)
+            staged.items.append((path, f.name))
             staged.sources.extend(sources_for_file(path, label=f.name))
         check_unique_tables(staged.sources)
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def save(files) -> Staged:
+    """Save uploaded files without finding their tables yet (the mapping step reads them in the
+    export's own shape). The folder is removed on failure."""
+    staged = Staged(folder=Path(tempfile.mkdtemp(prefix="outcomes-upload-")))
+    try:
+        for f in files:
+            path = staged.folder / f"{uuid.uuid4().hex}.upload"
+            path.write_bytes(f.getvalue())
+            staged.names.append(f.name)
+            staged.items.append((path, f.name))
     except BaseException:
         discard(staged)
         raise
@@ -83,14 +103,16 @@ def _may_load(access: Access) -> None:
 def check(staged: Staged, key: bytes, access: Access) -> LoadReport:
     """Validate everything without writing (a dry run); raises LoadError with a plain message."""
     _may_load(access)
-    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), dry_run=True)
+    return load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), dry_run=True,
+                        profile=staged.profile)
 
 
 def commit(staged: Staged, key: bytes, access: Access) -> LoadReport:
     """The real load: a new store file is built and swapped in, so readers never see a mix."""
     _may_load(access)
     try:
-        report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0)
+        report = load_sources(staged.sources, store.db_path(), key=key, loaded_by=loaded_by(access), wait_s=10.0,
+                              profile=staged.profile)
     except LOAD_FAILURES as exc:
         # The reason's kind only: a load message names files by the uploader's labels.
         audit.record("load", who=access.user, role=access.role,

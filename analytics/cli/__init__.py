@@ -18,6 +18,7 @@ COMMANDS = {
     "report": "analytics.cli.report",
     "attention": "analytics.cli.attention",
     "relink": "analytics.cli.relink",
+    "mapping": "analytics.cli.mapping",
 }
 
 

@@ -16,7 +16,7 @@ roles.example.toml at the repository root)::
     [groups]
     "outcomes-grant-writers" = { role = "grant_writer" }
 
-Rules (FAULTS.md 38-39):
+Rules:
 - Anyone not matched, by e-mail or by group, has no access at all. So does an e-mail the
   identity provider marks as unverified, and a user whose groups give conflicting roles.
 - An entry for the user's e-mail wins over their groups; several groups of the same role
@@ -286,7 +286,7 @@ def auth_problems(section: Mapping[str, Any]) -> list[str]:
     """What is missing or wrong in [auth], as "[auth] client_secret is missing" lines.
 
     Streamlit itself checks only some of these, and only when someone clicks "Sign in"; a
-    half-configured server would otherwise run with sign-in broken (FAULTS.md 40).
+    half-configured server would otherwise run with sign-in broken.
     """
 
     def missing(table: Mapping[str, Any], keys: Iterable[str], where: str) -> list[str]:

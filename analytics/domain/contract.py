@@ -159,7 +159,7 @@ TABLE_ORDER = ["participants", "mentors", "pairs", "sessions", "goals", "assessm
 # analytics.store.instruments.reported(con), not this.
 INSTRUMENTS: dict[str, Instrument] = builtin()
 
-# Codebooks: canonical values. Input is matched after normalize_code().
+# Codebooks: canonical values. Input is matched after normalize_name(), the rule column names follow.
 CODEBOOKS: dict[str, tuple[str, ...]] = {
     "exit_reason": ("completed", "disengaged", "transferred", "incarcerated", "deceased", "other"),
     "age_band": ("18-24", "25-34", "35-44", "45-54", "55-64", "65+"),
@@ -173,7 +173,7 @@ CODEBOOKS: dict[str, tuple[str, ...]] = {
     "goal_status": ("open", "achieved", "dropped"),
     "instrument": tuple(INSTRUMENTS),  # the built-in codes; a load checks the registry in force
 }
-# A few spellings real exports use, mapped onto the codebook (after normalize_code()).
+# A few spellings real exports use, mapped onto the codebook (after normalize_name()).
 CODE_SYNONYMS: dict[str, dict[str, str]] = {
     "session_status": {"noshow": "no_show", "no_showed": "no_show", "canceled": "cancelled", "present": "attended"},
     "modality": {"inperson": "in_person", "face_to_face": "in_person", "telephone": "phone", "sms": "text"},
@@ -238,11 +238,6 @@ _NORMALIZE_RE = re.compile(r"[\s\-]+")
 def normalize_name(raw: str) -> str:
     """Column-name matching: case-insensitive, trimmed, spaces/dashes read as `_`."""
     return _NORMALIZE_RE.sub("_", raw.strip().lstrip("\ufeff").strip()).lower()
-
-
-def normalize_code(raw: str) -> str:
-    """Codebook matching: the same rule as column names."""
-    return normalize_name(raw)
 
 
 def is_identifier_column(normalized: str) -> bool:

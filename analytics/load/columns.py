@@ -70,6 +70,11 @@ def known_names(table: contract.Table) -> set[str]:
     return set(_lookup(table))
 
 
+def target_of(table: contract.Table, normalized: str) -> str | None:
+    """The contract column a (normalized) header name or alias feeds, if any."""
+    return _lookup(table).get(normalized)
+
+
 def is_identifier(name: str) -> bool:
     """contract.is_identifier_column, also for names ending in _id (medicaid_id, insurance_id).
 

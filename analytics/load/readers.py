@@ -61,7 +61,7 @@ class Staged:
         """The spreadsheet row of a staged row (CSV blank lines count as rows, as they do in Excel)."""
         if self.kind != "csv" or self.csv_path is None:
             return row
-        return _csv_true_row(self.csv_path, self.delimiter, row)
+        return _csv_true_row(self.csv_path, self.delimiter, row) + self.source.row_offset
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -145,9 +145,9 @@ def prepare(source: Source, workdir: Path) -> Staged:
         raise LoadError(f"{source.label}: this is an Excel workbook, not CSV text; save it as CSV UTF-8")
     text_file = sniff.scan_text(source.path, source.label, workdir)
     delimiter, header = choose_delimiter(_header_text(text_file.path, source.label), source.label)
-    plan = build_plan(table, header, source.label)
+    plan = build_plan(table, header, source.label, header_row=1 + source.row_offset)
     return Staged(
-        source=source, table=table, plan=plan, sha256=text_file.sha256, kind="csv",
+        source=source, table=table, plan=plan, sha256=source.sha256 or text_file.sha256, kind="csv",
         csv_path=text_file.path, delimiter=delimiter, size=text_file.size,
     )
 

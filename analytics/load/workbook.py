@@ -91,6 +91,18 @@ def sheet_names(path: Path, label: str) -> list[str]:
         wb.close()
 
 
+def sheet_grid(path: Path, label: str, sheet: str) -> list[list[object]]:
+    """A sheet's cells as rows (the checks of _open first)."""
+    wb = _open(path, label)
+    try:
+        try:
+            return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception:
+            raise LoadError(f"{label}: the sheet cannot be read (damaged workbook?)") from None
+    finally:
+        wb.close()
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -125,6 +137,9 @@ def _text(v: object) -> str | None:
     if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
     return str(v)
+
+
+cell_text = _text
 
 
 def _header_row(grid: list[list[object]], label: str, table: contract.Table) -> int:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from analytics.domain.numbers import MINUS, fixed
 from analytics.domain.numbers import finite_or_none as _num
-from analytics.domain.numbers import two_decimals
 from analytics.metrics.followup import RULE_LABELS, RULE_WINDOWS
 from analytics.present import sentences as narrative
 
@@ -79,5 +79,5 @@ def attrition_sentence(
                 "be biased by who was missed.")
     name = narrative.instrument_name(worst_code, (registry or {}).get(worst_code))
     return (f"On {name}, participants reassessed and those missed differed at intake (standardized difference "
-            f"{two_decimals(worst)}): {smd_meaning(worst)}, so change measured only "
+            f"{fixed(worst, 2, minus=MINUS, grouping=False)}): {smd_meaning(worst)}, so change measured only "
             "on those reassessed may not hold for everyone.")

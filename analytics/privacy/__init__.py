@@ -150,7 +150,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.domain.numbers import DEFAULT_K
+from analytics.domain.numbers import DEFAULT_K, is_small
 
 # Wildcard in the rule tables: every key of the mapping at that level.
 EACH = "*"
@@ -387,7 +387,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_small(value: Any, k: int) -> bool:
-    return _is_number(value) and 0 < value < k
+    return _is_number(value) and is_small(value, k)
 
 
 def _denominator_hides(values: Sequence[Any], k: int) -> bool:

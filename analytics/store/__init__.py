@@ -2,7 +2,7 @@
 
 Writes never touch the live file. A writer copies the store to a temporary file beside it,
 changes the copy inside one transaction, checkpoints, and `os.replace`s it over the live file.
-Readers holding the old file keep a consistent snapshot (FAULTS.md 29); a killed or failed
+Readers holding the old file keep a consistent snapshot; a killed or failed
 write leaves the live file exactly as it was (27, 28); a file lock serializes writers (30).
 """
 
@@ -24,7 +24,7 @@ from analytics.domain.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StoreBusy(RuntimeError):
@@ -95,6 +95,14 @@ MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], Non
         ],
     ),
     (2, [_instrument_definitions]),
+    (
+        3,
+        [
+            # The mapping profile a load was read with (name and sha256), when it used one.
+            "alter table load_audit add column if not exists mapping_profile varchar",
+            "alter table load_audit add column if not exists mapping_sha256 varchar",
+        ],
+    ),
 ]
 
 
@@ -187,7 +195,7 @@ def use_store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 @contextlib.contextmanager
 def write_lock(path: str | os.PathLike | None = None, wait_s: float = 0.0) -> Iterator[None]:
-    """Serialize writers of one store (FAULTS.md 30): wait up to wait_s, then StoreBusy."""
+    """Serialize writers of one store: wait up to wait_s, then StoreBusy."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     lock_path = p.with_name(p.name + ".lock")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.scope import DIMENSION_LABELS
 from analytics.present.theme import (
@@ -16,7 +17,6 @@ from analytics.present.theme import (
     GRID,
     MUTED,
     PALETTE,
-    SMALL_N,
     TEXT,
     _finish,
     _missing,
@@ -24,7 +24,6 @@ from analytics.present.theme import (
     _source,
     _title,
     group_label,
-    is_small,
     n_text,
     no_data_figure,
     small_label,
@@ -48,7 +47,7 @@ def forest_plot(
     n: str = "n",
     null_value: float = 0.0,
     x_title: str = "Estimate (95% CI)",
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     log_x: bool = False,
     percent: bool = False,
     title: str | None = None,
@@ -76,7 +75,7 @@ def forest_plot(
     has_n = n in df.columns
     ns = df[n] if has_n else pd.Series([np.nan] * len(df))
     small_set = set(small_groups)
-    smalls = [(has_n and is_small(v, k)) or g in small_set for v, g in zip(ns, df[label], strict=True)]
+    smalls = [(has_n and flagged_small(v, k)) or g in small_set for v, g in zip(ns, df[label], strict=True)]
     flagged = any(smalls)
 
     def column(name: str) -> np.ndarray:
@@ -91,7 +90,7 @@ def forest_plot(
             arr[arr <= 0] = np.nan
 
     def fmt(v: float) -> str:
-        return f"{v:.1f}%" if percent else (f"{v:.2f}" if log_x else f"{v:.1f}")
+        return f"{fixed(v, 1, grouping=False)}%" if percent else fixed(v, 2 if log_x else 1, grouping=False)
 
     ci_text = [
         "" if np.isnan(e) else fmt(e) + ("" if np.isnan(a) or np.isnan(b) else f" ({fmt(a)} to {fmt(b)})")
