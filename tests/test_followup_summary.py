@@ -269,8 +269,8 @@ def test_followup_equals_an_independent_computation_on_the_demo(demo_store, rule
 
 @pytest.mark.slow
 @pytest.mark.parametrize("by", ["site", "funding_stream"])
-def test_tests_block_against_lifelines_and_scipy(demo_con, by):
-    from analytics.metrics import compare, engagement, outcomes, retention
+def test_tests_block_against_lifelines_and_scipy(demo_con, demo_store, by):
+    from analytics.metrics import compare, engagement, retention
 
     scope = resolve_scope(demo_con, by=by)
     doc = summary.raw_summary(demo_con, scope, min_cell=1)
@@ -298,7 +298,7 @@ def test_tests_block_against_lifelines_and_scipy(demo_con, by):
     assert t["attendance"]["cramers_v"] == pytest.approx(np.sqrt(chi2 / tot[["attended", "no_show"]].to_numpy().sum()))
 
     # change: scipy's ttest_ind(equal_var=False) or f_oneway on the per-person changes
-    changes = _paired_changes(demo_con, scope)
+    changes = _paired_changes(demo_store, scope, by)
     assert set(t["change"]) >= {"GSE10", "BARC10"}
     for code in t["change"]:
         c = changes[changes["instrument"] == code]
@@ -316,12 +316,27 @@ def test_tests_block_against_lifelines_and_scipy(demo_con, by):
             assert got["df"] == [len(groups) - 1, sum(map(len, samples)) - len(groups)]
         assert got["statistic"] == pytest.approx(ref.statistic, rel=1e-9)
         assert got["p"] == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
-    _ = outcomes  # the per-person changes below use the outcomes SQL
 
 
-def _paired_changes(con, scope):
-    from analytics.metrics import outcomes
-    from analytics.metrics.scope import run
-
-    body = outcomes._PAIRED + "\nselect grp, instrument, change from classified"
-    return run(con, scope, body, {"followup_min_days": outcomes.FOLLOWUP_MIN_DAYS, "rc": outcomes.RC_CRITICAL})
+def _paired_changes(path, scope, by):
+    """Per participant in scope and instrument: follow-up minus baseline (METRICS.md), computed
+    here in pandas from the store's tables, with the participant's group value."""
+    t = _tables(path)
+    a, s, e = (pd.Timestamp(x) for x in (scope.as_of, scope.start, scope.end))
+    pairs = t["pairs"].merge(t["participants"][["participant_id", by]], on="participant_id")
+    pairs = pairs[pd.to_datetime(pairs["matched_on"]) <= a]
+    closed = pd.to_datetime(pairs["closed_on"])
+    closed_at = closed.where(closed <= a)
+    in_scope = pairs[(pd.to_datetime(pairs["matched_on"]) <= e) & (closed_at.isna() | (closed_at >= s))]
+    people = in_scope[["participant_id", by]].drop_duplicates()
+    asm = t["assessments"].copy()
+    asm["administered_on"] = pd.to_datetime(asm["administered_on"])
+    asm = asm[asm["administered_on"] <= a].sort_values(["participant_id", "instrument", "administered_on"])
+    rows = []
+    for (pid, code), part in asm.groupby(["participant_id", "instrument"]):
+        first = part.iloc[0]
+        later = part[part["administered_on"] >= first["administered_on"] + pd.Timedelta(days=28)]
+        if not later.empty:
+            rows.append((pid, code, float(later.iloc[-1]["score"]) - float(first["score"])))
+    changes = pd.DataFrame(rows, columns=["participant_id", "instrument", "change"])
+    return changes.merge(people, on="participant_id").rename(columns={by: "grp"})

@@ -3,7 +3,8 @@ Follow-up page and the grant report (so both say it the same way).
 
 Inputs are the `followup` block of the summary (or one row of `followup_counts` /
 `followup_attrition`): a hidden value is None/NaN and the sentence then says so instead of
-guessing. Formatting is narrative's (whole percentages, one-decimal means, rounded half up).
+guessing. Numbers print by the one format rule (analytics.domain.numbers: whole percentages,
+rounded half up).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from analytics.domain.numbers import MINUS, fixed
+from analytics.domain.numbers import DEFAULT_K, MINUS, count, fixed, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.metrics.followup import RULE_LABELS, RULE_WINDOWS
 from analytics.present import sentences as narrative
@@ -26,7 +27,7 @@ def rule_text(rule: str) -> str:
     return f"{RULE_LABELS[rule]} window, {RULE_WINDOWS[rule]}"
 
 
-def rate_sentence(block: Mapping[str, Any], *, as_of: Any, k: int = narrative.SMALL_N) -> str:
+def rate_sentence(block: Mapping[str, Any], *, as_of: Any, k: int = DEFAULT_K) -> str:
     """The follow-up rate against the target, with the counts it rests on, in one sentence."""
     rule, target = block["rule"], block["target"]
     window = f"{RULE_LABELS[rule]} follow-up window ({RULE_WINDOWS[rule]})"
@@ -39,13 +40,13 @@ def rate_sentence(block: Mapping[str, Any], *, as_of: Any, k: int = narrative.SM
                 f"by {day}).")
     verdict = "meeting" if rate >= target else "below"
     text = (
-        f"Of {narrative.count(due)} participants whose {window} closed by {day}, "
-        f"{narrative.count(done)} were reassessed inside it: a follow-up rate of {narrative.pct(rate)}, "
-        f"{verdict} the {narrative.pct(target)} target."
+        f"Of {count(due)} participants whose {window} closed by {day}, "
+        f"{count(done)} were reassessed inside it: a follow-up rate of {percent(rate)}, "
+        f"{verdict} the {percent(target)} target."
     )
     excused = _num(block.get("excused"))
     if excused:
-        text += f" {narrative.count(excused)} more left the program before or during their window and are not counted."
+        text += f" {count(excused)} more left the program before or during their window and are not counted."
     return text
 
 
@@ -63,7 +64,7 @@ def smd_meaning(smd: Any) -> str:
 
 
 def attrition_sentence(
-    rows: list[Mapping[str, Any]], *, k: int = narrative.SMALL_N, registry: Mapping[str, Any] | None = None
+    rows: list[Mapping[str, Any]], *, k: int = DEFAULT_K, registry: Mapping[str, Any] | None = None
 ) -> str:
     """One sentence over the attrition rows (instrument, smd, ...): are completers different?
     ``registry``: the store's instrument definitions, for the instrument's name."""

@@ -11,6 +11,7 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.scope import DIMENSION_LABELS
 from analytics.metrics.followup import DEFAULT_TARGET, RULE_LABELS, RULE_WINDOWS
@@ -18,7 +19,6 @@ from analytics.present.theme import (
     DECLINED,
     IMPROVED,
     MUTED,
-    SMALL_N,
     SMALL_PATTERN,
     _finish,
     _legend_entry,
@@ -28,7 +28,6 @@ from analytics.present.theme import (
     _source,
     _title,
     group_label,
-    is_small,
     no_data_figure,
     small_label,
 )
@@ -49,7 +48,7 @@ def followup_rate_chart(
     by: str = "month",
     target: float = DEFAULT_TARGET,
     rule: str = "suprt",
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
 ) -> go.Figure:
     """Follow-up rate bars with a dashed target line.
 
@@ -72,14 +71,14 @@ def followup_rate_chart(
     if df.empty or not (df["due"].fillna(1) > 0).any():
         return no_data_figure(title)
     labels = [_label(v, by) for v in df[key]]
-    smalls = [is_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
+    smalls = [flagged_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
     colours = [
         MUTED if r is None else (IMPROVED if r >= target * 100 - 1e-9 else DECLINED) for r in rates
     ]
     horizontal = by != "month"
     heights = [r if r is not None else 4.0 for r in rates]  # a flagged bar keeps a stub, so it is seen
-    text = [small_label(k) if r is None else f"{r:.0f}%" for r in rates]
+    text = [small_label(k) if r is None else percent(r / 100) for r in rates]
     marker = {
         "color": [_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)],
         "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": MUTED},
@@ -97,14 +96,14 @@ def followup_rate_chart(
     if horizontal:
         fig.add_vline(x=target * 100, line=line)
         fig.add_annotation(name="target_label", x=target * 100, y=1, yref="paper", yanchor="bottom",
-                           xanchor="left", text=f"Target {target * 100:.0f}%", showarrow=False,
+                           xanchor="left", text=f"Target {percent(target)}", showarrow=False,
                            font={"size": 11, "color": TARGET_COLOUR})
         fig.update_xaxes(title_text="Follow-up rate", **_percent_axis(range=[0, 112]))
         fig.update_yaxes(title=None, autorange="reversed", ticks="")
     else:
         fig.add_hline(y=target * 100, line=line)
         fig.add_annotation(name="target_label", x=1, xref="paper", xanchor="right", y=target * 100,
-                           yanchor="bottom", text=f"Target {target * 100:.0f}%", showarrow=False,
+                           yanchor="bottom", text=f"Target {percent(target)}", showarrow=False,
                            font={"size": 11, "color": TARGET_COLOUR})
         fig.update_yaxes(title_text="Follow-up rate", **_percent_axis(range=[0, 112]))
         fig.update_xaxes(title=None, ticks="")
