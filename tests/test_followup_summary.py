@@ -124,10 +124,10 @@ def test_followup_complementary_suppression(tiny_followup_con):
 
 def test_followup_by_group_is_suppressed_with_complements():
     # a hand-made document: groups A (26 due, 14 done, 12 missed) and B (4 due, 4 done, 0 missed);
-    # top level 30 due, 18 done, 12 missed. B's due and done (4) are hidden at k = 11; A's due
+    # top level 30 due, 18 done, 12 missed (each cohort 20 more than its due). B's due and done (4) are hidden at k = 11; A's due
     # and done go with them as complements, so the top-level 30 and 18 do not give the 4 back
     def block(due, done):
-        return {"rule": "suprt", "target": 0.8, "cohort": due + 5, "due": due, "excused": 0, "done": done,
+        return {"rule": "suprt", "target": 0.8, "cohort": due + 20, "due": due, "excused": 0, "done": done,
                 "missed": due - done, "rate": done / due, "meets_target": done / due >= 0.8, "open_now": 0,
                 "opening_next_30": 0, "attrition": {}}
     doc = {"as_of": "x", "start": "x", "end": "x", "min_cell": 11, "suppressed": [],
@@ -142,6 +142,9 @@ def test_followup_by_group_is_suppressed_with_complements():
     # a top-level 6 missed (1-10) takes done with it: due = done + missed would give it back
     top = privacy.suppress_summary({**doc, "followup": block(30, 24), "groups": {}}, k=11)["followup"]
     assert top["missed"] is None and top["done"] is None and top["rate"] is None and top["due"] == 30
+    # nested counts: a cohort of 35 beside 30 due says 5 windows are open or excused: due goes
+    nested = privacy.suppress_summary({**doc, "followup": {**block(30, 18), "cohort": 35}, "groups": {}}, k=11)
+    assert nested["followup"]["due"] is None and nested["followup"]["cohort"] == 35
     assert out["tests"] == doc["tests"]
 
 
