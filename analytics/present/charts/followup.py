@@ -6,8 +6,6 @@ upstream) is faded, hatched and labelled "n<11" without its rate.
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +13,7 @@ from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.scope import DIMENSION_LABELS
 from analytics.metrics.followup import DEFAULT_TARGET, RULE_LABELS, RULE_WINDOWS
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     DECLINED,
     IMPROVED,
@@ -38,10 +37,11 @@ TARGET_COLOUR = "#444444"
 def _label(value, by: str) -> str:
     if by == "month":
         return f"{pd.Timestamp(value):%b %Y}"
-    # escaped: a site or mentor label is data, and plotly renders a subset of HTML in text
-    return html.escape(group_label(value))
+    # a site or mentor label is data: escaped on the way in (escaped_inputs)
+    return group_label(value)
 
 
+@escaped_inputs
 def followup_rate_chart(
     frame: pd.DataFrame | None,
     *,
