@@ -298,10 +298,10 @@ def test_the_compare_forest_plots_blank_a_small_group():
     fig, title = images.build_for_export(lambda: compare_view.forest_export(compare_result(), K,
                                                                             compare_view.HAZARD_RATIOS))
     labels = [a.text for a in fig.layout.annotations if a.name == "n_label"]
-    # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 16 shown,
+    # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 48 shown,
     # its events hidden, so no estimate beside its n
-    assert labels[0] == "1.10 (0.60 to 2.00)   n = 20"
-    assert labels[1:] == ["n<11", "n<11", "n = 16"]
+    assert labels[0] == "1.10 (0.60 to 2.00)   n = 60"
+    assert labels[1:] == ["n<11", "n<11", "n = 48"]
     points = [t for t in fig.data if t.name == "Estimate"][0]
     assert points.x[0] == 1.1 and all(pd.isna(x) for x in points.x[1:])
     assert title == f"Hazard of disengaging vs all other groups by site ({images.NO_TOTAL})"

@@ -260,9 +260,11 @@ def test_each_download_is_audited(monkeypatch, tmp_path):
 def test_compare_groups_blanks_a_group_below_k():
     out, _ = privacy_frames.chart_frame(compare_groups_frame(), "compare_groups", K)
     # C's counts 6, 6, 4, 5, 4 (no-show), 4, 2, 3, 5, 5 are 1-10: hidden. Complements, the smallest
-    # other non-zero member of each column: pairs in scope B 25 (of 40, 25, 30); pairs B 14 (of 20,
-    # 14, 16); events D 11 (of 12, 13, 11); no-show D 12 (of 30, 15, 12); GSE10 paired B 15 (of 25, 15, 18).
-    assert out["pairs_in_scope"].tolist()[::3] == [40, 30] and out["pairs_in_scope"][1:3].isna().all()
+    # other non-zero member of each column: pairs in scope B 75 (of 120, 75, 90); pairs B 42 (of 60,
+    # 42, 48); events D 11 (of 12, 13, 11); no-show D 12 (of 30, 15, 12); GSE10 paired B 15 (of 25, 15, 18).
+    # No nested difference of A, B or D is 1-10 (in scope - active: 30, 21, 24; followed - eligible:
+    # 15, 12, 12), nor any share's implied count (km_90 x pairs: 42 of 60, 25 of 42, 31 of 48).
+    assert out["pairs_in_scope"].tolist()[::3] == [120, 90] and out["pairs_in_scope"][1:3].isna().all()
     assert out["pairs"].isna().tolist() == [False, True, True, False]
     assert out["events"].isna().tolist() == [False, False, True, True]
     assert out["no_show"].isna().tolist() == [False, False, True, True]

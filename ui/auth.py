@@ -3,7 +3,7 @@
 `gate()` decides, before anything else is drawn, which of these a visitor gets:
 
 - a refusal to start: XSRF protection off, an `[auth]` section that is
-  incomplete, a secrets or roles file that cannot be read, or a roles file without `[auth]`;
+  incomplete, no sign-in while the server listens beyond this machine (server.address), a secrets or roles file that cannot be read, or a roles file without `[auth]`;
 - without `[auth]` in .streamlit/secrets.toml: the local single-user mode, for one machine
   only, said on every page;
 - with `[auth]`: a sign-in screen (`st.login`, OpenID Connect), then the user's `Access`
@@ -79,6 +79,9 @@ def start_problems() -> tuple[Mapping[str, Any] | None, list[str]]:
     except StartRefused as exc:
         return None, [*problems, str(exc)]
     if section is None:
+        listen = core.listen_problem(st.get_option("server.address"), sign_in=False)
+        if listen:
+            problems.append(listen)
         roles = core.roles_path()
         if roles.exists():
             problems.append(

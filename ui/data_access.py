@@ -97,11 +97,13 @@ def _connection(stamp: StampKey):
 @contextlib.contextmanager
 def analysis_cursor(stamp: StampKey) -> Iterator[Any]:
     """A cursor with the analysis views, private to this call."""
-    cur = views.analysis_connection(_connection(stamp))
-    try:
-        yield cur
-    finally:
-        cur.close()
+    # A damaged file's DuckDB errors come out as one store.StoreDamaged (ui.setup says it plainly).
+    with store.reading(stamp[0]):
+        cur = views.analysis_connection(_connection(stamp))
+        try:
+            yield cur
+        finally:
+            cur.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -64,6 +64,13 @@ def _print_progress(message: str, fraction: float | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     progress = _print_progress if _total_size(args.paths) >= PROGRESS_BYTES else None
+    if not args.dry_run:
+        try:
+            audit.check_writable()
+        except OSError as exc:
+            print(f"error: nothing was loaded: the audit trail cannot be written ({type(exc).__name__}); "
+                  f"check that {audit.AUDIT_ENV} names a writable file", file=sys.stderr)
+            return 1
     try:
         profile = read_profile(args.mapping) if args.mapping is not None else None
         report = load_paths(

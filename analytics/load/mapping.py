@@ -56,6 +56,7 @@ from analytics.load.sources import (
     sources_for_file,
 )
 from analytics.load.validate import code_key
+from analytics.store import scratch
 
 MAX_PROFILE_BYTES = limits.MIB
 # The profile kept beside the store for the next load: <store stem>.mapping.toml.
@@ -708,7 +709,7 @@ def mapped_sources(items: list[Item], profile: Profile, workdir: Path) -> list[S
 @contextlib.contextmanager
 def applied(paths: list[Path], profile: Profile) -> Iterator[list[Source]]:
     """The sources of `paths` with the profile applied; the copies are removed afterwards."""
-    workdir = Path(tempfile.mkdtemp(prefix="outcomes-map-"))
+    workdir = scratch.make("map")
     try:
         yield mapped_sources(items_of(paths), profile, workdir)
     finally:

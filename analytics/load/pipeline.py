@@ -12,9 +12,7 @@ import contextlib
 import dataclasses
 import errno
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -33,7 +31,7 @@ from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
 from analytics.load.sqltext import render
 from analytics.store import instruments as stored_instruments
-from analytics.store import pseudonym
+from analytics.store import pseudonym, scratch
 
 if TYPE_CHECKING:
     from analytics.load.mapping import Profile
@@ -59,6 +57,7 @@ def load_paths(
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
     mapping: Profile | None = None,
     instruments: str | os.PathLike | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
     """Load CSV files, folders of them, or .xlsx workbooks into the store.
 
@@ -66,7 +65,7 @@ def load_paths(
     export's own shape and mapped onto the contract first.
     """
     kw = dict(key=key, loaded_by=loaded_by, dry_run=dry_run, progress=progress, today=today,
-              wait_s=wait_s, meta=meta, instruments=instruments)
+              wait_s=wait_s, meta=meta, instruments=instruments, replace_damaged=replace_damaged)
     if mapping is not None:
         from analytics.load.mapping import applied
 
@@ -81,6 +80,7 @@ def load_sources(
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
     profile: Profile | None = None,
     instruments: str | os.PathLike | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
     """Validate the sources as one load and upsert them; with dry_run, validate and report only.
 
@@ -88,6 +88,8 @@ def load_sources(
     the report names it and the audit row records its name and hash.
     `instruments`: a program's registry file laid over the built-in one (default:
     OUTCOMES_INSTRUMENTS, else the built-in registry alone); the load keeps the definitions.
+    A store that cannot be read is refused (store.StoreDamaged), unless `replace_damaged`: then
+    the load builds a new store and the damaged file is kept beside it as `<name>.damaged`.
 
     Raises LoadError (bad input), pseudonym.MissingKey (no key), store.StoreBusy (another load
     is writing) or store.StoreError (disk full, out of memory); the store is unchanged then.
@@ -102,21 +104,22 @@ def load_sources(
     check_unique_tables(sources)
     order = {t: i for i, t in enumerate(contract.TABLE_ORDER)}
     sources = sorted(sources, key=lambda s: order[s.table])
-    workdir = Path(tempfile.mkdtemp(prefix="outcomes-load-"))
+    scratch.sweep()  # what a killed load left behind
+    workdir = scratch.make("load")
     try:
         prepared: list[Staged] = []
         for i, source in enumerate(sources):
             say(f"checking {source.label}", 0.15 * i / len(sources))
             prepared.append(readers.prepare(source, workdir))
-        with _plain_failures(), _connection(db, dry_run, wait_s, workdir) as con:
+        with _plain_failures(db), _connection(db, dry_run, wait_s, workdir, replace_damaged) as con:
             report = _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg, profile)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove(workdir)
     return report
 
 
 @contextlib.contextmanager
-def _plain_failures() -> Iterator[None]:
+def _plain_failures(db: str | os.PathLike | None = None) -> Iterator[None]:
     """Resource failures said plainly; unexpected engine errors never echo a value they hold."""
     try:
         yield
@@ -126,9 +129,13 @@ def _plain_failures() -> Iterator[None]:
         raise store.StoreError("the store was not changed: the machine ran out of memory") from None
     except (OSError, duckdb.IOException) as exc:
         full = getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
+        if not full and store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         cause = "the disk is full" if full else f"a file could not be read or written ({type(exc).__name__})"
         raise store.StoreError(f"the store was not changed: {cause}") from None
     except duckdb.Error as exc:
+        if store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         raise store.StoreError(
             f"the store was not changed: the load failed inside the database ({type(exc).__name__})"
         ) from None
@@ -136,17 +143,21 @@ def _plain_failures() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _connection(
-    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path
+    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path, replace_damaged: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     if not dry_run:
-        with store.swap_writer(db, wait_s=wait_s) as con:
+        with store.swap_writer(db, wait_s=wait_s, replace_damaged=replace_damaged) as con:
             yield con
         return
     # A dry run reads the live store read-only and writes nothing, not even a lock file.
     path = store.db_path(db)
+    # Every value read: a check that passed must not be followed by a load that finds damage.
+    damaged = store.is_damaged(path, thorough=True)
+    if damaged and not replace_damaged:
+        raise store.StoreDamaged(path)
     con = duckdb.connect(config={"temp_directory": str(workdir / "spill")})
     try:
-        if path.exists():
+        if path.exists() and not damaged:
             con.execute("attach ? as live (read_only)", [str(path)])
             con.execute("use live")
         else:

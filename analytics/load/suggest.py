@@ -21,7 +21,6 @@ import difflib
 import itertools
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +44,7 @@ from analytics.load.mapping import (
     toml_str,
 )
 from analytics.load.validate import code_key, codebook_lists
+from analytics.store import scratch
 
 MAX_LABELS = 30  # more distinct values than this and a column is not a codebook column
 HEADER_SCAN_ROWS = 30
@@ -450,7 +450,7 @@ def draft_text(drafts: list[SourceDraft]) -> str:
 
 
 def suggest_text(paths: list[Path]) -> str:
-    workdir = Path(tempfile.mkdtemp(prefix="outcomes-suggest-"))
+    workdir = scratch.make("suggest")
     try:
         return draft_text(draft(items_of([Path(p) for p in paths]), workdir))
     finally:

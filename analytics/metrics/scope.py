@@ -37,9 +37,12 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | N
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> dict:
-    """Store-wide defaults: A = latest session_date, S = earliest matched_on (before filters)."""
+    """Store-wide defaults: A = latest session_date, S = earliest matched_on (before filters);
+    and the latest date of any kind the store holds (an as-of after it is refused)."""
     row = con.execute(query("scope_bounds")).fetchone()
-    return {"latest_session": row[0], "earliest_match": row[1], "latest_match": row[2]}
+    dates = [d for d in (row[0], *row[2:]) if d is not None]
+    return {"latest_session": row[0], "earliest_match": row[1], "latest_match": row[2],
+            "latest_data": max(dates) if dates else None}
 
 
 def _as_date(value) -> date | None:
@@ -67,6 +70,16 @@ def resolve_scope(
     a = _as_date(as_of) or bounds["latest_session"] or bounds["latest_match"]
     if a is None:
         raise ScopeError("the store holds no pairs yet: load exports first")
+    if as_of not in (None, ""):
+        # A cut-off after the data would call open pairs active, and every rate "as of" a day
+        # nothing is known about: refused on every command and page alike.
+        latest, today = bounds["latest_data"], date.today()
+        if a > today:
+            raise ScopeError(f"as-of {a} is in the future (today is {today}); choose a date on or before today")
+        if latest is not None and a > latest:
+            raise ScopeError(
+                f"as-of {a} is after the latest data in the store ({latest}); choose a date on or before it"
+            )
     e = _as_date(end) or a
     s = _as_date(start) or bounds["earliest_match"] or e
     if e > a:

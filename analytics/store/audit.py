@@ -125,6 +125,15 @@ def record(
     return entry
 
 
+def check_writable(path: str | os.PathLike | None = None) -> None:
+    """Raise OSError unless the trail can be appended to (created 0600 if absent). A load checks
+    this before it writes anything, so no load can commit without its audit record."""
+    target = log_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
 def _append(path: Path, line: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = line.encode("utf-8")

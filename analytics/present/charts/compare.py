@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.scope import DIMENSION_LABELS
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     GRID,
@@ -37,6 +38,7 @@ _LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _LOG_TICKS_FINE = (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10)
 
 
+@escaped_inputs
 def forest_plot(
     effects: pd.DataFrame | None,
     *,

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     MUTED,
     OKABE_ITO,
@@ -33,6 +34,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- engagement
 
 
+@escaped_inputs
 def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Attended sessions per month (bars), active pairs (line) and attendance rate (line, right axis).
 

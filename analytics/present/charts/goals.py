@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from analytics.domain.contract import CODEBOOKS
 from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     BASELINE,
     GOAL_DOMAIN_LABELS,
@@ -30,6 +31,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- goals
 
 
+@escaped_inputs
 def goals_chart(goals: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Goals set and achieved per recovery domain, with the achievement rate above each pair of bars.
 

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from analytics.domain.contract import Instrument
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     BASELINE,
@@ -49,6 +50,7 @@ def _one_row(change: pd.DataFrame | None, instrument: str, grp: str = "all"):
     return rows.iloc[0] if not rows.empty else None
 
 
+@escaped_inputs
 def threshold_chart(
     change: pd.DataFrame | None, instrument: str, *, k: int = DEFAULT_K, inst: Instrument | None = None,
 ) -> go.Figure:
@@ -93,6 +95,7 @@ def threshold_chart(
                    footnote=_source(note, hidden, k, "bars"), height=360)
 
 
+@escaped_inputs
 def dose_change_chart(
     dose: pd.DataFrame | None, instrument: str, *, k: int = DEFAULT_K, inst: Instrument | None = None,
     grp: str = "all",

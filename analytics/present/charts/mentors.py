@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     GRID,
     MUTED,
@@ -28,6 +29,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- mentors
 
 
+@escaped_inputs
 def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Caseload at the end of the period vs attendance rate, one point per mentor, by supervisor.
 

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from analytics.domain.contract import Instrument
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     BASELINE,
@@ -61,6 +62,7 @@ def _instrument_rows(df: pd.DataFrame | None, instrument: str | None, need: Sequ
     return df
 
 
+@escaped_inputs
 def intake_followup_chart(
     change: pd.DataFrame | None,
     instrument: str,
@@ -150,6 +152,7 @@ def intake_followup_chart(
     )
 
 
+@escaped_inputs
 def trend_chart(
     trend: pd.DataFrame | None,
     instrument: str,
@@ -256,6 +259,7 @@ def trend_chart(
     )
 
 
+@escaped_inputs
 def reliable_change_chart(
     change: pd.DataFrame | None,
     *,
@@ -351,6 +355,7 @@ def _bin_changes(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return bins.reset_index(), width
 
 
+@escaped_inputs
 def change_distribution_chart(
     dist: pd.DataFrame | None,
     instrument: str,

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from analytics.domain.contract import DISENGAGEMENT_REASONS
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     CLOSE_REASON_LABELS,
     DECLINED,
@@ -39,6 +40,7 @@ from analytics.present.theme import (
 
 # --------------------------------------------------------------------------- retention
 
+@escaped_inputs
 def km_chart(
     curve: pd.DataFrame | None,
     at_risk: pd.DataFrame | None = None,
@@ -207,6 +209,7 @@ def _month_label(d) -> str:
 HEATMAP_TEXT_MAX_CELLS = 240
 
 
+@escaped_inputs
 def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = DEFAULT_K, cell_text: bool | None = True) -> go.Figure:
     """Share of each match month's pairs with an attended session in each 30-day window.
 
@@ -300,6 +303,7 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = DEFAULT_K, cell_te
     )
 
 
+@escaped_inputs
 def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Why pairs closed: horizontal bars per close reason; disengagement reasons in vermillion.
 
