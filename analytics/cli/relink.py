@@ -26,7 +26,7 @@ from pathlib import Path
 from analytics import store
 from analytics.cli import UsageError
 from analytics.cli.report import _write_whole as write_whole
-from analytics.store import audit, pseudonym
+from analytics.store import audit, pseudonym, views
 
 # roster column -> (entity of the pseudonym, store table and column holding the pseudonyms)
 ID_COLUMNS = {
@@ -37,7 +37,7 @@ ID_COLUMNS = {
 SUFFIX = "_pseudonym"
 # How many of a column's pseudonyms the store holds: one query per id column, its table and
 # column from ID_COLUMNS (the allow-list), the pseudonyms bound.
-_FOUND = (Path(store.__file__).resolve().parent / "sql" / "queries" / "relink_found.sql").read_text()
+_FOUND = views.store_query("relink_found")
 _FOUND_SQL = {col: _FOUND.format(column=col, table=table) for col, (_, table) in ID_COLUMNS.items()}
 
 
