@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import store
+from analytics.domain import numbers
 from analytics.domain.access import Access
 from analytics.domain.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
@@ -267,7 +268,7 @@ def page_title(ctx: PageContext, title: str, what: str) -> None:
         )
         return
     pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
-    if components.is_small(pairs, ctx.k):
+    if numbers.is_small(pairs, ctx.k):
         # a selection this narrow is shown to staff, flagged; exports refuse it.
         st.warning(
             f"Only {pairs} pairs are in this selection (fewer than {ctx.k}): the numbers below describe very "
