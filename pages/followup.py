@@ -6,6 +6,7 @@ days 150-210; GPRA: months 5 to 8). The rule and target are chosen at the top of
 
 import streamlit as st
 
+from analytics.domain import numbers
 from analytics.metrics.instruments import from_frame
 from analytics.panels import followup_settings
 from analytics.present import followup_sentences as followup_text
@@ -36,7 +37,7 @@ def value(col):
     return None if row is None else row[col]
 
 
-due_small = ui.is_small(value("due"), ctx.k)
+due_small = numbers.is_small(value("due"), ctx.k)
 rate = value("rate")
 gap = None if ui.is_missing(rate) else (float(rate) - target) * 100
 ui.tiles(
@@ -45,15 +46,15 @@ ui.tiles(
                 delta_color="normal", small=due_small,
                 help="Reassessed inside the window / due (window closed by the as-of date, not excused)."),
         ui.Tile("Due", ui.num(value("due")), small=due_small),
-        ui.Tile("Reassessed", ui.num(value("done")), small=ui.is_small(value("done"), ctx.k)),
-        ui.Tile("Missed", ui.num(value("missed")), small=ui.is_small(value("missed"), ctx.k)),
-        ui.Tile("Excused", ui.num(value("excused")), small=ui.is_small(value("excused"), ctx.k),
+        ui.Tile("Reassessed", ui.num(value("done")), small=numbers.is_small(value("done"), ctx.k)),
+        ui.Tile("Missed", ui.num(value("missed")), small=numbers.is_small(value("missed"), ctx.k)),
+        ui.Tile("Excused", ui.num(value("excused")), small=numbers.is_small(value("excused"), ctx.k),
                 help="Left the program before or during the window without a reassessment (SUPRT only)."),
-        ui.Tile("Windows open now", ui.num(value("open_now")), small=ui.is_small(value("open_now"), ctx.k),
+        ui.Tile("Windows open now", ui.num(value("open_now")), small=numbers.is_small(value("open_now"), ctx.k),
                 help="Window open on the as-of date, not yet reassessed."),
         ui.Tile("Opening in the next 30 days", ui.num(value("opening_next_30")),
-                small=ui.is_small(value("opening_next_30"), ctx.k)),
-        ui.Tile("Cohort", ui.num(value("cohort")), small=ui.is_small(value("cohort"), ctx.k),
+                small=numbers.is_small(value("opening_next_30"), ctx.k)),
+        ui.Tile("Cohort", ui.num(value("cohort")), small=numbers.is_small(value("cohort"), ctx.k),
                 help="Participants in scope enrolled in the period."),
     ],
     k=ctx.k,
