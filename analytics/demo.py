@@ -865,7 +865,7 @@ def store_is_demo(path: str | os.PathLike) -> bool | None:
         return None
     try:
         con = store.connect_read(p)
-    except (duckdb.Error, OSError):
+    except (duckdb.Error, OSError, store.StoreDamaged):
         return False
     try:
         return store.get_meta(con, "is_demo") == "true"

@@ -10,7 +10,8 @@ A panel is drawn from a *view*: where its frames come from.
 - ``ScreenView``: the frames as the page's user may see them (``ui.data_access.metric``:
   unsuppressed and flagged, or suppressed for roles with suppressed screens);
 - ``ExportView``: the same frames suppressed by their export rules (``privacy.frames``), for
-  chart images.
+  chart images. It records what it hid, so an image drawn from a frame with hidden cells states
+  no total in its title.
 
 Parameters: ``code`` (an instrument reported in the store, for per-instrument panels; None draws
 every instrument where the chart allows it) and ``by`` (the grouping of the metric, when it
@@ -101,7 +102,7 @@ class ScreenView:
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The Kaplan-Meier curve and its numbers at risk at the chart's tick days."""
         curve = self.frame("retention_curve")
-        return curve, retention.at_risk_table(curve)
+        return curve, stats.at_risk_table(curve)
 
     def curve_data(self) -> pd.DataFrame | None:
         """The data behind the Kaplan-Meier chart. Suppressed screens show the numbers at risk
@@ -112,16 +113,23 @@ class ScreenView:
 
 @dataclass
 class ExportView(ScreenView):
-    """Frames as exports see them: suppressed cells blank."""
+    """Frames as exports see them: suppressed cells blank; ``hidden`` names the frames that had
+    cells hidden (or a group's curve left out) so far."""
+
+    hidden: list[str] = field(default_factory=list)
 
     def frame(self, metric: str, by: str | None = None) -> pd.DataFrame:
-        return frames.chart_frame(super().frame(metric, by), metric, self.k)
+        shown, hidden = frames.chart_frame(super().frame(metric, by), metric, self.k)
+        self.hidden.extend(hidden)
+        return shown
 
     def table(self, metric: str) -> pd.DataFrame:
         return frames.suppressed_table(super().frame(metric), metric, self.k)
 
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        return frames.km_chart_frames(ScreenView.frame(self, "retention_curve"), self.k)
+        shown, at_risk, hidden = frames.km_chart_frames(ScreenView.frame(self, "retention_curve"), self.k)
+        self.hidden.extend(hidden)
+        return shown, at_risk
 
 
 # ----------------------------------------------------------------------------------- panels
@@ -434,6 +442,8 @@ def report_charts(registry: Mapping[str, Instrument] | None = None) -> Iterator[
             yield name, dict(panel.report)
 
 
-def export_figure(name: str, get: Getter, scope: Scope, k: int, **params: Any) -> go.Figure:
-    """A panel's chart drawn from suppressed frames (for images)."""
-    return PANELS[name].figure(ExportView(get=get, scope=scope, k=k), **params)
+def export_figure(name: str, get: Getter, scope: Scope, k: int, **params: Any) -> tuple[go.Figure, tuple[str, ...]]:
+    """A panel's chart drawn from suppressed frames (for images), and the frames that had cells
+    hidden (``images.build_for_export``)."""
+    view = ExportView(get=get, scope=scope, k=k)
+    return PANELS[name].figure(view, **params), tuple(view.hidden)

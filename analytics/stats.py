@@ -66,6 +66,8 @@ __all__ = [
     "KM_COLUMNS",
     "RC_CRITERION",
     "anova_from_stats",
+    "at_risk_days",
+    "at_risk_table",
     "chi_square_attendance",
     "classify_reliable_change",
     "cohens_dz",
@@ -73,6 +75,7 @@ __all__ = [
     "logrank",
     "mean_ci",
     "median_survival",
+    "pooled_rate",
     "reliable_change_threshold",
     "survival_at",
     "welch_t_from_stats",
@@ -300,24 +303,60 @@ def kaplan_meier(durations: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     )
 
 
-def survival_at(curve: pd.DataFrame, t: float) -> float | None:
+def survival_at(
+    curve: pd.DataFrame, t: float, *, column: str = "survival", carry_forward: bool = False
+) -> float | None:
     """Value of the Kaplan-Meier step function at day t (e.g. km_30, km_90, km_180).
 
-    Input: a curve from :func:`kaplan_meier`; t in days.
+    Input: a curve from :func:`kaplan_meier`; t in days; ``column``: "survival", or "lower" /
+    "upper" for the Greenwood band at t.
     Output: S(t), counting events on day t itself (the curve is right-continuous, matching
-    "event days d <= t"); None when the curve is empty, t < 0, or t is beyond the longest
-    observed follow-up (the last row's t). lifelines would carry the last value forward;
-    an evaluator reading "retained at 180 days" for a program whose longest pair has been
-    followed for 120 days expects no number rather than an extrapolation.
+    "event days d <= t"); None when the curve is empty or t < 0. Beyond the longest observed
+    follow-up (the last row's t): None by default, since an evaluator reading "retained at 180
+    days" for a program whose longest pair has been followed for 120 days expects no number
+    rather than an extrapolation; with ``carry_forward`` the last value, as lifelines'
+    ``predict`` and METRICS.md's product over event days d <= t give it (the retention
+    summary's km_30/90/180 and their bands). A missing band value is None.
     """
     tt = _num(t)
     if curve.empty or tt is None or tt < 0:
         return None
     days = curve["t"].to_numpy()
-    if tt > days[-1]:
+    if tt > days[-1] and not carry_forward:
         return None
     i = int(np.searchsorted(days, tt, side="right")) - 1
-    return float(curve["survival"].iloc[i])
+    return _num(curve[column].iloc[i])
+
+
+def at_risk_days(max_t: float) -> list[int]:
+    """Days for a KM chart's x ticks and numbers-at-risk row, spaced for the length of follow-up
+    (``max_t``, the longest in days) and including the 30/90/180-day marks the retention summary
+    reports where they fit."""
+    if max_t <= 200:
+        days = range(0, 211, 30)
+    elif max_t <= 400:
+        days = (0, 30, 60, 90, 120, 180, 270, 365)
+    elif max_t <= 800:
+        days = (0, 90, 180, 270, 365, 455, 545, 635, 730)
+    else:
+        days = range(0, int(max_t) + 200, 180)
+    # the axis runs a little past the longest follow-up, so a tick just beyond it still shows
+    return [d for d in days if d <= max_t * 1.03 + 1] or [0]
+
+
+def at_risk_table(curve: pd.DataFrame, days=None) -> pd.DataFrame:
+    """Numbers at risk under a KM chart: pairs still followed (duration >= day) per group, at
+    ``days`` (by default ``at_risk_days`` of the curve's longest follow-up)."""
+    if days is None:
+        days = at_risk_days(float(curve["t"].max())) if not curve.empty else [0]
+    rows = []
+    for grp, c in curve.groupby("grp", sort=True):
+        # at_risk at day d = pairs with duration >= d: the at_risk of the first row with t >= d
+        for d in days:
+            later = c[c["t"] >= d]
+            rows.append({"grp": grp, "day": d, "at_risk": int(later["at_risk"].iloc[0]) if not later.empty else 0})
+    return pd.DataFrame(rows, columns=["grp", "day", "at_risk"])
+
 
 
 def median_survival(curve: pd.DataFrame) -> float | None:
@@ -584,6 +623,12 @@ def chi_square_attendance(counts: pd.DataFrame, level: float = 0.95) -> dict[str
 
 
 # --------------------------------------------------------------------------- means
+
+
+def pooled_rate(successes: Sequence[float], trials: Sequence[float]) -> float:
+    """sum(successes) / sum(trials) over groups (0 when there are no trials): e.g. attendance
+    pooled over the groups of a comparison, the reference line its forest plot draws."""
+    return float(np.sum(successes) / max(1, np.sum(trials)))
 
 
 def mean_ci(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float | None, float | None]:

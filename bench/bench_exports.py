@@ -103,11 +103,11 @@ def main() -> None:
     k = 11
     context = ExportContext.from_scope(scope, int(engagement.pair_counts(cur, scope)["pairs_in_scope"].sum()), k)
     figs = [
-        charts.goals_chart(frames.chart_frame(goals.goals_by_domain(cur, scope), "goals_by_domain", k), k=k),
+        charts.goals_chart(frames.chart_frame(goals.goals_by_domain(cur, scope), "goals_by_domain", k)[0], k=k),
         charts.engagement_monthly_chart(
-            frames.chart_frame(engagement.engagement_by_month(cur, scope), "engagement_by_month", k), k=k),
-        charts.km_chart(*frames.km_chart_frames(retention.retention_curve(cur, scope), k), k=k),
-        charts.reliable_change_chart(frames.chart_frame(outcomes.outcome_change(cur, scope), "outcome_change", k),
+            frames.chart_frame(engagement.engagement_by_month(cur, scope), "engagement_by_month", k)[0], k=k),
+        charts.km_chart(*frames.km_chart_frames(retention.retention_curve(cur, scope), k)[:2], k=k),
+        charts.reliable_change_chart(frames.chart_frame(outcomes.outcome_change(cur, scope), "outcome_change", k)[0],
                                      k=k),
     ]
     for fmt in ("png", "svg", "pdf"):

@@ -5,7 +5,7 @@ import streamlit as st
 
 from analytics.domain import instruments as registry
 from ui import components as ui
-from ui import data_access, downloads, panel, uploads
+from ui import data_access, downloads, mapping_step, panel, uploads
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("data")
@@ -45,46 +45,76 @@ if access.can_load:
         disabled=key is None,
     )
 
+# A store that cannot be read: a load builds a fresh one (ui.setup has said why once).
+damaged = ctx.damaged or bool(state.get("data__damaged"))
+if damaged and access.can_load:
+    st.info("Loading the program's exports here builds a new store from them; the damaged file is kept "
+            "beside it (its name ending in .damaged) for whoever looks into what happened.",
+            icon=":material/restore_page:")
+
 selection = tuple((f.file_id, f.name, f.size) for f in files or ())
 if state.get("data__selection") != selection:
     # A new choice of files: check it (a dry run) once, keep the result until it changes.
     uploads.discard(state.pop("data__staged", None))
+    mapping_step.reset()
     state.pop("data__check", None)
     state["data__selection"] = selection
     if files and key is not None:
         with st.spinner("Checking the files…"):
             try:
                 staged = uploads.stage(files)
-                state["data__check"] = ("ok", uploads.check(staged, key, access))
+                state["data__check"] = ("ok", uploads.check(staged, key, access, replace_damaged=damaged))
                 state["data__staged"] = staged
             except uploads.LOAD_FAILURES as exc:
-                state["data__check"] = ("error", str(exc))
+                if isinstance(exc, uploads.StoreDamaged):
+                    state["data__damaged"] = True  # found by the load's reading: offer a fresh store
+                    state["data__check"] = ("error", str(exc))
+                # Not the contract's shape: the profile kept from the last mapped load, else a mapping step.
+                elif (saved := mapping_step.try_saved(files, key, access)) is not None:
+                    state["data__staged"], report = saved
+                    state["data__check"] = ("ok", report)
+                else:
+                    state["data__check"] = ("error", str(exc))
+                    mapping_step.start(files)
 
 outcome, found = state.get("data__check", (None, None))
 if outcome == "error":
-    st.error(ui.plain(f"These files cannot be loaded: {found}"), icon=":material/error:")
+    st.error(ui.plain(f"These files cannot be loaded as they are: {found}"), icon=":material/error:")
+    mapping_step.show(key, access)
 elif outcome == "ok":
     st.markdown("**Check passed.** Nothing has been written yet; this is what the load would do:")
     st.code(found.text(), language=None, wrap_lines=True)
+    if (profile := state["data__staged"].profile) is not None:
+        st.caption(ui.plain(f"Read in the export's own shape with the mapping profile {profile.name}."))
+        mapping_step.download(profile)
     if found.already_loaded_on:
         st.info(ui.plain(f"These files were already loaded on {found.already_loaded_on}: nothing would change."))
     if st.button("Confirm and load", key="data__confirm", type="primary", disabled=not found.changed):
         with st.spinner("Loading: open pages keep showing the previous data until it is done…"):
             try:
-                report = uploads.commit(state["data__staged"], key, access)
+                report = uploads.commit(state["data__staged"], key, access, replace_damaged=damaged)
             except uploads.LOAD_FAILURES as exc:
+                if isinstance(exc, uploads.StoreDamaged):
+                    state["data__damaged"] = True
+                    state["data__selection"] = None  # check the same files again, for a fresh store
                 st.error(ui.plain(f"The load failed and the store is unchanged: {exc}"), icon=":material/error:")
                 st.stop()
             except uploads.AuditNotWritten as exc:
                 report = exc.report
                 state["data__audit_failed"] = f"The load is done, but {exc}."
+        kept = mapping_step.keep(state["data__staged"].profile)
         uploads.discard(state.pop("data__staged", None))
         state.pop("data__check", None)
+        state.pop("data__damaged", None)
         state["data__selection"] = ()
         state["data__round"] = state.get("data__round", 0) + 1  # a fresh, empty uploader
         rows = sum(t.inserted + t.updated for t in report.tables)
-        state["data__loaded"] = f"Loaded: {rows:,} rows inserted or updated. Every page now shows the new data."
+        state["data__loaded"] = (f"Loaded: {rows:,} rows inserted or updated. Every page now shows the new data."
+                                 + (f" {kept}" if kept else ""))
         st.rerun()
+
+if ctx.damaged:
+    st.stop()  # nothing below can be read from a damaged store
 
 st.subheader("Load history")
 history = data_access.load_history(ctx.stamp, access)

@@ -4,9 +4,9 @@ import streamlit as st
 
 from analytics.domain.scope import Filters, ScopeError
 from analytics.metrics.instruments import from_frame
-from analytics.panels import PANELS, report_charts
+from analytics.panels import PANELS, export_figure, report_charts
 from ui import components as ui
-from ui import data_access, downloads, panel
+from ui import data_access, downloads
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("reports")
@@ -41,7 +41,6 @@ with st.container(border=True):
         downloads.report_downloads(ctx, report_scope, program=program.strip())
 
 context = downloads.export_context(ctx)
-export = panel.export_view(ctx)
 TABLES = (
     ("engagement_by_month", "Sessions and attendance by month"),
     ("retention_summary", "Retention at 30, 90 and 180 days"),
@@ -55,7 +54,7 @@ TABLES = (
 # Every chart the Reports page offers is a panel of the catalogue (analytics.panels).
 # Per-instrument charts: one for each instrument reported, with the store's definitions.
 INSTRUMENTS = from_frame(ctx.metric("instrument_registry"))
-CHARTS = [(PANELS[name], params) for name, params in report_charts(INSTRUMENTS)]
+CHARTS = [(name, PANELS[name], params) for name, params in report_charts(INSTRUMENTS)]
 
 st.subheader("Tables and charts")
 refused = downloads.refused_note(context)
@@ -72,8 +71,10 @@ with tables_tab:
 with charts_tab:
     st.caption(ui.plain("Each image is titled with the selection, period, n and data date, and footed with the "
                         "small-number rule. Images are made when you click."))
-    for chart, params in CHARTS:
-        name = chart.file_stem(**params)
+    for panel_name, chart, params in CHARTS:
+        stem = chart.file_stem(**params)
         st.markdown(f"**{chart.chart_title(INSTRUMENTS, **params)}**")
-        downloads.chart_downloads(lambda chart=chart, params=params: chart.figure(export, **params), name=name,
-                                  context=context, key=f"reports__{name}")
+        downloads.chart_downloads(
+            lambda panel_name=panel_name, params=params: export_figure(panel_name, ctx.metric, ctx.scope, k, **params),
+            name=stem, context=context, key=f"reports__{stem}",
+        )

@@ -16,14 +16,16 @@ def compare_groups_frame(no_show=(30, 15, 4, 12)) -> pd.DataFrame:
     it); C has fewer than 11 pairs. Estimates are placeholders: only what is blanked matters."""
     df = pd.DataFrame({
         "grp": ["A", "B", "C", "D"],
-        "pairs_in_scope": [40, 25, 6, 30], "participants_in_scope": [38, 25, 6, 29],
-        "matched_in_period": [20, 14, 4, 16], "active_at_end": [30, 18, 5, 22],
+        # Nested counts differ by 11 or more (or 0) outside C: in scope 120 holds 60 matched, 90
+        # active; the 60 followed pairs hold 45 eligible and 12 events (privacy.NESTED_COLUMNS).
+        "pairs_in_scope": [120, 75, 6, 90], "participants_in_scope": [114, 75, 6, 87],
+        "matched_in_period": [60, 42, 4, 48], "active_at_end": [90, 54, 5, 66],
         "attended": [120, 60, 18, 90], "no_show": list(no_show),
         "attendance_rate": [0.8, 0.8, 0.82, 0.88], "contact_hours": [110.0, 55.0, 16.0, 80.0],
         "sessions_per_pair_month": [2.5, 2.0, 2.4, 2.6],
-        "pairs": [20, 14, 4, 16], "events": [12, 13, 2, 11],
+        "pairs": [60, 42, 4, 48], "events": [12, 13, 2, 11],
         "km_90": [0.7, 0.6, 0.5, 0.65], "km_90_lower": [0.5, 0.4, 0.1, 0.45], "km_90_upper": [0.85, 0.8, 0.9, 0.8],
-        "retained_90": [0.7, 0.6, 0.5, 0.6], "eligible_90": [15, 12, 3, 13],
+        "retained_90": [0.7, 0.6, 0.5, 0.6], "eligible_90": [45, 30, 3, 36],
         "hr": [1.1, 0.9, 1.6, 0.8], "hr_lower": [0.6, 0.4, 0.4, 0.4], "hr_upper": [2.0, 1.9, 6.0, 1.7],
         "attendance_low": [0.73, 0.7, 0.62, 0.8], "attendance_high": [0.86, 0.87, 0.93, 0.93],
         "GSE10_n_paired": [25, 15, 5, 18], "GSE10_mean_change": [4.0, 3.0, 6.0, 2.5],

@@ -1,5 +1,5 @@
 """The audit trail (analytics.store.audit): append-only JSON lines, safe for several processes at once,
-metadata only (FAULTS.md 42)."""
+metadata only."""
 
 from __future__ import annotations
 

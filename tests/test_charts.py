@@ -213,10 +213,7 @@ def test_long_footnotes_wrap():
 
 
 def test_small_number_helpers():
-    assert theme.SMALL_N == 11
-    assert [theme.is_small(v) for v in (0, 1, 10, 11, 500)] == [False, True, True, False, False]
-    assert theme.is_small(float("nan")) and theme.is_small(None)  # suppressed upstream
-    assert not theme.is_small(5, k=1) and not theme.is_small(None, k=1)
+    # the small-number rule itself is tested in tests/test_numbers.py
     assert theme.n_text(5) == "n<11" and theme.n_text(1234) == "n = 1,234"
     assert theme.count_text(3) == "<11" and theme.count_text(0) == "0"
 
@@ -310,7 +307,7 @@ def _synthetic_curves(seed: int = 3) -> pd.DataFrame:
 
 def test_km_curves_never_rise_and_stay_in_range():
     curve = _synthetic_curves()
-    fig = charts.km_chart(curve, retention.at_risk_table(curve))
+    fig = charts.km_chart(curve, stats.at_risk_table(curve))
     lines = _km_lines(fig)
     assert len(lines) == 3
     for line in lines:
@@ -554,7 +551,7 @@ def test_numbers_at_risk_span_the_whole_follow_up():
     # 1,260 (<= 1,300 x 1.03 + 1 = 1,340; 1,440 is beyond), not stopping at day 365.
     curve = pd.DataFrame({"grp": ["all"] * 3, "t": [0.0, 400.0, 1300.0], "at_risk": [100, 60, 12],
                           "events": [0, 5, 1], "censored": [0, 0, 11], "survival": [1.0, 0.9, 0.8]})
-    table = retention.at_risk_table(curve)
+    table = stats.at_risk_table(curve)
     assert table["day"].tolist() == list(range(0, 1261, 180))
     # day 720: the first row with t >= 720 is t = 1300, 12 at risk; day 0: 100
     assert table.set_index("day")["at_risk"][720] == 12 and table.set_index("day")["at_risk"][0] == 100

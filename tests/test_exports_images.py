@@ -47,7 +47,7 @@ def _view(con, **kw):
 def full(demo_db):
     con = views.analysis_connection(store.connect_read(demo_db))
     scope, context = _view(con)
-    fig = charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K)
+    fig = charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K)[0], k=K)
     yield fig, context
     con.close()
 
@@ -60,12 +60,12 @@ def narrow(demo_db):
                            filters={"site": NARROW["sites"], "funding_stream": NARROW["funding_streams"]})
     change = outcomes.change_distribution(con, scope)
     figs = {
-        "goals": charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K), k=K),
+        "goals": charts.goals_chart(frames.chart_frame(goals.goals_by_domain(con, scope), "goals_by_domain", K)[0], k=K),
         "closures": charts.closure_reasons_chart(
-            frames.chart_frame(retention.closure_reasons(con, scope), "closure_reasons", K), k=K),
+            frames.chart_frame(retention.closure_reasons(con, scope), "closure_reasons", K)[0], k=K),
         "distribution": charts.change_distribution_chart(
-            frames.chart_frame(change, "change_distribution", K), "GSE10", k=K),
-        "km": charts.km_chart(*frames.km_chart_frames(retention.retention_curve(con, scope), K), k=K),
+            frames.chart_frame(change, "change_distribution", K)[0], "GSE10", k=K),
+        "km": charts.km_chart(*frames.km_chart_frames(retention.retention_curve(con, scope), K)[:2], k=K),
     }
     yield figs, context
     con.close()
@@ -204,20 +204,25 @@ def closures(pairs) -> pd.DataFrame:
                          "pairs": pairs, "is_disengagement": [True, False, False, False]})
 
 
+def closures_chart(pairs):
+    """An export build (``images.ExportBuild``): the closure chart from suppressed frames and
+    what they hid."""
+    frame, hidden = frames.chart_frame(closures(pairs), "closure_reasons", K)
+    return lambda: (charts.closure_reasons_chart(frame, k=K), hidden)
+
+
 def test_an_exported_title_states_no_total_beside_hidden_cells():
     # 4 + 15 + 30 + 676 = 725 closures; 4 is hidden and 15 with it (complement), so the chart
     # sums 30 + 676 = 706: neither 706 (the cells shown) nor 725 (which, beside the shown cells,
     # gives back 4 + 15) goes in the title.
-    fig, title = images.build_for_export(
-        lambda: charts.closure_reasons_chart(frames.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K))
+    fig, title = images.build_for_export(closures_chart([4, 15, 30, 676]))
     assert fig.layout.title.text == "Why pairs closed (n = 706 closures)"  # what the chart alone would say
     context = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
                             as_of=date(2026, 3, 31), n=800, k=K)
     exported = images.annotated(fig, context, title).layout.title.text
     assert exported == "Why pairs closed (total not stated: some counts suppressed)"
     # with nothing hidden the chart's own n stays: 11 + 15 + 30 + 676 = 732
-    fig, title = images.build_for_export(
-        lambda: charts.closure_reasons_chart(frames.chart_frame(closures([11, 15, 30, 676]), "closure_reasons", K), k=K))
+    fig, title = images.build_for_export(closures_chart([11, 15, 30, 676]))
     assert title is None and images.annotated(fig, context).layout.title.text == "Why pairs closed (n = 732 closures)"
 
 
@@ -227,10 +232,7 @@ def test_the_download_menus_apply_the_title_rule():
     context = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
                             as_of=date(2026, 3, 31), n=800, k=K)
 
-    def build():
-        return charts.closure_reasons_chart(frames.chart_frame(closures([4, 15, 30, 676]), "closure_reasons", K), k=K)
-
-    page = downloads._chart_bytes(build, "html", context)().decode("utf-8")
+    page = downloads._chart_bytes(closures_chart([4, 15, 30, 676]), "html", context)().decode("utf-8")
     assert images.NO_TOTAL in page and "n = 706" not in page and "n = 725" not in page
 
 
@@ -296,10 +298,10 @@ def test_the_compare_forest_plots_blank_a_small_group():
     fig, title = images.build_for_export(lambda: compare_view.forest_export(compare_result(), K,
                                                                             compare_view.HAZARD_RATIOS))
     labels = [a.text for a in fig.layout.annotations if a.name == "n_label"]
-    # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 16 shown,
+    # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 48 shown,
     # its events hidden, so no estimate beside its n
-    assert labels[0] == "1.10 (0.60 to 2.00)   n = 20"
-    assert labels[1:] == ["n<11", "n<11", "n = 16"]
+    assert labels[0] == "1.10 (0.60 to 2.00)   n = 60"
+    assert labels[1:] == ["n<11", "n<11", "n = 48"]
     points = [t for t in fig.data if t.name == "Estimate"][0]
     assert points.x[0] == 1.1 and all(pd.isna(x) for x in points.x[1:])
     assert title == f"Hazard of disengaging vs all other groups by site ({images.NO_TOTAL})"
@@ -309,12 +311,12 @@ def test_the_compare_forest_plots_blank_a_small_group():
 def test_the_compare_attendance_line_is_the_pooled_rate_only_when_it_may_be_stated():
     from ui import compare_view
 
-    fig = compare_view.attendance_export(compare_result(), K)
+    fig, _ = compare_view.attendance_export(compare_result(), K)
     # no-show 4 (C) and 12 (D) hidden, 16 >= 11: all groups' rate, 288 / (288 + 61) = 82.5%
     (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
     assert line.x0 == pytest.approx(100 * 288 / 349)
     # no-show 3 (B) and 4 (C) hidden, 7 would come back: the rate of A and D, 210 / (210 + 50) = 80.8%
-    fig = compare_view.attendance_export(compare_result((30, 3, 4, 20)), K)
+    fig, _ = compare_view.attendance_export(compare_result((30, 3, 4, 20)), K)
     (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
     assert line.x0 == pytest.approx(100 * 210 / 260)
     assert "groups whose session counts are shown" in fig.layout.meta["footnote"].replace("<br>", " ")

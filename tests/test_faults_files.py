@@ -1,4 +1,4 @@
-"""FAULTS.md 1-10: hostile and awkward files. Each is refused with one line naming the file (and
+"""Hostile and awkward files. Each is refused with one line naming the file (and
 row where there is one), or read right; a refused load leaves the store unchanged."""
 
 from __future__ import annotations

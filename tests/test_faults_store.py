@@ -1,4 +1,4 @@
-"""FAULTS.md 27, 28, 30: a killed load, a full disk or exhausted memory, and two loads at once.
+"""A killed load, a full disk or exhausted memory, and two loads at once.
 In every case the store is exactly what it was before."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""FAULTS.md 11-26: columns and values. Each bad value is refused naming file, row and column,
+"""Columns and values. Each bad value is refused naming file, row and column,
 never echoing the value; the store is unchanged. Tolerated variants are normalized."""
 
 from __future__ import annotations

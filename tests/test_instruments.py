@@ -212,9 +212,8 @@ def test_an_old_store_is_migrated_with_the_builtin_registry(tmp_path):
         con.execute(sql)
     con.execute("insert into schema_meta values ('schema_version', '1')")
     con.close()
-    assert store.SCHEMA_VERSION == 2
     con = duckdb.connect(str(db))
-    assert store.migrate(con) == 2
+    assert store.migrate(con) == store.SCHEMA_VERSION  # every later migration runs too
     assert con.execute("select load_id, code from instrument_definitions order by position").fetchall() == [
         (0, "GSE10"), (0, "BARC10"), (0, "PHQ9"), (0, "GAD7")]
     con.close()

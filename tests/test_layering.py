@@ -102,3 +102,21 @@ def test_the_command_line_loads_neither_streamlit_nor_plotly():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+METRIC_FILES = sorted((ROOT / "analytics" / "metrics").glob("*.py"))
+SQL_FILES = sorted([*(ROOT / "analytics" / "metrics" / "sql").glob("*.sql"),
+                    *(ROOT / "analytics" / "store" / "sql").rglob("*.sql")])
+
+
+@pytest.mark.parametrize("path", METRIC_FILES, ids=_rel)
+def test_metric_functions_hold_no_sql_text(path):
+    # Every metric query is a file in analytics/metrics/sql/ (metrics.queries.query).
+    hits = [s[:60] for s in string_literals(path) if SQL.search(s)]
+    assert not hits, f"{_rel(path)} holds SQL text {hits}: put it in analytics/metrics/sql/"
+
+
+@pytest.mark.parametrize("path", SQL_FILES, ids=_rel)
+def test_every_sql_file_states_its_grain_first(path):
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("-- grain:") and len(first) > len("-- grain: x"), f"{_rel(path)}: {first!r}"

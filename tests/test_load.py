@@ -1,5 +1,5 @@
 """The load end to end: what reaches the store, upserts, dry runs, audit rows, the report and the
-CLI. FAULTS.md cases have their own files (test_faults_*.py)."""
+CLI. Faulty files and values have their own files (test_faults_*.py)."""
 
 from __future__ import annotations
 

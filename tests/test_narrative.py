@@ -194,14 +194,6 @@ def test_grouped_frame_needs_a_group(frames):
     assert "n = 6 sessions" in nv.engagement_sentence(frames["totals_site"], grp="North", k=1)
 
 
-def test_rounding_is_half_up_for_people():
-    assert [nv.pct(x) for x in (0.125, 0.285, 2 / 3, 0.004, 1)] == ["13%", "29%", "67%", "0%", "100%"]
-    assert nv.one_decimal(2.25) == "2.3"
-    assert nv.one_decimal(-2.25) == f"{MINUS}2.3"
-    assert nv.one_decimal(-0.04) == "0.0"  # never "-0.0"
-    assert nv.one_decimal(1234.56) == "1,234.6"
-
-
 def test_period_text():
     assert nv.period_text(date(2025, 1, 1), date(2025, 12, 31)) == "between Jan 2025 and Dec 2025"
     assert nv.period_text("2026-03-01", "2026-03-31") == "in Mar 2026"

@@ -403,7 +403,7 @@ def test_the_day_level_curve_is_not_offered_as_a_table(demo_env, demo_con):
     # still step down by each day's closures and censorings: the table would hand out counts of 1-10.
     scope = resolve_scope(demo_con, start=PERIOD["start"], end=PERIOD["end"])
     curve = retention.retention_curve(demo_con, scope)
-    cut = privacy_frames.km_chart_frame(curve, K)
+    cut, _ = privacy_frames.km_chart_frame(curve, K)
     full = curve[(curve["at_risk"] >= K) & curve["survival"].notna()].reset_index(drop=True)
     steps = (cut["at_risk"] - cut["at_risk"].shift(-1)).iloc[:-1]
     assert (steps == (full["events"] + full["censored"]).iloc[:-1]).all()

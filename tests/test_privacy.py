@@ -43,17 +43,20 @@ def block(**sections) -> dict:
 
     Keyword arguments replace whole sections.
     """
+    # Nested counts differ by k or more too (privacy.NESTED_COUNTS): 80 pairs in scope hold 40
+    # matched, 30 active and 60 participants; 40 followed pairs hold 28 eligible and 12 events;
+    # shares imply counts of k or more (km_30 0.7 x 40 = 28 retained, 12 not; 0.5 x 28 = 14).
     base = {
-        "pairs": {"in_scope": 50, "matched_in_period": 40, "active_at_end": 30},
-        "participants": {"in_scope": 48},
+        "pairs": {"in_scope": 80, "matched_in_period": 40, "active_at_end": 30},
+        "participants": {"in_scope": 60},
         "engagement": {
             "attended": 400, "no_show": 40, "cancelled": 20, "attendance_rate": 400 / 440,
             "contact_hours": 380.0, "pair_days": 9000, "sessions_per_pair_month": 1.35,
             "median_days_to_first_session": 6.0,
         },
         "retention": {
-            "pairs": 40, "events": 12, "km_30": 0.95, "km_90": 0.85, "km_180": 0.7,
-            "median_days": None, "eligible_90": 60, "retained_90": 0.8,
+            "pairs": 40, "events": 12, "km_30": 0.7, "km_90": 0.6, "km_180": 0.5,
+            "median_days": None, "eligible_90": 28, "retained_90": 0.5,
         },
         "outcomes": {
             "GSE10": {
@@ -65,8 +68,8 @@ def block(**sections) -> dict:
         "goals": {
             "set": 60, "achieved": 30, "achievement_rate": 0.5, "median_days_to_achieve": 45.0,
             "by_domain": {
-                "health": {"set": 20, "achieved": 12, "achievement_rate": 0.6},
-                "housing": {"set": 40, "achieved": 18, "achievement_rate": 0.45},
+                "health": {"set": 23, "achieved": 12, "achievement_rate": 12 / 23},
+                "housing": {"set": 37, "achieved": 18, "achievement_rate": 18 / 37},
             },
         },
     }
@@ -430,10 +433,11 @@ def test_complement_with_no_partner_hides_the_total():
 
 
 def test_top_level_domain_complement():
-    goals = {"set": 54, "achieved": 30, "achievement_rate": 30 / 54, "median_days_to_achieve": 50.0,
+    # employment: 45 set, 30 achieved, so 15 not achieved (a nested difference of k or more)
+    goals = {"set": 64, "achieved": 30, "achievement_rate": 30 / 64, "median_days_to_achieve": 50.0,
              "by_domain": {"health": {"set": 6, "achieved": 0, "achievement_rate": 0.0},
                            "housing": {"set": 13, "achieved": 0, "achievement_rate": 0.0},
-                           "employment": {"set": 35, "achieved": 30, "achievement_rate": 30 / 35},
+                           "employment": {"set": 45, "achieved": 30, "achievement_rate": 30 / 45},
                            "education": {"set": 0, "achieved": 0, "achievement_rate": None}}}
     out = suppress_summary(summary(goals=goals))
     assert out["suppressed"] == [

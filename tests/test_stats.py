@@ -650,3 +650,33 @@ def test_wilson_properties(a, b):
         assert (lo, hi) == (None, None)
     else:
         assert 0 <= lo <= x / n <= hi <= 1
+
+
+def test_survival_at_carries_forward_and_reads_the_band_when_asked():
+    # Events on days 2 and 5 among 5 pairs followed to day 9 (one censored on day 9):
+    # S(2) = 4/5 = 0.8, S(5) = 0.8 * 3/4 = 0.6. Beyond day 9 the default gives no number;
+    # carried forward it is the last value, as lifelines' predict gives it.
+    counts = pd.DataFrame({"t": [2, 5, 7, 8, 9], "events": [1, 1, 0, 0, 0], "censored": [0, 0, 1, 1, 1]})
+    curve = S.kaplan_meier(counts)
+    assert S.survival_at(curve, 5) == pytest.approx(0.6)
+    assert S.survival_at(curve, 30) is None
+    assert S.survival_at(curve, 30, carry_forward=True) == pytest.approx(0.6)
+    lower = S.survival_at(curve, 5, column="lower")
+    assert lower == pytest.approx(float(curve.loc[curve["t"] == 5, "lower"].iloc[0]))
+    assert 0 < lower < 0.6
+
+
+def test_at_risk_table_reads_the_pairs_still_followed_at_each_day():
+    # 5 pairs: at day 0 all 5 at risk; at day 3 (first row with t >= 3 is t = 5) 4 remain;
+    # past the last follow-up (day 9) nobody is at risk.
+    counts = pd.DataFrame({"t": [2, 5, 7, 8, 9], "events": [1, 1, 0, 0, 0], "censored": [0, 0, 1, 1, 1]})
+    curve = S.kaplan_meier(counts).assign(grp="all")
+    table = S.at_risk_table(curve, days=[0, 3, 9, 10])
+    assert table["at_risk"].tolist() == [5, 4, 1, 0]
+    assert S.at_risk_days(150)[:3] == [0, 30, 60]
+
+
+def test_pooled_rate_is_the_rate_over_all_groups():
+    # (30 + 10) / (40 + 20) = 40 / 60
+    assert S.pooled_rate([30, 10], [40, 20]) == pytest.approx(40 / 60)
+    assert S.pooled_rate([0], [0]) == 0.0

@@ -2,16 +2,16 @@
 
 `gate()` decides, before anything else is drawn, which of these a visitor gets:
 
-- a refusal to start (FAULTS.md 40): XSRF protection off, an `[auth]` section that is
-  incomplete, a secrets or roles file that cannot be read, or a roles file without `[auth]`;
+- a refusal to start: XSRF protection off, an `[auth]` section that is
+  incomplete, no sign-in while the server listens beyond this machine (server.address), a secrets or roles file that cannot be read, or a roles file without `[auth]`;
 - without `[auth]` in .streamlit/secrets.toml: the local single-user mode, for one machine
   only, said on every page;
 - with `[auth]`: a sign-in screen (`st.login`, OpenID Connect), then the user's `Access`
   from the roles file (analytics.domain.access). A signed-in user without a role sees a plain "no
-  access" and nothing else (FAULTS.md 39).
+  access" and nothing else.
 
 The run's Access is kept in the session so ui.data_access can put the user's scope into every
-query and cache key, whichever page asks (FAULTS.md 38).
+query and cache key, whichever page asks.
 """
 
 from __future__ import annotations
@@ -79,6 +79,9 @@ def start_problems() -> tuple[Mapping[str, Any] | None, list[str]]:
     except StartRefused as exc:
         return None, [*problems, str(exc)]
     if section is None:
+        listen = core.listen_problem(st.get_option("server.address"), sign_in=False)
+        if listen:
+            problems.append(listen)
         roles = core.roles_path()
         if roles.exists():
             problems.append(

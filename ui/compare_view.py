@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics import stats
 from analytics.exports import images
 from analytics.present import charts
 from analytics.privacy import frames
@@ -102,7 +103,7 @@ def mean_change(code: str, higher_is_better: bool = True) -> dict:
 
 def pooled_attendance(groups: pd.DataFrame) -> float:
     """Attended / (attended + no-show) over the groups: the attendance chart's reference line."""
-    return float(groups["attended"].sum() / max(1, groups["sessions"].sum()))
+    return stats.pooled_rate(groups["attended"], groups["sessions"])
 
 
 def chart_columns(args: dict) -> list[str]:
@@ -115,8 +116,9 @@ def chart_columns(args: dict) -> list[str]:
     return ["grp", *dict.fromkeys(cols)]
 
 
-def exported_groups(result: dict, k: int, columns: list[str] | None = None) -> pd.DataFrame:
-    """The groups as exports see them: suppressed cells blank (a group below k has no estimates).
+def exported_groups(result: dict, k: int, columns: list[str] | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The groups as exports see them: suppressed cells blank (a group below k has no estimates),
+    and what was hidden (``frames.chart_frame``).
 
     ``columns``: only these (with ``chart_columns``): each count column is suppressed on its own
     and a value goes with its own counts, so the cells are the same as in the whole frame, and
@@ -129,32 +131,33 @@ def _names(groups: list) -> str:
     return ", ".join(map(str, groups)) if len(groups) <= 6 else f"{len(groups)} groups"
 
 
-def km_export(result: dict, k: int) -> go.Figure:
-    """The Kaplan-Meier curves by group for export: each group's curve while at least k of its
-    pairs remain at risk; a group with fewer than k pairs matched is left out, and named."""
+def km_export(result: dict, k: int) -> tuple[go.Figure, tuple[str, ...]]:
+    """The Kaplan-Meier curves by group for export, and what they hid: each group's curve while at
+    least k of its pairs remain at risk; a group with fewer than k pairs matched is left out, and
+    named."""
     curve = result["curve"]
-    shown, at_risk = frames.km_chart_frames(curve, k)
+    shown, at_risk, hidden = frames.km_chart_frames(curve, k)
     fig = charts.km_chart(shown, at_risk, k=k, small_groups=result["small_groups"])
     left_out = [g for g in dict.fromkeys(curve["grp"]) if shown.empty or g not in set(shown["grp"])]
     if left_out:
         fig = images.with_footnote(fig, f"Not drawn (fewer than {k} pairs matched): {_names(left_out)}.")
-    return fig
+    return fig, hidden
 
 
-def forest_export(result: dict, k: int, args: dict) -> go.Figure:
+def forest_export(result: dict, k: int, args: dict) -> tuple[go.Figure, tuple[str, ...]]:
     """A forest plot of the groups for export (``HAZARD_RATIOS``, ``mean_change(code)``), from
-    suppressed groups; a footnote says why rows have no estimate."""
-    raw, groups = with_sessions(result["groups"]), exported_groups(result, k, chart_columns(args))
+    suppressed groups, and what they hid; a footnote says why rows have no estimate."""
+    raw, (groups, hidden) = with_sessions(result["groups"]), exported_groups(result, k, chart_columns(args))
     fig = charts.forest_plot(groups, **args, by=result["by"], k=k, small_groups=result["small_groups"])
-    return _noted_blanks(fig, raw, groups, args["estimate"], k)
+    return _noted_blanks(fig, raw, groups, args["estimate"], k), hidden
 
 
-def attendance_export(result: dict, k: int) -> go.Figure:
+def attendance_export(result: dict, k: int) -> tuple[go.Figure, tuple[str, ...]]:
     """The attendance forest plot for export. Its reference line is the attendance of all groups
     when that total may be stated beside the suppressed groups (``frames.total_publishable``),
     else of the groups whose counts are shown (and the footnote says so)."""
     columns = chart_columns(ATTENDANCE)
-    raw, groups = with_sessions(result["groups"]), exported_groups(result, k, columns)
+    raw, (groups, hidden) = with_sessions(result["groups"]), exported_groups(result, k, columns)
     whole = all(frames.total_publishable(raw[columns], "compare_groups", k, c) for c in ("attended", "no_show"))
     counted = groups[groups[["attended", "no_show"]].notna().all(axis=1)]
     pooled = pooled_attendance(raw if whole else counted)
@@ -162,7 +165,7 @@ def attendance_export(result: dict, k: int) -> go.Figure:
                              small_groups=result["small_groups"])
     if not whole:
         fig = images.with_footnote(fig, "Dashed line: attendance of the groups whose session counts are shown.")
-    return _noted_blanks(fig, raw, groups, ATTENDANCE["estimate"], k)
+    return _noted_blanks(fig, raw, groups, ATTENDANCE["estimate"], k), hidden
 
 
 def _noted_blanks(fig: go.Figure, raw: pd.DataFrame, groups: pd.DataFrame, estimate: str, k: int) -> go.Figure:

@@ -1,8 +1,7 @@
 """Page building blocks: banners, headline tiles, and the chart + sentence + data block.
 
 Nothing here renders HTML: text from the data (site names, mentor pseudonyms) goes through
-`plain()` before it reaches Markdown, and tables through st.dataframe, which shows text as text
-(FAULTS.md 41).
+`plain()` before it reaches Markdown, and tables through st.dataframe, which shows text as text.
 """
 
 from __future__ import annotations
@@ -15,8 +14,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from analytics.domain import numbers
+from analytics.domain.numbers import DEFAULT_K
 from analytics.present.theme import PLOTLY_CONFIG
-from analytics.privacy import DEFAULT_K
 
 DEMO_BANNER = "Demo data: a synthetic program, not real people"
 SMALL_ICON = ":material/warning:"
@@ -50,25 +50,25 @@ def is_missing(x: object) -> bool:
 
 
 def pct(x: object, digits: int = 1) -> str:
-    return "–" if is_missing(x) else f"{float(x) * 100:.{digits}f}%"  # type: ignore[arg-type]
+    """A share on screen (``numbers.percent``), "–" when undefined."""
+    return numbers.percent(x, digits, missing="–")
 
 
 def num(x: object, digits: int = 0) -> str:
-    if is_missing(x):
-        return "–"
-    return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
+    """A number on screen (``numbers.fixed``), "–" when undefined."""
+    return numbers.fixed(x, digits, missing="–")
 
 
 def signed(x: object, digits: int = 1, unit: str = "") -> str | None:
-    """A delta for st.metric ("+2.0"), or None when undefined."""
+    """A delta for st.metric ("+2.0"; a zero delta "+0.0"), or None when undefined."""
     if is_missing(x):
         return None
-    return f"{float(x):+,.{digits}f}{unit}"  # type: ignore[arg-type]
+    text = numbers.fixed(x, digits, signed=True)
+    return (text if text[0] in "+-" else "+" + text) + unit
 
 
-def is_small(n: object, k: int = DEFAULT_K) -> bool:
-    """A count of 1..k-1 people, pairs or sessions: shown on screen, flagged (never merged)."""
-    return not is_missing(n) and 0 < float(n) < k  # type: ignore[arg-type]
+# Counts of 1..k-1 people, pairs or sessions: shown on screen, flagged (never merged).
+is_small = numbers.is_small
 
 
 @dataclass(frozen=True)
@@ -119,8 +119,11 @@ def table(
     **kwargs,
 ) -> None:
     """A read-only table; `percent` columns hold 0-1 shares, shown as "74.3%"."""
-    formats = {c: "{:.1%}" for c in percent if c in df.columns}
-    formats |= {c: f"{{:,.{d}f}}" for c, d in (decimals or {}).items() if c in df.columns}
+    def shown(fmt: Callable[[object], str]) -> Callable[[object], str]:
+        return lambda v: v if isinstance(v, str) else fmt(v)  # a flag ("n<11") stays as it is
+
+    formats = {c: shown(lambda v: pct(v, 1)) for c in percent if c in df.columns}
+    formats |= {c: shown(lambda v, d=d: num(v, d)) for c, d in (decimals or {}).items() if c in df.columns}
     data = df.style.format(formats, na_rep="–") if formats else df
     st.dataframe(data, hide_index=True, width="stretch", **kwargs)
 

@@ -8,7 +8,7 @@ Caching rules:
   stamp tuple and the scope as tuples of strings. Every call computes on its own cursor with
   the analysis views (`views.analysis_connection`), so concurrent sessions never share one.
 - The cache is shared by every session of the server, so the user's access is part of every
-  key that holds program data (FAULTS.md 38): `AccessKey` = (allowed sites or None for all,
+  key that holds program data: `AccessKey` = (allowed sites or None for all,
   k, suppression on screen, mentor-level views). The scope's filters are narrowed to the
   allowed sites before the key is made, and the cached function narrows them again from the
   key itself, so a result computed for one user's sites can neither be found under nor
@@ -97,11 +97,13 @@ def _connection(stamp: StampKey):
 @contextlib.contextmanager
 def analysis_cursor(stamp: StampKey) -> Iterator[Any]:
     """A cursor with the analysis views, private to this call."""
-    cur = views.analysis_connection(_connection(stamp))
-    try:
-        yield cur
-    finally:
-        cur.close()
+    # A damaged file's DuckDB errors come out as one store.StoreDamaged (ui.setup says it plainly).
+    with store.reading(stamp[0]):
+        cur = views.analysis_connection(_connection(stamp))
+        try:
+            yield cur
+        finally:
+            cur.close()
 
 
 # ---------------------------------------------------------------------------------------------

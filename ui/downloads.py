@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import privacy
@@ -28,9 +27,6 @@ from analytics.privacy import frames
 from ui import auth, data_access
 from ui import components as ui
 from ui.components import plain
-
-FigureSource = go.Figure | Callable[[], go.Figure]
-
 
 NOT_IN_ROLE = "Downloads are not part of your role."
 
@@ -61,15 +57,15 @@ def _audited(make: Callable[[], bytes], *, kind: str, name: str, context: Export
     return auth.audited_export(make, file_kind=kind, name=name, scope=context.scope, k=context.k)
 
 
-def chart_downloads(fig: FigureSource, *, name: str, context: ExportContext, key: str | None = None) -> None:
+def chart_downloads(build: images.ExportBuild, *, name: str, context: ExportContext, key: str | None = None) -> None:
     """PNG, SVG and PDF buttons for a chart, or standalone HTML with a note when no browser is
-    installed. ``fig``: the figure, or a function building it (called on click only)."""
+    installed. ``build`` draws it from suppressed frames and says what they hid (called on click
+    only)."""
     key = key or f"dl__{name}"
     note = refused_note(context)
     if note:
         st.caption(plain(note))
         return
-    build = fig if callable(fig) else (lambda: fig)
     formats = ("png", "svg", "pdf") if images.images_available() else ("html",)
     row = st.container(horizontal=True, gap="small")
     for fmt in formats:
@@ -86,7 +82,7 @@ def chart_downloads(fig: FigureSource, *, name: str, context: ExportContext, key
         st.caption(plain(images.NO_BROWSER_NOTE))
 
 
-def _chart_bytes(build: Callable[[], go.Figure], fmt: str, context: ExportContext) -> Callable[[], bytes]:
+def _chart_bytes(build: images.ExportBuild, fmt: str, context: ExportContext) -> Callable[[], bytes]:
     # If the browser fails after the buttons were drawn, the error says what to install, and
     # the next rerun offers HTML instead (the failure is remembered). A chart drawn from frames
     # with hidden cells states no total in its title (images.build_for_export).
@@ -224,7 +220,7 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
         st.caption(plain(f"{images.NO_BROWSER_NOTE} The report will say that its charts are left out."))
 
 
-def image_menu(ctx, build: Callable[[], go.Figure], *, name: str, key: str) -> None:
+def image_menu(ctx, build: images.ExportBuild, *, name: str, key: str) -> None:
     """A "Download image" menu under an on-screen chart. ``build`` draws the chart again from
     suppressed frames (an ``ExportView``), never from the screen's own unsuppressed numbers; it runs
     only when a format is clicked."""
@@ -271,7 +267,7 @@ def data_download(ctx, df: pd.DataFrame, *, name: str, key: str, spec: str | Non
 
 def chart_with_downloads(
     ctx, fig, sentence: str | None, data: pd.DataFrame | None, *, key: str, name: str,
-    image: Callable[[], go.Figure], data_name: str | None = None, spec: str | None = None,
+    image: images.ExportBuild, data_name: str | None = None, spec: str | None = None,
 ) -> None:
     """``ui.chart`` with its downloads: the data behind it as suppressed CSV/XLSX in its expander
     (file ``data_name``, default ``name``; rules ``FRAME_SPECS[spec or data_name]``) and a

@@ -12,7 +12,7 @@ from typing import Any
 
 from analytics.domain.access import Access
 from analytics.domain.scope import Scope
-from analytics.panels import PANELS, ExportView, Panel, ScreenView
+from analytics.panels import PANELS, Panel, ScreenView, export_figure
 from ui import data_access, downloads
 
 
@@ -32,11 +32,6 @@ def page_view(ctx) -> ScreenView:
     return ScreenView(get=ctx.metric, scope=ctx.scope, k=ctx.k, suppressed=suppressed)
 
 
-def export_view(ctx) -> ExportView:
-    """The frames of the page ``ctx`` as its exports see them: suppressed cells blank."""
-    return ExportView(get=ctx.metric, scope=ctx.scope, k=ctx.k)
-
-
 def screen_figure(panel: Panel, view: ScreenView, params: dict) -> tuple[Any, tuple]:
     """The on-screen figure (cached on its inputs, ``data_access.figure``) and the builder's
     positional arguments."""
@@ -50,7 +45,7 @@ def show(ctx, name: str, **params: Any) -> None:
     differently from the panel's default."""
     panel = PANELS[name]
     p = panel.params(**params)
-    view, export = page_view(ctx), export_view(ctx)
+    view = page_view(ctx)
     fig, args = screen_figure(panel, view, p)
     downloads.chart_with_downloads(
         ctx, fig, panel.say(view, p), panel.data_frame(view, p, args),
@@ -58,5 +53,5 @@ def show(ctx, name: str, **params: Any) -> None:
         name=panel.file_stem(**params),
         data_name=panel.data_file_stem(**params),
         spec=panel.metric,
-        image=lambda: panel.figure(export, **params),
+        image=lambda: export_figure(name, ctx.metric, ctx.scope, ctx.k, **params),
     )

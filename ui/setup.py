@@ -21,9 +21,11 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics import store
 from analytics.domain.access import Access
 from analytics.domain.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
+from analytics.store import scratch
 from ui import auth, components, data_access, filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +80,7 @@ class PageContext:
     scope: Scope | None  # None only when the store holds no pairs yet (the Data page still works)
     access: Access  # who is looking: every metric call carries it
     k: int = DEFAULT_K
+    damaged: bool = False  # the store file cannot be read (only the Data page gets this far)
 
     def metric(self, name: str, scope: Scope | None = None):
         """A cached metric over this page's scope (or another one, e.g. the previous period),
@@ -109,16 +112,26 @@ def _navigation(access: Access):
     return st.navigation(sections)
 
 
+@st.cache_resource(show_spinner=False)
+def _sweep_scratch() -> int:
+    """Once per server process: remove upload and load folders left by a killed server or load
+    (ui.serve sweeps before starting too; `streamlit run` starts here)."""
+    return scratch.sweep()
+
+
 def run_app() -> None:
     """The entry file's body: page config, who the visitor is, navigation, then the chosen page."""
     # No page_icon: a Material icon there is fetched from a font CDN, which offline servers lack.
     st.set_page_config(page_title=APP_TITLE, layout="wide")
+    _sweep_scratch()
     access = auth.gate([p.name for p in PAGES])
     page = _navigation(access)
     _entry.active = True
     auth.decided_for_run(access)
     try:
         page.run()
+    except store.StoreDamaged as exc:  # found halfway through a page: the same one message
+        damaged_message(exc)
     finally:
         _entry.active = False
         auth.decided_for_run(None)
@@ -173,7 +186,10 @@ def page_setup(page: str) -> PageContext:
     except Exception as exc:  # the demo build failed: say so plainly rather than a traceback
         st.error(f"No store is available and the demo program could not be built ({type(exc).__name__}).")
         st.stop()
-    info = data_access.store_info(stamp)
+    try:
+        info = data_access.store_info(stamp)
+    except store.StoreDamaged as exc:
+        return _store_damaged(page, stamp, access, exc)
     if info["is_demo"]:
         components.demo_banner()
     previous = st.session_state.get(_LAST_STAMP)
@@ -204,9 +220,25 @@ def page_setup(page: str) -> PageContext:
     return ctx
 
 
+def damaged_message(exc: store.StoreDamaged) -> None:
+    st.error(components.plain(f"{str(exc)[0].upper()}{str(exc)[1:]}."), icon=":material/broken_image:")
+
+
+def _store_damaged(page: str, stamp, access: Access, exc: store.StoreDamaged) -> PageContext:
+    """One clear message instead of a traceback; the Data page goes on, so that whoever may
+    load can load the exports into a fresh store (the damaged file is kept beside it)."""
+    damaged_message(exc)
+    if page != "data" or not access.can_load:
+        if access.may_open("data") and page != "data":
+            st.page_link(str(ROOT / "pages" / "data.py"), label="Go to the Data page", icon=":material/database:")
+        st.stop()
+    info = {"is_demo": False, "schema_version": None, "latest_session": None, "earliest_match": None, "rows": {}}
+    return PageContext(page=page, stamp=stamp, info=info, scope=None, k=access.k, access=access, damaged=True)
+
+
 def _below_k_refused(ctx: PageContext) -> None:
     """Suppression on screens (grant writers): a selection of fewer than k pairs shows nothing,
-    as its exports would be refused (FAULTS.md 35); larger ones show suppressed cells."""
+    as its exports would be refused; larger ones show suppressed cells."""
     pairs = data_access.pairs_in_scope(ctx.stamp, ctx.scope, ctx.access)
     if pairs < ctx.k:
         st.title(next((p.title for p in PAGES if p.name == ctx.page), ctx.page.capitalize()))
@@ -234,7 +266,7 @@ def page_title(ctx: PageContext, title: str, what: str) -> None:
         return
     pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
     if components.is_small(pairs, ctx.k):
-        # FAULTS.md 35: a selection this narrow is shown to staff, flagged; exports refuse it.
+        # a selection this narrow is shown to staff, flagged; exports refuse it.
         st.warning(
             f"Only {pairs} pairs are in this selection (fewer than {ctx.k}): the numbers below describe very "
             "few people. Read them with care; exports of this view are refused.",

@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from analytics import store
+
 # command -> module with `add_arguments(parser)` and `run(args) -> int`
 COMMANDS = {
     "ingest": "analytics.cli.ingest",
@@ -18,6 +20,7 @@ COMMANDS = {
     "report": "analytics.cli.report",
     "attention": "analytics.cli.attention",
     "relink": "analytics.cli.relink",
+    "mapping": "analytics.cli.mapping",
 }
 
 
@@ -51,7 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(first if first in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
-        return int(args._module.run(args) or 0)
+        with store.reading(getattr(args, "db", None)):
+            return int(args._module.run(args) or 0)
     except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except store.StoreDamaged as exc:
+        # Every command that reads the store: one line, never a traceback (a load says the
+        # same through its own message, with exit status 1, before this is reached).
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,11 @@
 """Load program exports (CSV files, folders of them, .xlsx workbooks) into the store.
 
     python -m analytics ingest exports/ --db data/outcomes.duckdb
+    python -m analytics ingest exports/ --mapping profile.toml --db data/outcomes.duckdb
+
+With --mapping, the files and sheets the profile names are read in the export's own shape
+(headers, title rows, spellings, date formats) and mapped onto the contract first; draft a
+profile with `python -m analytics mapping suggest PATH > profile.toml`.
 
 Needs the pseudonym key in OUTCOMES_PSEUDONYM_KEY (or .streamlit/secrets.toml). Prints the load
 report on stdout and progress for big files on stderr. Exit status 0 on success; 2 with one line
@@ -17,6 +22,7 @@ from pathlib import Path
 
 from analytics import store
 from analytics.load import LoadError, load_paths
+from analytics.load.mapping import read_profile
 from analytics.store import audit, pseudonym
 
 # Progress lines are worth printing only when a load takes a while.
@@ -34,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
                         help="the load date used by the 'not in the future' rule (default: today)")
     parser.add_argument("--loaded-by", default="cli", help="who loaded, for the audit trail")
+    parser.add_argument("--mapping", type=Path, default=None, metavar="PROFILE",
+                        help="a mapping profile (TOML) for exports in another system's shape")
     parser.add_argument("--instruments", type=Path, default=None, metavar="FILE",
                         help="the program's instrument registry (TOML) over the built-in one "
                              "(default: OUTCOMES_INSTRUMENTS, else the built-in registry)")
@@ -56,10 +64,19 @@ def _print_progress(message: str, fraction: float | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     progress = _print_progress if _total_size(args.paths) >= PROGRESS_BYTES else None
+    if not args.dry_run:
+        try:
+            audit.check_writable()
+        except OSError as exc:
+            print(f"error: nothing was loaded: the audit trail cannot be written ({type(exc).__name__}); "
+                  f"check that {audit.AUDIT_ENV} names a writable file", file=sys.stderr)
+            return 1
     try:
+        profile = read_profile(args.mapping) if args.mapping is not None else None
         report = load_paths(
             args.paths, args.db, loaded_by=args.loaded_by, dry_run=args.dry_run,
             progress=progress, today=args.today, wait_s=args.wait, instruments=args.instruments,
+            mapping=profile,
         )
     except (LoadError, pseudonym.MissingKey) as exc:
         print(f"error: {exc}", file=sys.stderr)

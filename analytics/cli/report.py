@@ -61,15 +61,19 @@ def run(args) -> int:
     if not path.exists():
         raise UsageError(f"no store at {args.db or path}")
 
-    con = store.connect_read(path)
     try:
-        cur = views.analysis_connection(con)
-        report = build_report(
-            cur, as_of=args.as_of, start=args.start, end=args.end, sites=args.site,
-            funding_streams=args.funding_stream, k=args.min_cell, program=args.program,
-            charts_wanted=args.charts,
-        )
-    except (ScopeError, views.StoreOutdated) as exc:
+        con = store.connect_read(path)
+    except store.StoreDamaged as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        with store.reading(path):
+            cur = views.analysis_connection(con)
+            report = build_report(
+                cur, as_of=args.as_of, start=args.start, end=args.end, sites=args.site,
+                funding_streams=args.funding_stream, k=args.min_cell, program=args.program,
+                charts_wanted=args.charts,
+            )
+    except (ScopeError, views.StoreOutdated, store.StoreDamaged) as exc:
         raise UsageError(str(exc)) from None
     except privacy.ExportRefused as exc:
         raise UsageError(f"report refused: {exc.reason}") from None

@@ -33,13 +33,14 @@ def run(args) -> int:
     if not path.exists():
         raise UsageError(f"no store at {args.db or path}")
     try:
-        con = views.analysis_connection(store.connect_read(path))
-        scope = resolve_scope(
-            con, as_of=args.as_of, start=args.start, end=args.end,
-            filters={"site": args.site} if args.site else None, by=args.by,
-        )
-        doc = summary.build_summary(con, scope, min_cell=args.min_cell)
-    except (ScopeError, views.StoreOutdated) as exc:
+        with store.reading(path):
+            con = views.analysis_connection(store.connect_read(path))
+            scope = resolve_scope(
+                con, as_of=args.as_of, start=args.start, end=args.end,
+                filters={"site": args.site} if args.site else None, by=args.by,
+            )
+            doc = summary.build_summary(con, scope, min_cell=args.min_cell)
+    except (ScopeError, views.StoreOutdated, store.StoreDamaged) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
         json.dump(doc, sys.stdout, indent=2)

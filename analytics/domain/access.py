@@ -16,7 +16,7 @@ roles.example.toml at the repository root)::
     [groups]
     "outcomes-grant-writers" = { role = "grant_writer" }
 
-Rules (FAULTS.md 38-39):
+Rules:
 - Anyone not matched, by e-mail or by group, has no access at all. So does an e-mail the
   identity provider marks as unverified, and a user whose groups give conflicting roles.
 - An entry for the user's e-mail wins over their groups; several groups of the same role
@@ -30,6 +30,7 @@ Rules (FAULTS.md 38-39):
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -286,7 +287,7 @@ def auth_problems(section: Mapping[str, Any]) -> list[str]:
     """What is missing or wrong in [auth], as "[auth] client_secret is missing" lines.
 
     Streamlit itself checks only some of these, and only when someone clicks "Sign in"; a
-    half-configured server would otherwise run with sign-in broken (FAULTS.md 40).
+    half-configured server would otherwise run with sign-in broken.
     """
 
     def missing(table: Mapping[str, Any], keys: Iterable[str], where: str) -> list[str]:
@@ -304,6 +305,43 @@ def auth_problems(section: Mapping[str, Any]) -> list[str]:
         if not uri.startswith(("https://", "http://")) or not uri.rstrip("/").endswith("/oauth2callback"):
             problems.append("[auth] redirect_uri must be the app's absolute address ending in /oauth2callback")
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the server listens
+
+# The local single-user mode has no sign-in, so it listens on this machine only by default
+# (.streamlit/config.toml sets server.address); another address needs sign-in.
+LOOPBACK_DEFAULT = "127.0.0.1"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a listen address reaches this machine only. None or "" (Streamlit: every
+    interface), 0.0.0.0, ::, a network address and any host name but localhost do not."""
+    if address is None:
+        return False
+    text = str(address).strip().strip("[]").lower()
+    if text in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def listen_problem(address: str | None, *, sign_in: bool) -> str | None:
+    """Why the server may not listen on `address` (None: it may). Without sign-in every
+    visitor gets every page, load and export, so only a loopback address is allowed."""
+    if sign_in or is_loopback(address):
+        return None
+    shown = "every network interface" if address in (None, "") else f"address {str(address)[:60]}"
+    return (
+        f"Without sign-in the dashboard listens on this machine only, but server.address asks for "
+        f"{shown}: anyone on the network would get every page, load and export. Use "
+        f"--server.address {LOOPBACK_DEFAULT} (the default), or set up sign-in ([auth] in "
+        ".streamlit/secrets.toml) before serving it on a network."
+    )
 
 
 # ---------------------------------------------------------------------------------------------

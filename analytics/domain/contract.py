@@ -159,7 +159,7 @@ TABLE_ORDER = ["participants", "mentors", "pairs", "sessions", "goals", "assessm
 # analytics.store.instruments.reported(con), not this.
 INSTRUMENTS: dict[str, Instrument] = builtin()
 
-# Codebooks: canonical values. Input is matched after normalize_code().
+# Codebooks: canonical values. Input is matched after normalize_name(), the rule column names follow.
 CODEBOOKS: dict[str, tuple[str, ...]] = {
     "exit_reason": ("completed", "disengaged", "transferred", "incarcerated", "deceased", "other"),
     "age_band": ("18-24", "25-34", "35-44", "45-54", "55-64", "65+"),
@@ -173,7 +173,7 @@ CODEBOOKS: dict[str, tuple[str, ...]] = {
     "goal_status": ("open", "achieved", "dropped"),
     "instrument": tuple(INSTRUMENTS),  # the built-in codes; a load checks the registry in force
 }
-# A few spellings real exports use, mapped onto the codebook (after normalize_code()).
+# A few spellings real exports use, mapped onto the codebook (after normalize_name()).
 CODE_SYNONYMS: dict[str, dict[str, str]] = {
     "session_status": {"noshow": "no_show", "no_showed": "no_show", "canceled": "cancelled", "present": "attended"},
     "modality": {"inperson": "in_person", "face_to_face": "in_person", "telephone": "phone", "sms": "text"},
@@ -219,12 +219,25 @@ IDENTIFIER_COLUMN_PATTERNS = tuple(
     )
 )
 
-# Values that look like direct identifiers inside free-text fields (a load refuses them).
-# Written for both Python's re and DuckDB's RE2, so tests and SQL agree.
+# Values that look like direct identifiers inside free-text fields (a load refuses them), and in
+# column names (such a column is dropped without its name being kept). Python regular
+# expressions, matched case-insensitively with Unicode classes on text normalised first (NFKC,
+# invisible characters removed: analytics.load.identifiers), so fullwidth digits, a fullwidth
+# at-sign or look-alike letters do not hide a value. `_SEP` is what people put between digits.
+_SEP = r"[\s._/\\:|~*\-\u2010-\u2015\u2212\u00b7\u2022\u2027\u2043\u2219\u22c5\u30fb\u3002]{0,3}"
+_DOT = r"(?:[.\u3002\uff61]|\s*[\[(]\s*dot\s*[\])]\s*)"
 IDENTIFIER_VALUE_PATTERNS: dict[str, str] = {
-    "an email address": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-    "a social security number": r"\b\d{3}[- ]\d{2}[- ]\d{4}\b|\b\d{9}\b",
-    "a phone number": r"(\(\d{3}\)|\b\d{3})[ .-]?\d{3}[ .-]?\d{4}\b",
+    "an email address": (
+        rf"[\w.%+'-]+(?:@|\s*[\[(]\s*at\s*[\])]\s*)[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[^\W\d_]{{2,}}"
+        # written out in words: "jane at example dot org"
+        r"|[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)*\s+dot\s+(?:com|org|net|edu|gov|info|io|us|uk|ca)\b"
+    ),
+    "a social security number": rf"(?<!\d)\d{{3}}{_SEP}\d{{2}}{_SEP}\d{{4}}(?!\d)",
+    # a leading + or 00 and 7-15 digits (E.164), or 10-15 digits in a row with separators
+    "a phone number": (
+        rf"(?:\+|(?<!\d)00){_SEP}\d(?:{_SEP}[()]?{_SEP}\d){{6,14}}(?!\d)"
+        rf"|(?<!\d)[(]?\d(?:{_SEP}[()]?{_SEP}\d){{9,14}}(?!\d)"
+    ),
 }
 
 # Age columns turned into age_band at load and then dropped.
@@ -238,11 +251,6 @@ _NORMALIZE_RE = re.compile(r"[\s\-]+")
 def normalize_name(raw: str) -> str:
     """Column-name matching: case-insensitive, trimmed, spaces/dashes read as `_`."""
     return _NORMALIZE_RE.sub("_", raw.strip().lstrip("\ufeff").strip()).lower()
-
-
-def normalize_code(raw: str) -> str:
-    """Codebook matching: the same rule as column names."""
-    return normalize_name(raw)
 
 
 def is_identifier_column(normalized: str) -> bool:

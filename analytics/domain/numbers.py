@@ -1,13 +1,23 @@
-"""Reading a cell that may be missing: one rule for statistics, charts and sentences."""
+"""The number rules every surface shares: reading a cell that may be missing, the small-number
+rule, and how a number prints. Sentences, chart labels and hovers, screen tables and tiles,
+CSV/XLSX headers and the grant report all format through here, so one fact prints one way.
+
+Rounding: half up, on the decimal value a person reads (0.285 is 28.5%, which prints "29%";
+0.125 prints "13%"), never Python's binary round-half-even. docs/metrics.md says so.
+"""
 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
+# The privacy threshold k: counts of 1..k-1 are small (the CMS small-cell norm).
 DEFAULT_K = 11
+
+MINUS = "\u2212"  # a real minus sign, for text meant to be read
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -20,3 +30,67 @@ def finite_or_none(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+# --------------------------------------------------------------------------- the small-number rule
+
+
+def is_small(n: Any, k: int = DEFAULT_K) -> bool:
+    """The small-number rule: a count of 1..k-1 (exports hide it, screens flag it). Zero is not
+    small, and a missing count is no count."""
+    v = finite_or_none(n)
+    return v is not None and 0 < v < k
+
+
+def flagged_small(n: Any, k: int = DEFAULT_K) -> bool:
+    """How a chart marks a count: small, or missing because it was suppressed upstream (when
+    suppression is on, k > 1)."""
+    return is_small(n, k) or (finite_or_none(n) is None and k > 1)
+
+
+def too_few(n: Any, k: int = DEFAULT_K) -> bool:
+    """Fewer than k to state a number over (zero and missing included): a sentence says "too
+    few to report" instead."""
+    v = finite_or_none(n)
+    return v is None or v < k
+
+
+# --------------------------------------------------------------------------- the format rule
+
+
+def round_half_up(x: float, places: int = 0) -> Decimal:
+    """``x`` rounded half up to ``places`` decimals, as read in decimal: round(x, 9) first,
+    since 0.285 * 100 is 28.499999999999996 in binary and people expect 29."""
+    return Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def fixed(x: Any, places: int = 1, *, signed: bool = False, minus: str = "-", missing: str = "",
+          grouping: bool = True) -> str:
+    """A number with ``places`` decimals, rounded half up: 1234.25 -> "1,234.3". ``signed``
+    puts "+" before positives; ``minus`` is the sign printed before negatives (``MINUS`` in
+    sentences and reports); no "-0.0". ``missing`` for an undefined value."""
+    v = finite_or_none(x)
+    if v is None:
+        return missing
+    d = round_half_up(v, places)
+    if d == 0:
+        d = abs(d)
+    text = f"{abs(d):{',' if grouping else ''}.{places}f}"
+    if d < 0:
+        return minus + text
+    return ("+" + text) if signed and d > 0 else text
+
+
+def percent(share: Any, places: int = 0, *, signed: bool = False, minus: str = "-", missing: str = "") -> str:
+    """A 0-1 share as a percentage, rounded half up: 0.285 -> "29%", with places=1 0.74257 ->
+    "74.3%". ``missing`` for an undefined share."""
+    v = finite_or_none(share)
+    if v is None:
+        return missing
+    return fixed(v * 100, places, signed=signed, minus=minus, grouping=False) + "%"
+
+
+def count(n: Any, *, missing: str = "") -> str:
+    """A count with thousands separators: 1234 -> "1,234"."""
+    v = finite_or_none(n)
+    return missing if v is None else f"{int(v):,}"

@@ -32,7 +32,7 @@ class ExportContext:
     """The view an export describes.
 
     ``filters``: ``Filters.describe()`` ("all pairs", "Site: North; Funding stream: SOR").
-    ``n``: pairs in scope of the view; below ``k`` every export of it is refused (FAULTS 35).
+    ``n``: pairs in scope of the view; below ``k`` every export of it is refused.
     """
 
     filters: str

@@ -37,7 +37,6 @@ import plotly.graph_objects as go
 
 from analytics.exports.context import ExportContext
 from analytics.present import theme
-from analytics.privacy import frames
 
 Format = Literal["png", "svg", "pdf", "html"]
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "html")
@@ -269,13 +268,17 @@ def title_without_total(title: str) -> str:
     return _TITLE_N.sub(f" ({NO_TOTAL})", title)
 
 
-def build_for_export(build: Callable[[], go.Figure]) -> tuple[go.Figure, str | None]:
+# A chart for export: a function drawing it from suppressed frames, returning the figure and the
+# frames that had cells hidden (``frames.chart_frame``, ``km_chart_frames``,
+# ``panels.export_figure``).
+ExportBuild = Callable[[], tuple[go.Figure, tuple[str, ...]]]
+
+
+def build_for_export(build: ExportBuild) -> tuple[go.Figure, str | None]:
     """Draw a chart for export: the figure, and the title the export must carry instead of the
     chart's own (``title_without_total``) when a frame it was drawn from had hidden cells, or
-    None. ``build`` draws from suppressed frames (``frames.chart_frame``, ``km_chart_frames``),
-    which note what they hid."""
-    with frames.noting_hidden() as hidden:
-        fig = build()
+    None."""
+    fig, hidden = build()
     return fig, (title_without_total(fig.layout.title.text or "") if hidden else None)
 
 

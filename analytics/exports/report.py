@@ -30,6 +30,7 @@ from analytics import privacy, store
 from analytics import summary as summary_mod
 from analytics.domain.contract import CODEBOOKS
 from analytics.domain.instruments import ALWAYS_REPORTED, Instrument
+from analytics.domain.numbers import MINUS, fixed, percent
 from analytics.domain.scope import Scope
 from analytics.exports import fingerprint, images
 from analytics.exports.context import ExportContext, long_date, suppression_rule
@@ -43,7 +44,6 @@ from analytics.store import instruments as stored_instruments
 REPORT_TITLE = "Peer Recovery Mentoring Outcomes Report"
 DEFAULT_PROGRAM = "Peer recovery mentoring program"
 DEMO_NOTE = "Demo data: these figures describe a synthetic program, not real people."
-MINUS = "\u2212"
 UNDEFINED = "\u2013"  # a rate with nothing to divide by (no pairs, no goals): not zero, not hidden
 
 
@@ -142,37 +142,17 @@ class _Numbers:
         if self.is_hidden(path):
             return self.not_reported
         v = self.value(path)
-        return UNDEFINED if not _finite(v) else pct1(v)
+        return UNDEFINED if not _finite(v) else percent(v, 1)
 
     def mean(self, path: str, *, signed: bool = False) -> str:
         if self.is_hidden(path):
             return self.not_reported
         v = self.value(path)
-        return UNDEFINED if not _finite(v) else dec1(v, signed=signed)
+        return UNDEFINED if not _finite(v) else fixed(v, 1, signed=signed, minus=MINUS)
 
 
 def _finite(v: Any) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
-
-
-def pct1(v: float) -> str:
-    """A share as a percentage with one decimal: 0.74257 -> "74.3%"."""
-    return f"{v * 100:.1f}%"
-
-
-def dec1(v: float, *, signed: bool = False) -> str:
-    """One decimal with a real minus sign: -1.25 -> "−1.2" (Python's rounding, as printed)."""
-    text = f"{abs(v):,.1f}"
-    if text == "0.0":
-        return text
-    if v < 0:
-        return MINUS + text
-    return ("+" + text) if signed else text
-
-
-def dec2(v: float) -> str:
-    text = f"{abs(v):.2f}"
-    return (MINUS + text) if v < 0 and text != "0.00" else text
 
 
 # ------------------------------------------------------------------------------- building
@@ -430,7 +410,7 @@ def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str,
     for day in (90, 180):
         value = r(f"retention.km_{day}")
         if ci[day]:
-            value += f" (95% CI {pct1(ci[day][0])} to {pct1(ci[day][1])})"
+            value += f" (95% CI {percent(ci[day][0], 1)} to {percent(ci[day][1], 1)})"
         rows.append((f"Still meeting at {day} days", value,
                      f"Kaplan-Meier estimate, {c('retention.pairs')} pairs matched in the period, "
                      f"{c('retention.events')} of them stopped meeting"))
@@ -441,9 +421,9 @@ def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str,
             change += " points"
             ci95 = nums.value(f"{base}.ci95")
             if ci95 and not nums.is_hidden(f"{base}.ci95"):
-                change += f" (95% CI {dec1(ci95[0], signed=True)} to {dec1(ci95[1], signed=True)})"
+                change += f" (95% CI {fixed(ci95[0], 1, signed=True, minus=MINUS)} to {fixed(ci95[1], 1, signed=True, minus=MINUS)})"
             if nums.shown(f"{base}.cohens_dz"):
-                change += f"; effect size d_z = {dec2(nums.value(f'{base}.cohens_dz'))}"
+                change += f"; effect size d_z = {fixed(nums.value(f'{base}.cohens_dz'), 2, minus=MINUS, grouping=False)}"
         basis = f"{c(f'{base}.n_paired')} participants with an intake and a follow-up"
         if nums.shown(f"{base}.baseline_mean", f"{base}.followup_mean"):
             basis += f"; mean {m(f'{base}.baseline_mean')} at intake, {m(f'{base}.followup_mean')} at follow-up"
@@ -479,7 +459,7 @@ def _hours(nums: _Numbers) -> str:
     if nums.is_hidden("engagement.contact_hours"):
         return nums.not_reported
     v = nums.value("engagement.contact_hours")
-    return UNDEFINED if not _finite(v) else f"{v:,.0f}"
+    return UNDEFINED if not _finite(v) else fixed(v, 0)
 
 
 def _engagement_section(con, scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
@@ -487,7 +467,7 @@ def _engagement_section(con, scope: Scope, nums: _Numbers, figures: _Figures) ->
     monthly = engagement.engagement_by_month(con, scope)
     if monthly["month"].nunique() < 2:
         return Section("Engagement", (sentence,))  # a one-month chart says nothing the sentence does not
-    frame = frames.chart_frame(monthly, "engagement_by_month", nums.k)
+    frame, _hidden = frames.chart_frame(monthly, "engagement_by_month", nums.k)
     if frame["attended"].notna().sum() < 2:
         note = f"The monthly chart is not shown: fewer than two months have {nums.k} or more sessions."
         return Section("Engagement", (sentence, Paragraph(note, "note")))
@@ -513,7 +493,8 @@ def _retention_section(scope: Scope, nums: _Numbers, figures: _Figures, curve: p
         Paragraph(_retention_sentence(scope, nums, 180, curve)),
     ]
     if nums.shown("retention.pairs", "retention.km_30") and not curve.empty:
-        fig = charts.km_chart(*frames.km_chart_frames(curve, nums.k), k=nums.k)
+        shown, at_risk, _hidden = frames.km_chart_frames(curve, nums.k)
+        fig = charts.km_chart(shown, at_risk, k=nums.k)
         blocks.append(figures.add(
             fig, "Pairs still meeting, by days since match",
             "Kaplan-Meier estimate with 95% confidence band for pairs matched in the period. A pair stops "
@@ -557,7 +538,7 @@ def _outcomes_section(con, scope: Scope, nums: _Numbers, figures: _Figures, inst
             ))
     change = outcomes.outcome_change(con, scope)
     change = change[change["instrument"].isin(list(instruments))]
-    frame = frames.chart_frame(change, "outcome_change", nums.k)
+    frame, _hidden = frames.chart_frame(change, "outcome_change", nums.k)
     classes = ["improved", "no_reliable_change", "declined"]
     usable = frame[frame[classes].notna().all(axis=1) & (frame[classes].sum(axis=1) > 0)]
     left_out = [c for c in frame["instrument"] if c not in set(usable["instrument"])]

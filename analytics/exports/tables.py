@@ -5,7 +5,7 @@ means resting on fewer than k become "n<11" (``suppress_table``), text cells are
 spreadsheet formula injection (``safe_frame``), and a view of fewer than k pairs is refused
 (``ExportContext.check_allowed``).
 
-Only aggregate frames are accepted (FAULTS 37: row-level exports are off): a frame with a
+Only aggregate frames are accepted (row-level exports are off): a frame with a
 person-, pair- or event-level id column is refused, and every numeric column must be declared
 a count, a derived value or a plain label (a month number, a day), so a new count column cannot
 slip out unsuppressed.

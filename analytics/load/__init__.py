@@ -5,7 +5,9 @@
 
 Modules: sources (which files feed which table), sniff (file type, encoding), workbook (.xlsx),
 readers (staging tables), columns (header mapping), validate (the rules, in SQL), upsert
-(writing, findings, audit), report, pipeline (the order of it all), limits.
+(writing, findings, audit), report, pipeline (the order of it all), limits; mapping (profiles
+for exports in another system's shape, applied as contract-shaped copies) and suggest (a draft
+profile from an export's headers).
 
 Failures raise LoadError (bad input: one line naming file, row and column, never a value),
 pseudonym.MissingKey, store.StoreBusy or store.StoreError; the store is unchanged then.

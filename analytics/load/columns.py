@@ -3,7 +3,9 @@
 Names are matched after contract.normalize_name (case, spaces, dashes); known aliases map onto
 contract names. Identifier columns (names, emails, DOB, ...) are dropped and named in the report;
 in participants a birth-year, age or date-of-birth column becomes age_band and is then dropped.
-Unknown columns are refused: schema drift is how identifiers slip in.
+Unknown columns are refused: schema drift is how identifiers slip in. A header that itself looks
+like an identifier value (an e-mail address, a phone number: analytics.load.identifiers) is
+dropped and reported as "a column whose name looks like an identifier", never by its name.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from analytics.domain import contract
-from analytics.load import limits
+from analytics.load import identifiers, limits
 from analytics.load.errors import LoadError, where
 
 # A header cell shown back in a message must look like a column name, so a data row taken for
@@ -26,6 +28,8 @@ AGE_SOURCES = (
     ("birth_year", contract.BIRTH_YEAR_COLUMNS),
 )
 AGE_SOURCE_COLUMN = "_age_src"
+# How the report and the store name a dropped column whose name is itself identifier-like.
+IDENTIFIER_NAMED = "a column whose name looks like an identifier"
 
 
 @dataclass
@@ -70,6 +74,11 @@ def known_names(table: contract.Table) -> set[str]:
     return set(_lookup(table))
 
 
+def target_of(table: contract.Table, normalized: str) -> str | None:
+    """The contract column a (normalized) header name or alias feeds, if any."""
+    return _lookup(table).get(normalized)
+
+
 def is_identifier(name: str) -> bool:
     """contract.is_identifier_column, also for names ending in _id (medicaid_id, insurance_id).
 
@@ -106,6 +115,9 @@ def build_plan(table: contract.Table, header: list[str], label: str, header_row:
         target = lookup.get(name)
         if name == "":
             unnamed.append(sql)
+        elif identifiers.looks_like_identifier(header[i]):
+            # A header holding an e-mail address or a phone number: dropped, and never named.
+            dropped.append(IDENTIFIER_NAMED)
         elif target is not None:
             if target in kept:
                 raise LoadError(

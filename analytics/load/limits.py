@@ -16,6 +16,11 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_COLUMNS = 200
 MAX_ROWS = 50_000_000  # per file; counted as the file is read, before any rule runs
 MAX_HEADER_BYTES = 1 * MIB
+# A worksheet is read into a grid spanning its first to its last filled cell: one cell at
+# XFD1048576 would ask for 17 billion. Its extent is read from the XML before the reader runs.
+MAX_SHEET_COLUMNS = MAX_COLUMNS
+MAX_SHEET_ROWS = 1_048_576  # Excel's own limit
+MAX_SHEET_CELLS = 20_000_000  # rows x columns of the filled range
 
 
 def human(n: int) -> str:

@@ -12,13 +12,12 @@ import contextlib
 import dataclasses
 import errno
 import os
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -32,7 +31,10 @@ from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
 from analytics.load.sqltext import render
 from analytics.store import instruments as stored_instruments
-from analytics.store import pseudonym
+from analytics.store import pseudonym, scratch
+
+if TYPE_CHECKING:
+    from analytics.load.mapping import Profile
 
 Progress = Callable[[str, float | None], None]
 
@@ -53,26 +55,41 @@ def load_paths(
     paths: list[Path], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    mapping: Profile | None = None,
     instruments: str | os.PathLike | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
-    """Load CSV files, folders of them, or .xlsx workbooks into the store."""
-    sources = discover([Path(p) for p in paths])
-    return load_sources(
-        sources, db, key=key, loaded_by=loaded_by, dry_run=dry_run, progress=progress,
-        today=today, wait_s=wait_s, meta=meta, instruments=instruments,
-    )
+    """Load CSV files, folders of them, or .xlsx workbooks into the store.
+
+    With a mapping profile (load.mapping), the files and sheets it names are read in the
+    export's own shape and mapped onto the contract first.
+    """
+    kw = dict(key=key, loaded_by=loaded_by, dry_run=dry_run, progress=progress, today=today,
+              wait_s=wait_s, meta=meta, instruments=instruments, replace_damaged=replace_damaged)
+    if mapping is not None:
+        from analytics.load.mapping import applied
+
+        with applied([Path(p) for p in paths], mapping) as sources:
+            return load_sources(sources, db, profile=mapping, **kw)
+    return load_sources(discover([Path(p) for p in paths]), db, **kw)
 
 
 def load_sources(
     sources: list[Source], db: str | os.PathLike | None = None, *, key: bytes | str | None = None,
     loaded_by: str = "cli", dry_run: bool = False, progress: Progress | None = None,
     today: date | None = None, wait_s: float = 0.0, meta: dict[str, str] | None = None,
+    profile: Profile | None = None,
     instruments: str | os.PathLike | None = None,
+    replace_damaged: bool = False,
 ) -> LoadReport:
     """Validate the sources as one load and upsert them; with dry_run, validate and report only.
 
+    `profile` is the mapping profile the sources were mapped with (load.mapping.mapped_sources):
+    the report names it and the audit row records its name and hash.
     `instruments`: a program's registry file laid over the built-in one (default:
     OUTCOMES_INSTRUMENTS, else the built-in registry alone); the load keeps the definitions.
+    A store that cannot be read is refused (store.StoreDamaged), unless `replace_damaged`: then
+    the load builds a new store and the damaged file is kept beside it as `<name>.damaged`.
 
     Raises LoadError (bad input), pseudonym.MissingKey (no key), store.StoreBusy (another load
     is writing) or store.StoreError (disk full, out of memory); the store is unchanged then.
@@ -87,20 +104,22 @@ def load_sources(
     check_unique_tables(sources)
     order = {t: i for i, t in enumerate(contract.TABLE_ORDER)}
     sources = sorted(sources, key=lambda s: order[s.table])
-    workdir = Path(tempfile.mkdtemp(prefix="outcomes-load-"))
+    scratch.sweep()  # what a killed load left behind
+    workdir = scratch.make("load")
     try:
         prepared: list[Staged] = []
         for i, source in enumerate(sources):
             say(f"checking {source.label}", 0.15 * i / len(sources))
             prepared.append(readers.prepare(source, workdir))
-        with _plain_failures(), _connection(db, dry_run, wait_s, workdir) as con:
-            return _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg)
+        with _plain_failures(db), _connection(db, dry_run, wait_s, workdir, replace_damaged) as con:
+            report = _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg, profile)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.remove(workdir)
+    return report
 
 
 @contextlib.contextmanager
-def _plain_failures() -> Iterator[None]:
+def _plain_failures(db: str | os.PathLike | None = None) -> Iterator[None]:
     """Resource failures said plainly; unexpected engine errors never echo a value they hold."""
     try:
         yield
@@ -110,9 +129,13 @@ def _plain_failures() -> Iterator[None]:
         raise store.StoreError("the store was not changed: the machine ran out of memory") from None
     except (OSError, duckdb.IOException) as exc:
         full = getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
+        if not full and store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         cause = "the disk is full" if full else f"a file could not be read or written ({type(exc).__name__})"
         raise store.StoreError(f"the store was not changed: {cause}") from None
     except duckdb.Error as exc:
+        if store.is_damage(exc):
+            raise store.StoreDamaged(store.db_path(db)) from None
         raise store.StoreError(
             f"the store was not changed: the load failed inside the database ({type(exc).__name__})"
         ) from None
@@ -120,17 +143,21 @@ def _plain_failures() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _connection(
-    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path
+    db: str | os.PathLike | None, dry_run: bool, wait_s: float, workdir: Path, replace_damaged: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     if not dry_run:
-        with store.swap_writer(db, wait_s=wait_s) as con:
+        with store.swap_writer(db, wait_s=wait_s, replace_damaged=replace_damaged) as con:
             yield con
         return
     # A dry run reads the live store read-only and writes nothing, not even a lock file.
     path = store.db_path(db)
+    # Every value read: a check that passed must not be followed by a load that finds damage.
+    damaged = store.is_damaged(path, thorough=True)
+    if damaged and not replace_damaged:
+        raise store.StoreDamaged(path)
     con = duckdb.connect(config={"temp_directory": str(workdir / "spill")})
     try:
-        if path.exists():
+        if path.exists() and not damaged:
             con.execute("attach ? as live (read_only)", [str(path)])
             con.execute("use live")
         else:
@@ -161,6 +188,7 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:
 def _run(
     con: duckdb.DuckDBPyConnection, staged: list[Staged], key: bytes, today: date, say: _Say,
     dry_run: bool, loaded_by: str, meta: dict[str, str], reg: registry.InForce,
+    profile: Profile | None = None,
 ) -> LoadReport:
     con.execute("set preserve_insertion_order = true")  # staging rowids follow file order
     new_key = _check_key(con, key)
@@ -200,7 +228,7 @@ def _run(
             table=st.table.name, label=st.label, file_sha256=st.sha256, rows_read=st.rows_read,
             inserted=changes[st.table.name].inserted, updated=changes[st.table.name].updated,
             unchanged=changes[st.table.name].unchanged, duplicates_removed=st.duplicates_removed,
-            flagged=flagged if st.table.name == "sessions" else 0, dropped_columns=list(st.plan.dropped),
+            flagged=flagged if st.table.name == "sessions" else 0, dropped_columns=list(st.source.dropped) + list(st.plan.dropped),
         )
         for st in staged
     ]
@@ -209,10 +237,11 @@ def _run(
     notes = _notes(staged, key)
     if registry_note:
         notes.append(registry_note)
+    mapped = (profile.name, profile.sha256) if profile is not None else (None, None)
     if dry_run:
         if flagged:
             notes.append(_flag_note(flagged, "of this load"))
-        return LoadReport(None, reports, changed, None, notes, True)
+        return LoadReport(None, reports, changed, None, notes, True, *mapped)
 
     say("writing", 0.8)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -232,7 +261,7 @@ def _run(
     kinds = "+".join(sorted({st.kind for st in staged}))
     upsert.write_audit(
         con, load_id, loaded_at, loaded_by, kinds, "loaded" if changed else "unchanged",
-        "" if changed else "nothing changed", reports,
+        "" if changed else "nothing changed", reports, *mapped,
     )
     if new_key:
         store.set_meta(con, "key_check", pseudonym.key_fingerprint(key))
@@ -241,7 +270,7 @@ def _run(
     con.execute("commit")
     say("saving the store", 0.98)
     already = previous.strftime("%Y-%m-%d %H:%M UTC") if previous else None
-    return LoadReport(load_id, reports, changed, already, notes, False)
+    return LoadReport(load_id, reports, changed, already, notes, False, *mapped)
 
 
 def _registry_change(before: registry.Registry, reg: registry.InForce) -> str | None:

@@ -61,7 +61,7 @@ class Staged:
         """The spreadsheet row of a staged row (CSV blank lines count as rows, as they do in Excel)."""
         if self.kind != "csv" or self.csv_path is None:
             return row
-        return _csv_true_row(self.csv_path, self.delimiter, row)
+        return _csv_true_row(self.csv_path, self.delimiter, row) + self.source.row_offset
 
 
 def _has_blank_lines(path: Path) -> bool:
@@ -111,11 +111,24 @@ def _header_text(path: Path, label: str) -> str:
     return text
 
 
-def _first_record(text: str, delimiter: str, label: str) -> list[str]:
+class _HeaderUnreadable(Exception):
+    """The header cannot be split with this delimiter; the message says why."""
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
     try:
         return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    except csv.Error:
-        raise LoadError(f"{where(label, 1)}: the header row cannot be read (a quote is not closed)") from None
+    except csv.Error as exc:
+        why = str(exc)
+        if "field larger than field limit" in why:
+            # Not split by this delimiter at all (a 100,000-column header read with ';'), or
+            # one name longer than any column name: either way not this delimiter's header.
+            raise _HeaderUnreadable("a column name is longer than 128 KB") from None
+        if "expected after" in why:
+            raise _HeaderUnreadable("a quote is misplaced (quotes must enclose a whole name)") from None
+        raise _HeaderUnreadable("a quote is not closed") from None
+    except StopIteration:
+        return []
 
 
 def choose_delimiter(text: str, label: str) -> tuple[str, list[str]]:
@@ -123,7 +136,17 @@ def choose_delimiter(text: str, label: str) -> tuple[str, list[str]]:
     first_line_end = text.find("\n")
     if first_line_end < 0 and len(text) >= limits.MAX_HEADER_BYTES - 4:
         raise LoadError(f"{where(label, 1)}: the header row is longer than {limits.human(limits.MAX_HEADER_BYTES)}")
-    splits = {d: _first_record(text, d, label) for d in DELIMITERS}
+    splits: dict[str, list[str]] = {}
+    problems: dict[str, str] = {}
+    for d in DELIMITERS:
+        try:
+            splits[d] = _first_record(text, d)
+        except _HeaderUnreadable as exc:
+            problems[d] = str(exc)
+    if problems and (not splits or max(len(f) for f in splits.values()) <= 1):
+        # No delimiter splits it: say the cause met with the comma (the usual delimiter).
+        why = problems.get(",") or next(iter(problems.values()))
+        raise LoadError(f"{where(label, 1)}: the header row cannot be read ({why})")
     best = max(len(f) for f in splits.values())
     winners = [d for d, f in splits.items() if len(f) == best]
     if best > 1 and len(winners) > 1:
@@ -145,9 +168,9 @@ def prepare(source: Source, workdir: Path) -> Staged:
         raise LoadError(f"{source.label}: this is an Excel workbook, not CSV text; save it as CSV UTF-8")
     text_file = sniff.scan_text(source.path, source.label, workdir)
     delimiter, header = choose_delimiter(_header_text(text_file.path, source.label), source.label)
-    plan = build_plan(table, header, source.label)
+    plan = build_plan(table, header, source.label, header_row=1 + source.row_offset)
     return Staged(
-        source=source, table=table, plan=plan, sha256=text_file.sha256, kind="csv",
+        source=source, table=table, plan=plan, sha256=source.sha256 or text_file.sha256, kind="csv",
         csv_path=text_file.path, delimiter=delimiter, size=text_file.size,
     )
 
@@ -180,8 +203,45 @@ _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
-def _csv_problem(message: str, label: str) -> LoadError:
+_BREAK_OR_QUOTE = re.compile(rb'"|\r\n|\r|\n')
+_ENDING_NAMES = {b"\r\n": "CR LF (Windows)", b"\n": "LF (Unix, macOS)", b"\r": "CR (old Mac)"}
+_DIAGNOSE_BYTES = 64 * limits.MIB
+
+
+def mixed_line_ending(path: Path) -> tuple[int, bytes, bytes] | None:
+    """(row, its ending, the header's ending) of the first row that ends its line differently
+    from the header, outside quoted values (Excel writes LF inside a quoted value of a CR LF
+    file); None when every row ends alike. Read only to explain a failure (the first 64 MiB)."""
+    with open(path, "rb") as f:
+        data = f.read(_DIAGNOSE_BYTES)
+    quoted = False
+    first: bytes | None = None
+    row = 1
+    for m in _BREAK_OR_QUOTE.finditer(data):
+        token = m.group(0)
+        if token == b'"':
+            quoted = not quoted  # a doubled quote toggles twice
+            continue
+        if quoted:
+            continue
+        if first is None:
+            first = token
+        elif token != first:
+            return row, token, first
+        row += 1
+    return None
+
+
+def _csv_problem(message: str, label: str, path: Path | None = None) -> LoadError:
     """A DuckDB CSV error as one line: its line number and kind, never the line it echoes."""
+    mixed = mixed_line_ending(path) if path is not None else None
+    if mixed is not None:
+        row, ending, first = mixed
+        return LoadError(
+            f"{where(label, row)}: this line ends with {_ENDING_NAMES[ending]} but the header row with "
+            f"{_ENDING_NAMES[first]} (mixed line endings: files joined, or edited in two programs?); "
+            f"{sniff.SAVE_AS_UTF8}"
+        )
     m = _CSV_LINE.search(message)
     at = where(label, int(m.group(1))) if m else label
     counts = _COUNTS.search(message)
@@ -226,7 +286,7 @@ def stage(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
         except (duckdb.OutOfMemoryException, duckdb.IOException):
             raise
         except duckdb.Error as exc:
-            raise _csv_problem(str(exc), st.label) from None
+            raise _csv_problem(str(exc), st.label, st.csv_path) from None
         st.row_sql = Frag("rowid + 2")
     else:
         assert st.sheet is not None

@@ -28,6 +28,8 @@ class LoadReport:
     already_loaded_on: str | None
     notes: list[str]
     dry_run: bool
+    profile: str | None = None  # the mapping profile the files were read with (load.mapping)
+    profile_sha256: str | None = None
 
     def text(self) -> str:
         lines: list[str] = []
@@ -58,5 +60,7 @@ class LoadReport:
                 lines.append(
                     f"  {' ' * width}     dropped columns (never stored): {', '.join(t.dropped_columns)}"
                 )
+        if self.profile:
+            lines.append(f"  mapping profile: {self.profile} (sha256 {(self.profile_sha256 or '')[:12]})")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)

@@ -34,6 +34,11 @@ class Source:
     table: str
     path: Path
     sheet: str | None = None
+    # Set when `path` is a contract-shaped copy made by a mapping profile (load.mapping): the
+    # original file's hash, the rows above its header, and the columns the profile dropped.
+    sha256: str | None = None
+    row_offset: int = 0
+    dropped: tuple[str, ...] = ()
 
 
 def _base_name(label: str) -> str:

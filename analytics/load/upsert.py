@@ -137,12 +137,15 @@ def previous_load_of(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> 
 
 def write_audit(
     con: duckdb.DuckDBPyConnection, load_id: int, loaded_at: datetime, loaded_by: str, source: str,
-    outcome: str, note: str, tables: list,
+    outcome: str, note: str, tables: list, mapping_profile: str | None = None,
+    mapping_sha256: str | None = None,
 ) -> None:
-    """One audit row per load and one per table: counts, content hashes, dropped columns; no values."""
+    """One audit row per load and one per table: counts, content hashes, dropped columns, the
+    mapping profile's name and hash; no values."""
     con.execute(
-        "insert into load_audit (load_id, loaded_at, loaded_by, source, outcome, note) values (?, ?, ?, ?, ?, ?)",
-        [load_id, loaded_at, loaded_by, source, outcome, note],
+        "insert into load_audit (load_id, loaded_at, loaded_by, source, outcome, note, mapping_profile, "
+        "mapping_sha256) values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, loaded_at, loaded_by, source, outcome, note, mapping_profile, mapping_sha256],
     )
     con.executemany(
         "insert into load_audit_tables (load_id, table_name, file_sha256, rows_read, inserted, updated, "

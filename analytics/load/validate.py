@@ -11,15 +11,17 @@ ranges and order, numeric ranges), then across rows (duplicates, keys) and acros
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import pyarrow as pa
 
 from analytics.domain import contract
 from analytics.domain import instruments as registry
-from analytics.load.columns import AGE_SOURCE_COLUMN
+from analytics.load import identifiers
+from analytics.load.columns import AGE_SOURCE_COLUMN, known_names
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
 from analytics.load.sqltext import Frag, Params, join, render
@@ -224,8 +226,22 @@ def _why_not_a_date(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row
     return f"is not a date; {_ISO_HINT}"
 
 
-def _text_rules(st: Staged, params: Params) -> list[Rule]:
-    rules: list[Rule] = []
+def _header_again(st: Staged, params: Params) -> list[Rule]:
+    """A row whose cells are the table's column names (two exports joined end to end): refused,
+    rather than loaded as data. Two cells naming columns of the table are enough to tell."""
+    cols = list(st.plan.kept)
+    if len(cols) < 2:
+        return []
+    names = params.bind(sorted(known_names(st.table)))
+    dash = params.bind(r"[\s\-]+")
+    cells = join([render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols])
+    return [Rule(None, render("len(list_intersect([{cells}], {n})) >= 2", cells=cells, n=names),
+                 "repeats the header row (two exports joined together?); remove the extra header rows, or "
+                 "load the exports as separate files")]
+
+
+def _text_rules(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -> list[Rule]:
+    rules: list[Rule] = _header_again(st, params)
     for c in st.plan.kept:
         col = st.table.column(c)
         present = render("{c} is not null", c=c)
@@ -243,12 +259,7 @@ def _text_rules(st: Staged, params: Params) -> list[Rule]:
                 f"is not in the {col.codebook} codebook (allowed: {', '.join(codebook_values(col.codebook, params))})",
             ))
         elif col.kind == contract.TEXT:
-            for kind, pattern in contract.IDENTIFIER_VALUE_PATTERNS.items():
-                pat = params.bind(pattern)
-                # Every pattern needs at least six characters: short cells skip the regex.
-                rules.append(Rule(c, render("strlen({c}) >= 6 and regexp_matches({c}, {pat})", c=c, pat=pat),
-                                  f"looks like {kind}; direct identifiers may not be loaded "
-                                  "(remove them from the export)"))
+            rules.extend(_identifier_rules(con, st, c, params))
     src = AGE_SOURCE_COLUMN
     present = render("{c} is not null", c=src)
     if st.plan.age_source == "dob":
@@ -262,6 +273,51 @@ def _text_rules(st: Staged, params: Params) -> list[Rule]:
     for c in st.plan.unnamed:
         rules.append(Rule(c, render("{c} is not null", c=c), "has data but no column name in the header row"))
     return rules
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, st: Staged, column: str) -> Iterator[str]:
+    cur = con.execute(render("select distinct {c} from {raw} where {c} is not null", c=column, raw=st.raw))
+    while batch := cur.fetchmany(10_000):
+        for (value,) in batch:
+            yield value
+
+
+def _free_text(st: Staged) -> list[str]:
+    return [c for c in st.plan.kept if st.table.column(c).kind == contract.TEXT]
+
+
+def normalize_text(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
+    """Free text in its normal form (identifiers.clean: NFKC, no invisible characters), so two
+    site names differing only by a zero-width space or a fullwidth letter are one site. A cell of
+    invisible characters only becomes empty. Distinct values are few (sites, groups)."""
+    for c in _free_text(st):
+        pairs = [(v, identifiers.clean(v)) for v in _distinct(con, st, c)]
+        changed = [(v, n) for v, n in pairs if v != n]
+        if not changed:
+            continue
+        frame = pa.table({"src": [v for v, _ in changed], "dst": [n for _, n in changed]})
+        con.execute("select 1").fetchall()  # register() refuses while an earlier result is open
+        con.register("text_map", frame)
+        try:
+            con.execute(render("update {raw} set {c} = nullif(m.dst, '') from text_map m where {raw}.{c} = m.src",
+                               raw=st.raw, c=c))
+        finally:
+            con.unregister("text_map")
+
+
+def _identifier_rules(con: duckdb.DuckDBPyConnection, st: Staged, column: str, params: Params) -> list[Rule]:
+    """One rule per kind of identifier found among the column's distinct values, matched in
+    Python on normalised text (analytics.load.identifiers); the scan then names the first row."""
+    found: dict[str, list[str]] = {}
+    for value in _distinct(con, st, column):
+        kind = identifiers.kind_of(value)
+        if kind:
+            found.setdefault(kind, []).append(value)
+    return [
+        Rule(column, render("list_contains({vals}, {c})", vals=params.bind(values), c=column),
+             f"looks like {kind}; direct identifiers may not be loaded (remove them from the export)")
+        for kind, values in found.items()
+    ]
 
 
 _SHOWN_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,31}$")
@@ -301,8 +357,9 @@ def check_text(
     st.rows_read, st.empty_rows = total - empty, empty
     if st.rows_read == 0:
         raise LoadError(f"{st.label}: no data rows (the file has a header only)")
+    normalize_text(con, st)
     _profile_dates(con, st, params)
-    rules = _text_rules(st, params)
+    rules = _text_rules(con, st, params)
     fail_first(con, st, st.raw, rules, params, st.row_sql,
                render("not ({e})", e=_all_null(st)))
 

@@ -1,7 +1,9 @@
 """Reading .xlsx workbooks with python-calamine: one sheet per table, the header in the first row.
 
 The zip is inspected before any parser sees it (member count, total and per-member expansion,
-no DTDs), so a zip or XML bomb is refused. Cells come back as cached values (formulas are not
+no DTDs, and each worksheet's filled range, read from its XML), so a zip or XML bomb, or one
+stray cell at XFD1048576 that would make the reader allocate a grid of 17 billion cells, is
+refused. Cells come back as cached values (formulas are not
 re-evaluated, and python-calamine reads error cells such as #DIV/0! as empty); date-typed
 cells become ISO dates, while a bare number in a date column is refused
 because a serial number without a date format cannot be told from a count. Layouts that cannot be
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +70,109 @@ def check_zip(path: Path, label: str) -> None:
                             f"{label}: the workbook's XML declares entities (a DTD); refused as a "
                             "possible XML bomb"
                         )
+            _check_sheets(zf, label)
     except zipfile.BadZipFile:
         raise LoadError(f"{label}: the workbook is damaged (not a readable zip file)") from None
     except OSError as exc:
         raise LoadError(f"{label}: cannot read the file ({exc.strerror or type(exc).__name__})") from None
+
+
+# Cells and rows of a worksheet's XML (any namespace prefix), their `r` attribute, and how a
+# workbook names its sheets' parts.
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)((?:\s[^>]*)?)>")
+_REF = re.compile(rb"\sr\s*=\s*[\"']([A-Za-z]{0,3})(\d{0,7})[\"']")
+_SHEET = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*>")
+_ATTR = re.compile(rb"([\w:]+)\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part -> the sheet's name, from xl/workbook.xml and its relationships."""
+    try:
+        book = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for m in re.finditer(rb"<(?:[A-Za-z_][\w.-]*:)?Relationship\s[^>]*>", rels):
+        attrs = dict(_ATTR.findall(m.group(0)))
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[attrs.get(b"Id", b"")] = target
+    names = {}
+    for m in _SHEET.finditer(book):
+        attrs = _ATTR.findall(m.group(0))
+        rid = next((v for k, v in attrs if k.endswith(b":id")), b"")
+        name = next((v for k, v in attrs if k == b"name"), b"")
+        if rid in targets:
+            names[targets[rid]] = name.decode("utf-8", "replace")
+    return names
+
+
+def sheet_extent(member) -> tuple[int, int]:
+    """(last row, last column) of the filled cells of a worksheet's XML, read as a stream.
+
+    Rows and cells without an `r` attribute take the position after the previous one, as
+    readers do; an empty self-closing cell (`<c r=".." s="1"/>`, formatting only) is not filled.
+    """
+    last_row = last_col = 0
+    row = col = 0
+    tail = b""
+    while chunk := member.read(sniff.CHUNK):
+        data = tail + chunk
+        end = data.rfind(b"<")
+        if end < 0 or data.find(b">", end) >= 0:
+            end = len(data)
+        for m in _ROW_OR_CELL.finditer(data, 0, end):
+            attrs = m.group(2)
+            ref = _REF.search(attrs)
+            if m.group(1) == b"row":
+                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+                col = 0
+                continue
+            if ref and ref.group(2):
+                row = int(ref.group(2))
+            col = _column_number(ref.group(1)) if ref and ref.group(1) else col + 1
+            if attrs.rstrip().endswith(b"/"):
+                continue
+            last_row, last_col = max(last_row, row), max(last_col, col)
+        tail = data[end:]
+        if len(tail) > limits.MIB:  # a tag longer than a megabyte is not a worksheet's
+            raise ValueError("tag too long")
+    return last_row, last_col
+
+
+def _check_sheets(zf: zipfile.ZipFile, label: str) -> None:
+    """Refuse a worksheet whose filled range is too large to read, before any reader sees it."""
+    names = _sheet_parts(zf)
+    for info in zf.infolist():
+        part = info.filename
+        if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+            continue
+        sheet = names.get(part, part.rsplit("/", 1)[-1].removesuffix(".xml"))
+        try:
+            with zf.open(info) as member:
+                rows, cols = sheet_extent(member)
+        except ValueError:
+            raise LoadError(f"{label}: the sheet {sheet!r} cannot be read (damaged workbook?)") from None
+        too = None
+        if cols > limits.MAX_SHEET_COLUMNS:
+            too = f"{cols:,} columns (limit {limits.MAX_SHEET_COLUMNS:,})"
+        elif rows > limits.MAX_SHEET_ROWS:
+            too = f"{rows:,} rows (limit {limits.MAX_SHEET_ROWS:,})"
+        elif rows * cols > limits.MAX_SHEET_CELLS:
+            too = f"{rows:,} rows by {cols:,} columns (limit {limits.MAX_SHEET_CELLS:,} cells)"
+        if too:
+            raise LoadError(
+                f"{label}: the sheet {sheet!r} has cells filled out to {too}; refused before reading "
+                "(delete stray cells far below or to the right of the table, or export CSV files)"
+            )
 
 
 def _open(path: Path, label: str) -> python_calamine.CalamineWorkbook:
@@ -87,6 +189,18 @@ def sheet_names(path: Path, label: str) -> list[str]:
     wb = _open(path, label)
     try:
         return [m.name for m in wb.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    finally:
+        wb.close()
+
+
+def sheet_grid(path: Path, label: str, sheet: str) -> list[list[object]]:
+    """A sheet's cells as rows (the checks of _open first)."""
+    wb = _open(path, label)
+    try:
+        try:
+            return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception:
+            raise LoadError(f"{label}: the sheet cannot be read (damaged workbook?)") from None
     finally:
         wb.close()
 
@@ -125,6 +239,9 @@ def _text(v: object) -> str | None:
     if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
     return str(v)
+
+
+cell_text = _text
 
 
 def _header_row(grid: list[list[object]], label: str, table: contract.Table) -> int:

@@ -6,24 +6,10 @@ import duckdb
 import pandas as pd
 
 from analytics import store
+from analytics.metrics.queries import query
 from analytics.metrics.scope import data_bounds
 
-# grain: one row per load (counts summed over its tables); no cell values exist in the audit.
-_HISTORY = """
-select
-    a.load_id, a.loaded_at, a.loaded_by, a.outcome,
-    string_agg(t.table_name, ', ' order by t.table_name) as tables,
-    coalesce(sum(t.inserted), 0) as inserted,
-    coalesce(sum(t.updated), 0) as updated,
-    coalesce(sum(t.unchanged), 0) as unchanged,
-    coalesce(sum(t.duplicates_removed), 0) as duplicates_removed,
-    coalesce(sum(t.flagged), 0) as flagged,
-    string_agg(nullif(t.dropped_columns, ''), '; ') as dropped_columns
-from load_audit as a
-left join load_audit_tables as t using (load_id)
-group by a.load_id, a.loaded_at, a.loaded_by, a.outcome
-order by a.load_id desc
-"""
+_HISTORY = query("admin_history")
 
 
 def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -31,14 +17,7 @@ def load_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(_HISTORY).df()
 
 
-_SIZES = """
-select 'participants', count(*) from participants
-union all select 'mentors', count(*) from mentors
-union all select 'pairs', count(*) from pairs
-union all select 'sessions', count(*) from sessions
-union all select 'goals', count(*) from goals
-union all select 'assessments', count(*) from assessments
-"""
+_SIZES = query("admin_sizes")
 
 
 def store_info(con: duckdb.DuckDBPyConnection) -> dict:
@@ -56,15 +35,7 @@ def store_info(con: duckdb.DuckDBPyConnection) -> dict:
 
 # The values a sidebar filter offers, from the store (never typed by hand). $sites (a list, or
 # null for every site) keeps a user with some sites from learning what exists at the others.
-_CHOICES = {
-    "site": """select distinct site from participants
-               where site is not null and ($sites is null or list_contains($sites, site)) order by 1""",
-    "funding_stream": """select distinct funding_stream from participants
-                         where funding_stream is not null and ($sites is null or list_contains($sites, site))
-                         order by 1""",
-    "supervisor": """select distinct supervisor from mentors
-                     where supervisor is not null and ($sites is null or list_contains($sites, site)) order by 1""",
-}
+_CHOICES = {col: query(f"admin_choices_{col}") for col in ("site", "funding_stream", "supervisor")}
 
 
 def filter_choices(con: duckdb.DuckDBPyConnection, sites: tuple[str, ...] | None = None) -> dict[str, list[str]]:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from analytics.metrics.followup import OPENING_DAYS, followup_windows
 from analytics.metrics.quality import NO_SESSION_DAYS
+from analytics.metrics.queries import query
 from analytics.metrics.scope import Scope, run
 
 __all__ = ["NO_SESSION_DAYS", "OPENING_DAYS", "REASONS", "REASON_HEADINGS", "attention_counts", "describe_days", "needs_attention"]
@@ -60,60 +61,9 @@ URGENCY = {
 }
 COLUMNS = ["mentor_id", "site", "reason", "days", "pair_id", "participant_id", "urgency"]
 
-# grain: one row per pair open at A (filters applied) with no attended session in the 30 days
-# up to A, matched 30+ days before A.
-_SILENT_PAIRS = """
-last_attended as (
-    select s.pair_key, max(s.session_date) as last_on
-    from sessions_clean as s, scope_params as sp
-    where s.status = 'attended' and s.session_date <= sp.a
-    group by s.pair_key
-)
+_SILENT_PAIRS = query("attention_silent_pairs")
 
-select
-    p.mentor_id, p.site, 'no_recent_session' as reason,
-    date_diff('day', coalesce(l.last_on, p.matched_on), sp.a) as days,
-    mp.pair_id, pt.participant_id
-from pairs_at as p
-cross join scope_params as sp
-inner join mart_pairs as mp on mp.pair_key = p.pair_key
-inner join mart_participants as pt on pt.participant_key = p.participant_key
-left join last_attended as l on l.pair_key = p.pair_key
-where p.closed_at is null
-  and p.matched_on <= sp.a - $no_session_days::integer
-  and (l.last_on is null or l.last_on <= sp.a - $no_session_days::integer)
-"""
-
-# grain: one row per participant with a pair kept by the filters: their latest such pair (an
-# open one first), which decides the mentor their participant-level rows go to.
-_OWNERS = """
-ranked as (
-    select
-        p.participant_key, p.pair_key, p.mentor_id, p.site, p.closed_at is null as is_open,
-        row_number() over (
-            partition by p.participant_key
-            order by p.closed_at is null desc, p.matched_on desc, p.pair_key desc
-        ) as n
-    from pairs_at as p
-),
-
-assessed as (
-    select distinct a.participant_key
-    from mart_assessments as a, scope_params as sp
-    where a.administered_on <= sp.a
-)
-
-select
-    r.participant_key, r.mentor_id, r.site, r.is_open, mp.pair_id, pt.participant_id,
-    date_diff('day', pt.enrolled_on, sp.a) as days_enrolled,
-    x.participant_key is null as no_assessment
-from ranked as r
-cross join scope_params as sp
-inner join mart_pairs as mp on mp.pair_key = r.pair_key
-inner join mart_participants as pt on pt.participant_key = r.participant_key
-left join assessed as x on x.participant_key = r.participant_key
-where r.n = 1
-"""
+_OWNERS = query("attention_owners")
 
 
 def _owners(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

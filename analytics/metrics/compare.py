@@ -16,10 +16,9 @@ import duckdb
 import pandas as pd
 
 from analytics import stats
+from analytics.domain.numbers import DEFAULT_K
 from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
-
-DEFAULT_K = 11
 
 
 def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K) -> dict[str, Any]:

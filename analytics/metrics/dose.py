@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
+from analytics import stats
 from analytics.domain.scope import Scope
-from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, RC_CRITICAL, instruments
+from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, instruments
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 SESSIONS_PER_STEP = 4
@@ -29,32 +31,7 @@ MIN_N = 4  # three coefficients and at least one residual degree of freedom
 # (label, lowest dose, highest dose or None): METRICS.md's bands.
 BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
 
-# grain: one row per group, instrument and paired participant (their dose); only used in here.
-_DOSE_TAIL = """,
-
-participant_pairs as (
-    select participant_key, pair_key
-    from mart_pairs
-),
-
-doses as (
-    -- attended, unflagged sessions of any of the participant's pairs between the two dates
-    select c.grp, c.instrument, c.participant_key,
-           count(s.pair_key) as dose
-    from classified as c
-    left join participant_pairs as pp on pp.participant_key = c.participant_key
-    left join sessions_clean as s
-        on s.pair_key = pp.pair_key and s.status = 'attended'
-       and s.session_date between c.baseline_on and c.followup_on
-    group by c.grp, c.instrument, c.participant_key
-)
-
-select c.grp, c.instrument, c.change, c.baseline_score,
-       d.dose
-from classified as c
-inner join doses as d using (grp, instrument, participant_key)
-order by c.grp, c.instrument, d.dose, c.change, c.baseline_score
-"""
+_DOSE_TAIL = query("dose_tail")
 _DOSES = _PAIRED + _DOSE_TAIL
 
 
@@ -94,8 +71,8 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     slope columns on the "*" row only). Aggregates only: nobody's own dose
     leaves this function.
     """
-    rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
-    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+    groups = run(con, scope, query("groups"))
     codes = list(instruments(con))
     # Each (group, instrument)'s rows split off once (the same rows in the same order as a
     # boolean filter would give), not filtered again per pair of keys.
@@ -119,10 +96,7 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
                 inside = part[bands == label] if len(part) else part
                 m = len(inside)
                 mean = float(inside["change"].mean()) if m else None
-                lo = hi = None
-                if m >= 2:
-                    half = stdtrit(m - 1, 0.975) * float(inside["change"].std(ddof=1)) / math.sqrt(m)
-                    lo, hi = mean - half, mean + half
+                lo, hi = stats.mean_ci(mean, float(inside["change"].std(ddof=1)), m) if m >= 2 else (None, None)
                 out.append({
                     "grp": grp, "instrument": code, "band": label, "n": m, "mean_change": mean,
                     "ci95_low": lo, "ci95_high": hi,

@@ -13,12 +13,10 @@ A participant with pairs in two groups (two mentors, say) counts in both groups,
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 
+from analytics.metrics.queries import query
 from analytics.metrics.scope import Scope, ScopeError, run
 from analytics.store.instruments import reported_codes
 
@@ -32,14 +30,6 @@ RULE_WINDOWS = {
 }
 RULE_LABELS = {"suprt": "SUPRT", "gpra": "GPRA"}
 OPENING_DAYS = 30
-
-_SQL_DIR = Path(__file__).resolve().parent / "sql"
-
-
-@cache
-def _sql(name: str) -> str:
-    return (_SQL_DIR / f"{name}.sql").read_text()
-
 
 def check_rule(rule: str) -> str:
     """The rule itself when it is one of RULES; ScopeError with a one-line reason otherwise."""
@@ -62,7 +52,7 @@ def check_target(target) -> float:
 def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False) -> pd.DataFrame:
     """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs."""
     params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, **(extra or {})}
-    return run(con, scope, _sql("followup_windows") + (",\n" if ctes else "\n") + body, params)
+    return run(con, scope, query("followup_windows") + (",\n" if ctes else "\n") + body, params)
 
 
 def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
@@ -74,7 +64,7 @@ def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = D
     open_now, opening_next_30 (booleans, as METRICS.md defines them). Person-level: for worklists
     inside the app, never for an export.
     """
-    return _run(con, scope, "select * from followup_windows order by grp, enrolled_on, participant_key", rule)
+    return _run(con, scope, query("followup_rows"), rule)
 
 
 def followup_counts(
@@ -82,7 +72,7 @@ def followup_counts(
 ) -> pd.DataFrame:
     """One row per group with a cohort: cohort, due, excused, done, missed, rate, meets_target,
     open_now, opening_next_30 (rate and meets_target null when due is 0)."""
-    return _run(con, scope, _sql("followup_counts"), rule, {"target": check_target(target)})
+    return _run(con, scope, query("followup_counts"), rule, {"target": check_target(target)})
 
 
 def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
@@ -94,8 +84,8 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
     smd = (mean_followed - mean_missed) / pooled SD (both groups, n - 2 denominator); null when
     either group has fewer than 2 or the pooled SD is 0.
     """
-    raw = _run(con, scope, _sql("followup_attrition"), rule, ctes=True)
-    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    raw = _run(con, scope, query("followup_attrition"), rule, ctes=True)
+    groups = run(con, scope, query("groups"))
     rows = []
     codes = reported_codes(con)
     for grp in groups["grp"]:
@@ -120,4 +110,4 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
 def followup_by_close_month(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
     """Closed windows per group and calendar month of window close: month, due, done, missed,
     excused, rate (null when due is 0)."""
-    return _run(con, scope, _sql("followup_by_month"), rule)
+    return _run(con, scope, query("followup_by_month"), rule)

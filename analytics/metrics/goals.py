@@ -11,32 +11,10 @@ import pandas as pd
 
 from analytics.domain.contract import CODEBOOKS
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
-# grain: one row per group and domain, plus domain '*' for all domains together.
-_GOALS = """
-goals_in_scope as (
-    select p.grp, g.domain, g.set_on,
-           (g.status = 'achieved' and g.achieved_on <= sp.a) as is_achieved,
-           g.achieved_on
-    from mart_goals as g
-    inner join pairs_in_scope as p on p.pair_key = g.pair_key
-    cross join scope_params as sp
-    where g.set_on between sp.s and sp.e
-),
-
-by_domain as (
-    select grp, coalesce(domain, '*') as domain,
-           count(*) as goals_set,
-           count(*) filter (where is_achieved) as achieved,
-           median(date_diff('day', set_on, achieved_on)) filter (where is_achieved)::double
-               as median_days_to_achieve
-    from goals_in_scope
-    group by grouping sets ((grp, domain), (grp))
-)
-
-select * from by_domain order by grp, domain
-"""
+_GOALS = query("goals")
 
 
 def goals_by_domain(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -46,7 +24,7 @@ def goals_by_domain(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     median_days_to_achieve. Every group has a '*' row and a row for each codebook domain.
     """
     raw = run(con, scope, _GOALS)
-    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    groups = run(con, scope, query("groups"))
     # Each (group, domain)'s rows split off once, not filtered again per pair of keys.
     parts = dict(tuple(raw.groupby(["grp", "domain"], sort=False))) if len(raw) else {}
     none = raw.iloc[0:0]

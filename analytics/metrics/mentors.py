@@ -11,46 +11,10 @@ import pandas as pd
 
 from analytics.domain.contract import DISENGAGEMENT_REASONS
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
-# grain: one row per mentor with at least one pair in scope.
-_MENTORS = """
-mentor_pairs as (
-    select p.mentor_id, any_value(p.supervisor) as supervisor, any_value(p.site) as site,
-           count(*) as pairs_in_scope,
-           count(*) filter (where p.matched_on <= sp.e and (p.closed_at is null or p.closed_at > sp.e))
-               as caseload_at_end,
-           count(*) filter (where p.matched_on between sp.s and sp.e) as matched_in_period,
-           count(*) filter (where p.closed_at between sp.s and sp.e
-                            and list_contains($disengagement, p.close_reason_at)) as disengaged_in_period
-    from pairs_in_scope as p, scope_params as sp
-    group by p.mentor_id
-),
-
-mentor_sessions as (
-    select p.mentor_id,
-           count(*) filter (where s.status = 'attended') as attended,
-           count(*) filter (where s.status = 'no_show') as no_show,
-           coalesce(sum(s.duration_min) filter (where s.status = 'attended'), 0) / 60.0 as contact_hours
-    from sessions_in_scope as s
-    inner join pairs_in_scope as p on p.pair_key = s.pair_key
-    cross join scope_params as sp
-    where s.session_date between sp.s and sp.e
-    group by p.mentor_id
-)
-
-select
-    m.mentor_id, m.site, m.supervisor, m.pairs_in_scope, m.caseload_at_end, m.matched_in_period,
-    m.disengaged_in_period,
-    coalesce(s.attended, 0) as attended,
-    coalesce(s.no_show, 0) as no_show,
-    case when coalesce(s.attended, 0) + coalesce(s.no_show, 0) > 0
-         then s.attended / (s.attended + s.no_show) end as attendance_rate,
-    coalesce(s.contact_hours, 0.0) as contact_hours
-from mentor_pairs as m
-left join mentor_sessions as s using (mentor_id)
-order by m.site, m.supervisor, m.caseload_at_end desc, m.mentor_id
-"""
+_MENTORS = query("mentors")
 
 
 def mentor_caseloads(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -15,102 +15,17 @@ import math
 
 import duckdb
 import pandas as pd
-from scipy.special import stdtrit
 
+from analytics import stats
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 FOLLOWUP_MIN_DAYS = 28
-RC_CRITICAL = 1.96
 
-# grain: one row per group, instrument and paired participant. Only used inside SQL below.
-_PAIRED = """
-participants_in_scope as (
-    select distinct grp, participant_key from pairs_in_scope
-),
+_PAIRED = query("outcomes_paired")
 
-baseline as (
-    -- per participant and instrument: the earliest assessment on or before A (independent of
-    -- grouping, so computed once on integer keys before the join with the groups)
-    select participant_key, instrument,
-           arg_min(score, administered_on) as baseline_score,
-           min(administered_on) as baseline_on
-    from mart_assessments
-    where administered_on <= $as_of::date
-    group by participant_key, instrument
-),
-
-followup as (
-    -- the latest assessment at least 28 days after the baseline, on or before A
-    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score,
-           max(a.administered_on) as followup_on
-    from mart_assessments as a
-    inner join baseline as b using (participant_key, instrument)
-    where a.administered_on <= $as_of::date
-      and a.administered_on >= b.baseline_on + $followup_min_days::integer
-    group by a.participant_key, a.instrument
-),
-
-paired as (
-    select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
-           f.followup_score - b.baseline_score as change,
-           b.baseline_on, f.followup_on,
-           r.higher_is_better, r.reliability, r.mcid, r.threshold,
-           -- d of METRICS.md: +1 when higher is better, -1 when lower is better
-           case when r.higher_is_better then 1 else -1 end as d
-    from participants_in_scope as ps
-    inner join baseline as b using (participant_key)
-    inner join followup as f using (participant_key, instrument)
-    inner join instrument_registry as r on r.code = b.instrument
-),
-
-with_sdiff as (
-    select *,
-        sqrt(2) * stddev_samp(baseline_score) over (partition by grp, instrument)
-            * sqrt(1 - reliability) as s_diff
-    from paired
-),
-
-classified as (
-    select *,
-        case
-            when s_diff is null or s_diff = 0 then null
-            when (case when higher_is_better then change else -change end) / s_diff >= $rc then 'improved'
-            when (case when higher_is_better then change else -change end) / s_diff <= -$rc then 'declined'
-            else 'no_reliable_change'
-        end as reliable_change
-    from with_sdiff
-)
-"""
-
-_SUMMARY = (
-    _PAIRED
-    + """
-select
-    grp,
-    instrument,
-    count(*) as n_paired,
-    avg(baseline_score) as baseline_mean,
-    avg(followup_score) as followup_mean,
-    avg(change) as mean_change,
-    stddev_samp(change) as sd_change,
-    stddev_samp(baseline_score) as sd_baseline,
-    any_value(s_diff) as s_diff,
-    count(*) filter (where reliable_change = 'improved') as improved,
-    count(*) filter (where reliable_change = 'no_reliable_change') as no_reliable_change,
-    count(*) filter (where reliable_change = 'declined') as declined,
-    count(*) filter (where reliable_change is null) as unclassified,
-    any_value(mcid) as mcid,
-    any_value(threshold) as threshold,
-    count(*) filter (where d * change >= mcid) as meaningful_improved,
-    count(*) filter (where d * change <= -mcid) as meaningful_declined,
-    count(*) filter (where d * baseline_score >= d * threshold) as baseline_meets,
-    count(*) filter (where d * followup_score >= d * threshold) as followup_meets
-from classified
-group by grp, instrument
-order by grp, instrument
-"""
-)
+_SUMMARY = _PAIRED + query("outcomes_summary")
 
 
 def _nan_to_none(x):
@@ -134,8 +49,8 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     Change keeps its raw sign; the reliable and meaningful classes use d * change, d = +1 when
     higher is better and -1 when lower is better.
     """
-    raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
-    groups = run(con, scope, "g as (select distinct grp from pairs_at) select grp from g order by grp")
+    raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+    groups = run(con, scope, query("groups"))
     registry = instruments(con)
     rows = []
     for grp in groups["grp"]:
@@ -148,7 +63,7 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
 def instruments(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """The instruments reported, in order, with the store's definitions (the analysis
     connection's instrument_registry table: analytics.store.instruments.reported)."""
-    frame = con.execute("select * from instrument_registry order by position").df()
+    frame = con.execute(query("instrument_registry")).df()
     return {r["code"]: {k: _nan_to_none(v) if k in ("mcid", "threshold") else v for k, v in r.items()}
             for r in frame.to_dict("records")}
 
@@ -166,12 +81,8 @@ def _finish(grp: str, code: str, r, entry: dict) -> dict:
         sd_baseline=get("sd_baseline") if n >= 2 else None,
         s_diff=get("s_diff") if n >= 2 else None,
     )
-    lo = hi = None
-    if n >= 2 and sd is not None:
-        half = stdtrit(n - 1, 0.975) * sd / math.sqrt(n)
-        lo, hi = mean - half, mean + half
-    out["ci95_low"], out["ci95_high"] = lo, hi
-    out["cohens_dz"] = mean / sd if (n >= 2 and sd) else None
+    out["ci95_low"], out["ci95_high"] = stats.mean_ci(mean, sd, n)
+    out["cohens_dz"] = stats.cohens_dz(mean, sd, n)
     classified = 0
     for k in ("improved", "no_reliable_change", "declined"):
         out[k] = int(r[k]) if r is not None else 0
@@ -194,24 +105,7 @@ def _finish(grp: str, code: str, r, entry: dict) -> dict:
     return out
 
 
-# grain: one row per group, instrument and month since enrollment.
-_TREND = """
-participants_in_scope as (
-    select distinct grp, participant_key from pairs_in_scope
-),
-
-final as (
-    select ps.grp, a.instrument, a.months_since_enrollment as month,
-           count(*) as n, avg(a.score) as mean, stddev_samp(a.score) as sd
-    from assessments_timed as a
-    inner join participants_in_scope as ps on ps.participant_key = a.participant_key
-    cross join scope_params as sp
-    where a.administered_on <= sp.a and a.months_since_enrollment >= 0
-    group by ps.grp, a.instrument, a.months_since_enrollment
-)
-
-select * from final order by grp, instrument, month
-"""
+_TREND = query("outcomes_trend")
 
 
 def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -221,42 +115,23 @@ def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     df = run(con, scope, _TREND)
     if df.empty:
         return df.assign(ci95_low=pd.Series(dtype=float), ci95_high=pd.Series(dtype=float))
-    half = [
-        stdtrit(n - 1, 0.975) * sd / math.sqrt(n) if n >= 2 and not pd.isna(sd) else float("nan")
-        for n, sd in zip(df["n"], df["sd"], strict=True)
-    ]
-    df["ci95_low"] = df["mean"] - half
-    df["ci95_high"] = df["mean"] + half
+    ci = [stats.mean_ci(m, sd, n) for m, sd, n in zip(df["mean"], df["sd"], df["n"], strict=True)]
+    df["ci95_low"] = [float("nan") if lo is None else lo for lo, _ in ci]
+    df["ci95_high"] = [float("nan") if hi is None else hi for _, hi in ci]
     return df
 
 
-_PAIRED_ROWS = (
-    _PAIRED
-    + """
-select grp, instrument, reliable_change, count(*) as participants
-from classified
-group by grp, instrument, reliable_change
-order by grp, instrument, reliable_change
-"""
-)
+_PAIRED_ROWS = _PAIRED + query("outcomes_paired_rows")
 
 
 def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Participants per reliable-change class (improved / no_reliable_change / declined)."""
-    return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
 
 
-_CHANGE_HISTOGRAM = (
-    _PAIRED
-    + """
-select grp, instrument, change, count(*) as participants
-from classified
-group by grp, instrument, change
-order by grp, instrument, change
-"""
-)
+_CHANGE_HISTOGRAM = _PAIRED + query("outcomes_change_histogram")
 
 
 def change_distribution(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """How many paired participants had each score change (an aggregate, never per person)."""
-    return run(con, scope, _CHANGE_HISTOGRAM, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": RC_CRITICAL})
+    return run(con, scope, _CHANGE_HISTOGRAM, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})

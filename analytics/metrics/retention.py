@@ -13,29 +13,12 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.contract import DISENGAGEMENT_REASONS
 from analytics.domain.scope import Scope
+from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 KM_DAYS = (30, 90, 180)
 
-# grain: one row per group and duration day. Columns: grp, t, events, censored.
-_DURATIONS = """
-durations as (
-    select
-        p.grp,
-        date_diff('day', p.matched_on, coalesce(p.closed_at, sp.a)) as t,
-        (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)) as is_event
-    from pairs_matched_in_period as p, scope_params as sp
-)
-
-select
-    grp,
-    t,
-    count(*) filter (where is_event) as events,
-    count(*) filter (where not is_event) as censored
-from durations
-group by grp, t
-order by grp, t
-"""
+_DURATIONS = query("retention_durations")
 
 
 def duration_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -63,39 +46,12 @@ def retention_curve(con: duckdb.DuckDBPyConnection, scope: Scope, counts: pd.Dat
 
 
 def km_at(curve: pd.DataFrame, day: int) -> float | None:
-    """S(day) as METRICS.md writes it: the product over event days d <= day (1.0 before any)."""
-    if curve.empty:
-        return None
-    upto = curve[curve["t"] <= day]
-    return float(upto["survival"].iloc[-1]) if not upto.empty else 1.0
+    """S(day) as METRICS.md writes it: the product over event days d <= day, the last value
+    carried beyond the longest follow-up (``stats.survival_at``)."""
+    return stats.survival_at(curve, day, carry_forward=True)
 
 
-def km_median(curve: pd.DataFrame) -> float | None:
-    """The smallest t with S(t) <= 0.5, else None."""
-    hit = curve[curve["survival"] <= 0.5]
-    return float(hit["t"].iloc[0]) if not hit.empty else None
-
-
-# grain: one row per group. eligible_90: pairs matched in [S, E] with matched_on <= A - 90.
-_RETAINED_90 = """
-eligible as (
-    select
-        p.grp,
-        (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)
-         and date_diff('day', p.matched_on, p.closed_at) < 90) as dropped_before_90
-    from pairs_matched_in_period as p, scope_params as sp
-    where p.matched_on <= sp.a - interval 90 day
-)
-
-select
-    g.grp,
-    count(e.grp) as eligible_90,
-    count(e.grp) filter (where not e.dropped_before_90) as retained_90_pairs
-from (select distinct grp from pairs_at) as g
-left join eligible as e using (grp)
-group by g.grp
-order by g.grp
-"""
+_RETAINED_90 = query("retention_retained_90")
 
 
 def retention_summary(
@@ -128,93 +84,20 @@ def retention_summary(
             "grp": grp,
             "pairs": pairs,
             "events": int(part["events"].sum()),
-            "median_days": km_median(c) if pairs else None,
+            "median_days": stats.median_survival(c) if pairs else None,
             "eligible_90": eligible,
             "retained_90": (int(r["retained_90_pairs"]) / eligible) if eligible else None,
         }
         for day in KM_DAYS:
-            row[f"km_{day}"] = km_at(c, day) if pairs else None
-            ci = _band_at(c, day) if pairs else (None, None)
-            row[f"km_{day}_lower"], row[f"km_{day}_upper"] = ci
+            for col, suffix in (("survival", ""), ("lower", "_lower"), ("upper", "_upper")):
+                row[f"km_{day}{suffix}"] = (
+                    stats.survival_at(c, day, column=col, carry_forward=True) if pairs else None
+                )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _band_at(curve: pd.DataFrame, day: int) -> tuple[float | None, float | None]:
-    upto = curve[curve["t"] <= day]
-    if upto.empty:
-        return (1.0, 1.0)
-    last = upto.iloc[-1]
-    lo, hi = last["lower"], last["upper"]
-    return (None if pd.isna(lo) else float(lo), None if pd.isna(hi) else float(hi))
-
-
-def at_risk_days(max_t: float) -> list[int]:
-    """Days for a KM chart's x ticks and numbers-at-risk row, spaced for the length of follow-up
-    (``max_t``, the longest in days) and including the 30/90/180-day marks the retention summary
-    reports where they fit."""
-    if max_t <= 200:
-        days = range(0, 211, 30)
-    elif max_t <= 400:
-        days = (0, 30, 60, 90, 120, 180, 270, 365)
-    elif max_t <= 800:
-        days = (0, 90, 180, 270, 365, 455, 545, 635, 730)
-    else:
-        days = range(0, int(max_t) + 200, 180)
-    # the axis runs a little past the longest follow-up, so a tick just beyond it still shows
-    return [d for d in days if d <= max_t * 1.03 + 1] or [0]
-
-
-def at_risk_table(curve: pd.DataFrame, days=None) -> pd.DataFrame:
-    """Numbers at risk under a KM chart: pairs still followed (duration >= day) per group, at
-    ``days`` (by default ``at_risk_days`` of the curve's longest follow-up)."""
-    if days is None:
-        days = at_risk_days(float(curve["t"].max())) if not curve.empty else [0]
-    rows = []
-    for grp, c in curve.groupby("grp", sort=True):
-        # at_risk at day d = pairs with duration >= d: the at_risk of the first row with t >= d
-        for d in days:
-            later = c[c["t"] >= d]
-            rows.append({"grp": grp, "day": d, "at_risk": int(later["at_risk"].iloc[0]) if not later.empty else 0})
-    return pd.DataFrame(rows, columns=["grp", "day", "at_risk"])
-
-
-# grain: one row per group, match month and 30-day window k = 0..11.
-_TRIANGLE = """
-cohort_pairs as (
-    select p.grp, p.pair_key, p.matched_on, date_trunc('month', p.matched_on)::date as cohort_month
-    from pairs_matched_in_period as p
-),
-
-windows as (
-    select
-        cp.grp, cp.pair_key, cp.cohort_month, k,
-        cp.matched_on + 30 * k as w_start,
-        cp.matched_on + 30 * k + 29 as w_end
-    from cohort_pairs as cp, (select range::integer as k from range(12)) as r, scope_params as sp
-    -- METRICS.md: count only pairs whose window ends on or before A
-    where cp.matched_on + 30 * k + 29 <= sp.a
-),
-
-attended_in_window as (
-    -- the window of each attended session: (session_date - matched_on) // 30
-    select distinct s.pair_key, (date_diff('day', s.matched_on, s.session_date) // 30)::integer as k
-    from sessions_in_scope as s
-    where s.status = 'attended' and s.pair_matched_in_period
-)
-
-select
-    w.grp,
-    w.cohort_month,
-    w.k,
-    count(*) as pairs,
-    count(a.pair_key) as pairs_attending,
-    count(a.pair_key) / count(*) as share
-from windows as w
-left join attended_in_window as a on a.pair_key = w.pair_key and a.k = w.k
-group by w.grp, w.cohort_month, w.k
-order by w.grp, w.cohort_month, w.k
-"""
+_TRIANGLE = query("retention_triangle")
 
 
 def cohort_triangle(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -224,17 +107,7 @@ def cohort_triangle(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     return run(con, scope, _TRIANGLE)
 
 
-# grain: one row per group and close reason, pairs in scope closed within [S, E] (read at A).
-_CLOSURES = """
-final as (
-    select p.grp, p.close_reason_at as close_reason, count(*) as pairs,
-           list_contains($disengagement, p.close_reason_at) as is_disengagement
-    from pairs_in_scope as p, scope_params as sp
-    where p.closed_at between sp.s and sp.e
-    group by p.grp, p.close_reason_at
-)
-select * from final order by grp, pairs desc, close_reason
-"""
+_CLOSURES = query("retention_closures")
 
 
 def closure_reasons(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
 
+from analytics.domain import numbers
 from analytics.domain.contract import INSTRUMENTS, Instrument
+from analytics.domain.numbers import DEFAULT_K, MINUS, count, fixed, percent, round_half_up, too_few
 from analytics.domain.numbers import finite_or_none as _num
 
-SMALL_N = 11
 NO_DATA = "No data for this selection."
 
 # Plural nouns for the comparison dimensions (analytics.metrics.scope.DIMENSIONS).
@@ -44,36 +44,6 @@ GOAL_DOMAIN_NAMES = {"health": "health", "home": "home", "purpose": "purpose", "
 # --------------------------------------------------------------------------- formatting
 
 
-
-
-def _half_up(x: float, places: int) -> Decimal:
-    # round(x, 9) first: 0.285 * 100 is 28.499999999999996 in binary, and people expect 29.
-    return Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-
-
-def pct(x: Any) -> str:
-    """A 0-1 share as a whole percentage, rounded half up: 0.125 -> "13%"."""
-    v = _num(x)
-    return "" if v is None else f"{_half_up(v * 100, 0):.0f}%"
-
-
-def one_decimal(x: Any, *, signed: bool = False) -> str:
-    """A mean with one decimal, rounded half up, with a real minus sign for negatives."""
-    v = _num(x)
-    if v is None:
-        return ""
-    d = _half_up(v, 1)
-    if d == 0:
-        d = abs(d)  # no "-0.0"
-    text = f"{abs(d):,.1f}"
-    if d < 0:
-        return "\u2212" + text
-    return ("+" + text) if signed and d > 0 else text
-
-
-def count(n: Any) -> str:
-    v = _num(n)
-    return "" if v is None else f"{int(v):,}"
 
 
 def _as_date(d: Any) -> date | None:
@@ -129,11 +99,6 @@ def _sum(values: Any) -> float | None:
 
 def _too_few(topic: str, k: int, unit: str) -> str:
     return f"{topic}: too few to report (fewer than {k} {unit})."
-
-
-def _small(n: Any, k: int) -> bool:
-    v = _num(n)
-    return v is None or v < k
 
 
 def _entry(code: str, inst: Instrument | None = None) -> Instrument | None:
@@ -205,7 +170,7 @@ def _rows(df: Any, grp: str | None) -> pd.DataFrame | None:
 
 
 def engagement_sentence(
-    totals: Any, *, start: Any = None, end: Any = None, k: int = SMALL_N, grp: str | None = None
+    totals: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """Attendance rate: "Pairs met for 76% of their scheduled sessions between Jan 2026 and
     Mar 2026 (n = 27,374 sessions, not counting cancellations)."
@@ -220,10 +185,10 @@ def engagement_sentence(
     period = _with_period(start, end)
     if n == 0:
         return f"No sessions were attended or missed{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Attendance{period}", k, "sessions attended or missed")
     return (
-        f"Pairs met for {pct(attended / n)} of their scheduled sessions{period} "
+        f"Pairs met for {percent(attended / n)} of their scheduled sessions{period} "
         f"(n = {count(n)} sessions, not counting cancellations)."
     )
 
@@ -234,7 +199,7 @@ def retention_sentence(
     start: Any = None,
     end: Any = None,
     day: int = 90,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     grp: str | None = None,
     curve: pd.DataFrame | None = None,
 ) -> str:
@@ -252,7 +217,7 @@ def retention_sentence(
     period = _with_period(start, end)
     if pairs == 0:
         return f"No pairs were matched{period}."
-    if _small(pairs, k):
+    if too_few(pairs, k):
         return _too_few(f"Retention of pairs matched{period}", k, "pairs")
     value = _num(r.get(f"km_{day}"))
     followed = _rows(curve, r.get("grp") if grp is None else grp)
@@ -263,10 +228,10 @@ def retention_sentence(
         return _too_few(f"Retention at {day} days{period}", k, "pairs that stopped meeting")
     if value is None:
         return f"No pair matched{period} has yet been followed for {day} days (n = {count(pairs)})."
-    return f"{pct(value)} of pairs matched{period} were still meeting at {day} days (n = {count(pairs)})."
+    return f"{percent(value)} of pairs matched{period} were still meeting at {day} days (n = {count(pairs)})."
 
 
-def cohort_sentence(triangle: Any, *, window: int = 2, k: int = SMALL_N, grp: str | None = None) -> str:
+def cohort_sentence(triangle: Any, *, window: int = 2, k: int = DEFAULT_K, grp: str | None = None) -> str:
     """Share of pairs with an attended session in 30-day window `window` after matching, pooled
     over match months: "In days 60-89 after matching, 64% of pairs attended at least one
     session (n = 300 pairs followed that long)."
@@ -282,16 +247,16 @@ def cohort_sentence(triangle: Any, *, window: int = 2, k: int = SMALL_N, grp: st
     if n == 0:
         return f"No pair has yet been followed through {span}."
     attending = _sum(cells["pairs_attending"])
-    if _small(n, k) or attending is None:
+    if too_few(n, k) or attending is None:
         return _too_few(f"Attendance in {span}", k, "pairs followed that long")
     return (
-        f"In {span}, {pct(attending / n)} of pairs attended at least one session "
+        f"In {span}, {percent(attending / n)} of pairs attended at least one session "
         f"(n = {count(n)} pairs followed that long)."
     )
 
 
 def closure_sentence(
-    closures: Any, *, start: Any = None, end: Any = None, k: int = SMALL_N, grp: str | None = None
+    closures: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """Share of closures that were disengagement: "Of 725 pairs that closed between Oct 2025 and
     Sep 2026, 37% closed because the participant withdrew or lost contact."
@@ -305,7 +270,7 @@ def closure_sentence(
     n = _sum(df["pairs"])
     if n == 0:
         return f"No pairs closed{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Closures{period}", k, "pairs closed")
     if "is_disengagement" in df.columns:
         dis = df.loc[df["is_disengagement"].fillna(False).astype(bool), "pairs"].sum()
@@ -314,13 +279,13 @@ def closure_sentence(
 
         dis = df.loc[df["close_reason"].isin(DISENGAGEMENT_REASONS), "pairs"].sum()
     return (
-        f"Of {count(n)} pairs that closed{period}, {pct(dis / n)} closed because the participant "
+        f"Of {count(n)} pairs that closed{period}, {percent(dis / n)} closed because the participant "
         "withdrew or lost contact."
     )
 
 
 def outcome_sentence(
-    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+    instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
     """Mean paired change: "Across 120 participants with an intake and a follow-up, General
     Self-Efficacy Scale scores rose by 3.9 points on average (95% CI 3.1 to 4.7); 38% improved
@@ -336,16 +301,16 @@ def outcome_sentence(
     n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Change on the {name}", k, "participants with an intake and a follow-up")
     mean = _num(r.get("mean_change"))
     if mean is None:
         return NO_DATA
-    rounded = _half_up(mean, 1)
+    rounded = round_half_up(mean, 1)
     if rounded > 0:
-        verb = f"rose by {one_decimal(abs(mean))} points"
+        verb = f"rose by {fixed(abs(mean), 1, minus=MINUS)} points"
     elif rounded < 0:
-        verb = f"fell by {one_decimal(abs(mean))} points"
+        verb = f"fell by {fixed(abs(mean), 1, minus=MINUS)} points"
     else:
         verb = "stayed about the same (less than 0.1 points change)"
     lower_better = inst is not None and not inst.higher_is_better
@@ -354,21 +319,21 @@ def outcome_sentence(
         note = "lower is better, so " + ("an improvement" if rounded < 0 else "a worsening")
     text = f"Across {_people(n)} with an intake and a follow-up, {name} scores {verb} on average"
     lo, hi = _num(r.get("ci95_low")), _num(r.get("ci95_high"))
-    ci = f"95% CI {one_decimal(lo)} to {one_decimal(hi)}" if lo is not None and hi is not None and rounded != 0 else ""
+    ci = f"95% CI {fixed(lo, 1, minus=MINUS)} to {fixed(hi, 1, minus=MINUS)}" if lo is not None and hi is not None and rounded != 0 else ""
     inside = "; ".join(x for x in (ci, note) if x)
     if inside:
         text += f" ({inside})"
     rate = _num(r.get("reliable_improvement_rate"))
     if rate is not None:
-        text += f"; {pct(rate)} improved reliably"
+        text += f"; {percent(rate)} improved reliably"
     meaningful = _num(r.get("meaningful_improvement_rate"))
     if meaningful is not None and inst is not None and inst.mcid is not None:
-        text += f"; {pct(meaningful)} improved by at least the minimal important change ({inst.mcid:g} points)"
+        text += f"; {percent(meaningful)} improved by at least the minimal important change ({inst.mcid:g} points)"
     return text + "."
 
 
 def reliable_change_sentence(
-    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+    instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
     """"Of 120 participants with an intake and a follow-up, 38% improved reliably on the General
     Self-Efficacy Scale, 55% showed no reliable change and 7% declined reliably."
@@ -383,7 +348,7 @@ def reliable_change_sentence(
     n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Reliable change on the {name}", k, "participants with an intake and a follow-up")
     parts = [_num(r.get(c)) for c in ("improved", "no_reliable_change", "declined")]
     if any(p is None for p in parts) and any(c in r for c in ("improved", "declined")):
@@ -393,13 +358,13 @@ def reliable_change_sentence(
         return f"Reliable change on the {name} cannot be worked out yet (too little spread in intake scores)."
     imp, same, dec = ((p or 0) / classified for p in parts)
     return (
-        f"Of {_people(n)} with an intake and a follow-up, {pct(imp)} improved reliably on the "
-        f"{name}, {pct(same)} showed no reliable change and {pct(dec)} declined reliably."
+        f"Of {_people(n)} with an intake and a follow-up, {percent(imp)} improved reliably on the "
+        f"{name}, {percent(same)} showed no reliable change and {percent(dec)} declined reliably."
     )
 
 
 def trend_sentence(
-    instrument: str, trend: Any, *, k: int = SMALL_N, grp: str | None = None, later: int | None = None,
+    instrument: str, trend: Any, *, k: int = DEFAULT_K, grp: str | None = None, later: int | None = None,
     inst: Instrument | None = None,
 ) -> str:
     """The first month since enrollment against a later one: "Mean General Self-Efficacy Scale
@@ -418,7 +383,7 @@ def trend_sentence(
     if df is None or df.empty:
         return NO_DATA
     df = df[df["mean"].notna()].sort_values("month")
-    ok = df[[not _small(v, k) for v in df["n"]]]
+    ok = df[[not too_few(v, k) for v in df["n"]]]
     if ok.empty:
         return _too_few(f"The {name} trend", k, "assessments in any month since enrollment")
     first = ok.iloc[0]
@@ -430,14 +395,14 @@ def trend_sentence(
     def when(m: int) -> str:
         return "in the first 30 days after enrollment" if m == 0 else f"at days {30 * m}-{30 * m + 29}"
 
-    text = f"Mean {name} scores were {one_decimal(first['mean'])} {when(int(first['month']))} (n = {count(first['n'])})"
+    text = f"Mean {name} scores were {fixed(first['mean'], 1, minus=MINUS)} {when(int(first['month']))} (n = {count(first['n'])})"
     if second is not None:
-        text += f" and {one_decimal(second['mean'])} {when(int(second['month']))} (n = {count(second['n'])})"
+        text += f" and {fixed(second['mean'], 1, minus=MINUS)} {when(int(second['month']))} (n = {count(second['n'])})"
     return text + "."
 
 
 def threshold_sentence(
-    instrument: str, change_row: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+    instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str | None:
     """The cut-off shares: "Of 120 participants with an intake and a follow-up, 31% had a Brief
     Assessment of Recovery Capital score of 47 or more at intake and 44% at follow-up." None for
@@ -452,19 +417,19 @@ def threshold_sentence(
     n = _num(r.get("n_paired"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"The {name} cut-off shares", k, "participants with an intake and a follow-up")
     base, follow = _num(r.get("threshold_baseline_share")), _num(r.get("threshold_followup_share"))
     if base is None or follow is None:
         return _too_few(f"The {name} cut-off shares", k, "participants on one side of the cut-off")
     return (
-        f"Of {_people(n)} with an intake and a follow-up, {pct(base)} had a {name} score of "
-        f"{inst.threshold_text()} (the published cut-off) at intake and {pct(follow)} at follow-up."
+        f"Of {_people(n)} with an intake and a follow-up, {percent(base)} had a {name} score of "
+        f"{inst.threshold_text()} (the published cut-off) at intake and {percent(follow)} at follow-up."
     )
 
 
 def dose_sentence(
-    instrument: str, dose: Any, *, k: int = SMALL_N, grp: str | None = None, inst: Instrument | None = None,
+    instrument: str, dose: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
     """The dose-and-change slope, worded as an association: "Among 120 participants, each 4 more
     sessions attended between intake and follow-up went with a 0.8-point larger rise in General
@@ -485,20 +450,20 @@ def dose_sentence(
     n = _num(r.get("n"))
     if n == 0:
         return f"No participant has both an intake and a follow-up {name} yet."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Dose and change on the {name}", k, "participants with an intake and a follow-up")
     b1 = _num(r.get("slope_per_4_sessions"))
     if b1 is None:
         return f"The dose-and-change slope on the {name} cannot be worked out (too little variation in sessions)."
     lo, hi = _num(r.get("slope_ci95_low")), _num(r.get("slope_ci95_high"))
     d = 1 if inst is None or inst.higher_is_better else -1
-    rounded = _half_up(b1, 1)
+    rounded = round_half_up(b1, 1)
     if rounded == 0:
         how = f"went with about the same change in {name} scores (less than 0.1 points)"
     else:
         direction = "rise" if b1 > 0 else "fall"
-        how = f"went with a {one_decimal(abs(b1))}-point larger {direction} in {name} scores"
-    parts = [f"95% CI {one_decimal(lo)} to {one_decimal(hi)}"] if lo is not None and hi is not None else []
+        how = f"went with a {fixed(abs(b1), 1, minus=MINUS)}-point larger {direction} in {name} scores"
+    parts = [f"95% CI {fixed(lo, 1, minus=MINUS)} to {fixed(hi, 1, minus=MINUS)}"] if lo is not None and hi is not None else []
     if rounded != 0:
         parts.append(f"{'better' if (b1 * d) > 0 else 'worse'} on this scale")
     ci = f" ({'; '.join(parts)})" if parts else ""
@@ -514,7 +479,7 @@ def goals_sentence(
     start: Any = None,
     end: Any = None,
     as_of: Any = None,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     grp: str | None = None,
 ) -> str:
     """"Of 1,606 goals set between Oct 2025 and Sep 2026, 37% had been achieved by 30 Sep 2026;
@@ -533,20 +498,20 @@ def goals_sentence(
         n, achieved = _num(total["goals_set"].iloc[0]), _num(total["achieved"].iloc[0])
     if n == 0:
         return f"No goals were set{period}."
-    if _small(n, k):
+    if too_few(n, k):
         return _too_few(f"Goals set{period}", k, "goals")
     if achieved is None:
         return _too_few(f"Goals achieved{period}", k, "goals achieved")
     a = _as_date(as_of)
     by = f" by {_day(a)}" if a else " so far"
-    text = f"Of {count(n)} goals set{period}, {pct(achieved / n)} had been achieved{by}"
-    big = pd.Series([not _small(v, k) for v in df["goals_set"]], index=df.index)
+    text = f"Of {count(n)} goals set{period}, {percent(achieved / n)} had been achieved{by}"
+    big = pd.Series([not too_few(v, k) for v in df["goals_set"]], index=df.index)
     domains = df[(df["domain"] != "*") & big & df["achieved"].notna()]
     if len(domains) >= 2:
         rates = domains["achieved"] / domains["goals_set"]
         best = domains.loc[rates.idxmax()]
         label = GOAL_DOMAIN_NAMES.get(best["domain"], str(best["domain"]))
-        text += f"; {label} goals were achieved most often ({pct(best['achieved'] / best['goals_set'])})"
+        text += f"; {label} goals were achieved most often ({percent(best['achieved'] / best['goals_set'])})"
     return text + "."
 
 
@@ -562,7 +527,7 @@ def compare_sentence(
     unit: str = "",
     p_value: Any = None,
     test: str | None = None,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
 ) -> str:
     """The spread across groups and whether it is likely chance: "Across 5 sites, attendance rate
     ranged from 68% (Harbor, n = 4,392) to 82% (Northside, n = 7,955); a difference this large is
@@ -576,13 +541,13 @@ def compare_sentence(
         return NO_DATA
     plural = DIMENSION_PLURALS.get(dimension or "", "groups")
     df = effects[effects[estimate].notna()] if estimate in effects.columns else effects.iloc[0:0]
-    big = df[[not _small(v, k) for v in df[n]]] if n in df.columns else df
+    big = df[[not too_few(v, k) for v in df[n]]] if n in df.columns else df
     left_out = len(effects) - len(big)
     if len(big) < 2:
         return _too_few(f"Comparing {metric} across {plural}", k, "in at least two groups")
 
     def fmt(v: Any) -> str:
-        text = pct(v) if percent else one_decimal(v)
+        text = numbers.percent(v) if percent else fixed(v, 1, minus=MINUS)
         return f"{text}{unit}"
 
     lo = big.loc[big[estimate].astype(float).idxmin()]
@@ -613,7 +578,7 @@ def compare_sentence(
     return text + "."
 
 
-def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
+def mentor_sentence(mentors: Any, *, k: int = DEFAULT_K) -> str:
     """"52 mentors had a median caseload of 14 open pairs at the end of the period (range 2 to
     27); their pairs met for 76% of scheduled sessions (n = 27,374 sessions)."
 
@@ -623,10 +588,10 @@ def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
         return NO_DATA
     m = len(mentors)
     pairs = _num(mentors["pairs_in_scope"].sum()) if "pairs_in_scope" in mentors.columns else None
-    if pairs is not None and _small(pairs, k):
+    if pairs is not None and too_few(pairs, k):
         return _too_few("Mentor caseloads", k, "pairs")
     caseload = mentors["caseload_at_end"].astype(float)
-    med = _half_up(float(caseload.median()), 1)
+    med = round_half_up(float(caseload.median()), 1)
     med_text = f"{med:.0f}" if med == med.to_integral_value() else f"{med:.1f}"
     noun = "pair" if med == 1 else "pairs"
     lo, hi = int(caseload.min()), int(caseload.max())
@@ -637,9 +602,9 @@ def mentor_sentence(mentors: Any, *, k: int = SMALL_N) -> str:
     text = f"{who} {med_text} open {noun} at the end of the period{spread}"
     if {"attended", "no_show"} <= set(mentors.columns):
         n = _num((mentors["attended"] + mentors["no_show"]).sum()) or 0
-        if n and not _small(n, k):
+        if n and not too_few(n, k):
             rate = mentors["attended"].sum() / n
-            text += f"; their pairs met for {pct(rate)} of scheduled sessions (n = {count(n)} sessions)"
+            text += f"; their pairs met for {percent(rate)} of scheduled sessions (n = {count(n)} sessions)"
         elif n:
             text += f"; attendance: too few to report (fewer than {k} sessions)"
     return text + "."

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import INSTRUMENTS, Instrument
+from analytics.domain.numbers import DEFAULT_K, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision
@@ -48,8 +49,6 @@ MUTED = "#5F5F5F"
 GRID = "#E6E6E6"
 AXIS = "#444444"
 
-# CMS small-cell norm (METRICS.md "Privacy threshold"): no cell of 1-10.
-SMALL_N = 11
 SMALL_PATTERN = "/"
 NO_DATA = "No data for this selection"
 ALL_LABEL = "All"
@@ -287,33 +286,25 @@ def _missing(df: pd.DataFrame | None, columns: Iterable[str] = ()) -> bool:
 
 
 
-def is_small(n, k: int = SMALL_N) -> bool:
-    """True when a count must be flagged: 1..k-1, or missing (suppressed upstream). Zero is shown."""
-    v = _num(n)
-    if v is None:
-        return k > 1
-    return 0 < v < k
-
-
-def small_label(k: int = SMALL_N) -> str:
+def small_label(k: int = DEFAULT_K) -> str:
     """The flag printed on a small group's rate or mean: "n<11"."""
     return f"n<{k}"
 
 
-def count_text(n, k: int = SMALL_N) -> str:
+def count_text(n, k: int = DEFAULT_K) -> str:
     """A count as printed on a chart: "1,234", or "<11" when small."""
-    return f"<{k}" if is_small(n, k) else f"{int(_num(n)):,}"
+    return f"<{k}" if flagged_small(n, k) else f"{int(_num(n)):,}"
 
 
-def n_text(n, k: int = SMALL_N) -> str:
+def n_text(n, k: int = DEFAULT_K) -> str:
     """'n = 1,234', or 'n<11' when small."""
-    return small_label(k) if is_small(n, k) else f"n = {int(_num(n)):,}"
+    return small_label(k) if flagged_small(n, k) else f"n = {int(_num(n)):,}"
 
 
 def _title(text: str, n, k: int, unit: str = "") -> str:
     """A chart title carrying n: "Why pairs closed (n = 725 closures)"."""
     tail = f" {unit}" if unit else ""
-    if is_small(n, k):
+    if flagged_small(n, k):
         return f"{text} ({small_label(k)}{tail})"
     return f"{text} (n = {int(_num(n) or 0):,}{tail})"
 
@@ -346,11 +337,6 @@ def _colour(i: int) -> str:
 def _pct(x) -> float | None:
     v = _num(x)
     return None if v is None else v * 100.0
-
-
-def _fmt_pct(x) -> str:
-    v = _pct(x)
-    return "" if v is None else f"{v:.0f}%"
 
 
 def _source(extra: str | None, flagged: bool, k: int, what: str = "groups") -> str:

@@ -45,9 +45,9 @@ denominator or input count is suppressed)::
     engagement.pair_days                   pairs.in_scope
     engagement.sessions_per_pair_month     pairs.in_scope                       engagement.attended
     engagement.median_days_to_first_session pairs.matched_in_period
-    retention.km_30                        retention.pairs                      retention.events
-    retention.km_90                        retention.pairs                      retention.events
-    retention.km_180                       retention.pairs                      retention.events
+    retention.km_30                        retention.pairs                      retention.events  (share)
+    retention.km_90                        retention.pairs                      retention.events  (share)
+    retention.km_180                       retention.pairs                      retention.events  (share)
     retention.median_days                  retention.pairs                      retention.events
     retention.retained_90                  retention.eligible_90   (share: see below)
     outcomes.*.baseline_mean               outcomes.*.n_paired
@@ -110,9 +110,16 @@ set to ``None`` and its dotted path (keys joined with ".", group names as they a
 included) is listed in the top-level ``"suppressed"`` array. The summary is walked key by key,
 never by splitting those strings.
 
-Not covered: a rate is not also screened for a small implied numerator (share x denominator)
-when that numerator is not itself a reported count, e.g. retained_90 = 0.9 of 30 eligible
-pairs implies 3 early disengagements.
+Nested counts (NESTED_COUNTS): one count contains another (pairs.in_scope >= active_at_end,
+retention.pairs >= eligible_90, goals.set >= goals.achieved, ...). Shown side by side, their
+difference is a count too (89 in scope - 84 active = 5 closures), so when it is 1..k-1 the
+inner count is suppressed (the outer one when the inner is zero), and the complements above
+are completed again. The Kaplan-Meier estimates are shares as well (km_90 x pairs is the pairs
+still retained when no one was censored before day 90: 0.958333 of 24 is 23, so one event), and
+are screened like retained_90.
+
+Tables apply the same two rules by column name (NESTED_COLUMNS, SHARE_COLUMNS), to every table
+that has both columns: a share beside its denominator, and two nested counts in one row.
 
 Tables (``suppress_table``): see its docstring. Exports of a narrowed view are refused below
 k (``check_export_allowed``). Text cells are escaped against spreadsheet formula injection
@@ -130,7 +137,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.domain.numbers import DEFAULT_K
+from analytics.domain.numbers import DEFAULT_K, is_small
 
 # Wildcard in the rule tables: every key of the mapping at that level.
 EACH = "*"
@@ -220,6 +227,52 @@ _DOSE_N = ("outcomes", EACH, "dose", "n")
 _IN_SCOPE = ("pairs", "in_scope")
 _ATTENDED = ("engagement", "attended")
 
+# (outer, inner): the inner count is a subset of the outer one, of the same unit, so outer -
+# inner is a count of pairs or goals too (closures, pairs not yet followed for 90 days, goals
+# not achieved...). Pairs and participants are different units (a participant may have two
+# pairs), so their difference is not a set of people and is not listed.
+NESTED_COUNTS: tuple[tuple[Path, Path], ...] = (
+    (_IN_SCOPE, ("pairs", "active_at_end")),
+    (_IN_SCOPE, ("pairs", "matched_in_period")),
+    (_IN_SCOPE, ("retention", "pairs")),
+    (("retention", "pairs"), ("retention", "eligible_90")),
+    (("retention", "pairs"), ("retention", "events")),
+    (("goals", "set"), ("goals", "achieved")),
+    (("goals", "by_domain", EACH, "set"), ("goals", "by_domain", EACH, "achieved")),
+)
+
+# The same relations in table columns (applied to any table holding both as counts), and the
+# derived columns that are shares of their denominator (with the columns of their confidence
+# interval, hidden with them).
+NESTED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("pairs_in_scope", "active_at_end"),
+    ("pairs_in_scope", "caseload_at_end"),
+    ("pairs_in_scope", "matched_in_period"),
+    ("pairs_in_scope", "disengaged_in_period"),
+    ("pairs_in_scope", "pairs"),
+    ("pairs", "eligible_90"),
+    ("pairs", "events"),
+    ("pairs", "pairs_attending"),
+    ("goals_set", "achieved"),
+    ("n_paired", "improved"),
+    ("n_paired", "declined"),
+    ("n_paired", "no_reliable_change"),
+)
+SHARE_COLUMNS: tuple[str, ...] = ("retained_90", "km_30", "km_90", "km_180")
+_INTERVAL_SUFFIXES = ("_lower", "_upper", "_low", "_high")
+
+
+def nested_columns(count_cols: Collection[str]) -> list[tuple[str, str]]:
+    """The declared nested pairs a table has, both as counts."""
+    cols = set(count_cols)
+    return [(o, i) for o, i in NESTED_COLUMNS if o in cols and i in cols]
+
+
+def share_columns(derived: Collection[str]) -> dict[str, list[str]]:
+    """Share column -> the columns of its interval, for the shares among a table's derived columns."""
+    cols = set(derived)
+    return {s: [s + x for x in _INTERVAL_SUFFIXES if s + x in cols] for s in SHARE_COLUMNS if s in cols}
+
 DERIVED_RULES: tuple[Derived, ...] = (
     Derived(("engagement", "attendance_rate"), (_ATTENDED, ("engagement", "no_show"))),
     Derived(("engagement", "contact_hours"), (_IN_SCOPE,), (_ATTENDED,)),
@@ -227,7 +280,8 @@ DERIVED_RULES: tuple[Derived, ...] = (
     Derived(("engagement", "sessions_per_pair_month"), (_IN_SCOPE,), (_ATTENDED,)),
     Derived(("engagement", "median_days_to_first_session"), (("pairs", "matched_in_period"),)),
     *(
-        Derived(("retention", name), (("retention", "pairs"),), (("retention", "events"),))
+        Derived(("retention", name), (("retention", "pairs"),), (("retention", "events"),),
+                share=name != "median_days")
         for name in ("km_30", "km_90", "km_180", "median_days")
     ),
     Derived(("retention", "retained_90"), (("retention", "eligible_90"),), share=True),
@@ -337,7 +391,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_small(value: Any, k: int) -> bool:
-    return _is_number(value) and 0 < value < k
+    return _is_number(value) and is_small(value, k)
 
 
 def _denominator_hides(values: Sequence[Any], k: int) -> bool:
@@ -394,10 +448,27 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
                             by_cell.setdefault(rel, []).append((member, (*container_path, member, *rel)))
                 lines.extend(((*container_path[:-1], *rel), cells) for rel, cells in by_cell.items())
 
-    # Complementary suppression, to a fixed point (see the module docstring).
+    # Nested counts of each block, as absolute paths.
+    nested: list[tuple[Path, Path]] = []
+    for block_path in blocks:
+        block = _get(doc, block_path)
+        for outer, inner in NESTED_COUNTS:
+            for rel, bound in _expand(block, inner):
+                outer_path = (*block_path, *_bind(outer, bound))
+                if outer_path in counts:
+                    nested.append((outer_path, (*block_path, *rel)))
+
+    # Complementary suppression and nested differences, to a fixed point (see the docstring).
     changed = True
     while changed:
         changed = False
+        for outer, inner in nested:
+            if k <= 1 or outer in hidden or inner in hidden:
+                continue
+            o, i = counts.get(outer), counts.get(inner)
+            if _is_number(o) and _is_number(i) and 0 < o - i < k:
+                hidden.add(inner if i > 0 else outer)
+                changed = True
         for total, line in lines:
             if sum(path in hidden for _, path in line) != 1:
                 continue
@@ -493,6 +564,8 @@ def suppress_table(
     inputs: Mapping[str, Sequence[str]] | None = None,
     total_labels: Collection[Hashable] = (),
     row_totals: Mapping[str, Sequence[str]] | None = None,
+    nested: Sequence[tuple[str, str]] | None = None,
+    shares: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, list[tuple[Hashable, str]]]:
     """Suppress a table for export. Rows are the members of one breakdown.
 
@@ -518,6 +591,12 @@ def suppress_table(
       hidden and the total is shown, the total minus the shown parts would give it back, so
       the smallest remaining non-zero part is hidden too (none: the total). Rows and columns
       are completed in turn until neither gives a hidden cell back.
+    - ``nested``: (outer, inner) count columns where inner is part of outer (pairs and
+      eligible_90). Within a row, when outer - inner is 1..k-1 the inner cell is hidden, and
+      the completions above run again. Default: the declared ``NESTED_COLUMNS`` the table has.
+    - ``shares``: derived share columns -> the columns of their interval. A share whose implied
+      count (share x denominator), or the denominator minus it, is 1..k-1 is hidden with its
+      interval. Default: the declared ``SHARE_COLUMNS`` among ``derived``.
 
     Returns ``(table, cells)``: a new DataFrame and the suppressed cells as
     ``(row label, column)`` in table order. Columns where nothing was suppressed keep their
@@ -552,6 +631,15 @@ def suppress_table(
     for t, parts in row_totals.items():
         if t not in count_cols or not set(parts) <= set(count_cols):
             raise ValueError(f"row total {t!r} and its parts must all be count columns")
+
+    nested = nested_columns(count_cols) if nested is None else [tuple(p) for p in nested]
+    for outer, inner in nested:
+        if outer not in count_cols or inner not in count_cols:
+            raise ValueError(f"nested counts {outer!r} and {inner!r} must both be count columns")
+    shares = share_columns(derived) if shares is None else {c: list(v) for c, v in shares.items()}
+    unknown_shares = sorted(set(shares) - set(derived))
+    if unknown_shares:
+        raise ValueError(f"share column(s) that are not derived: {', '.join(unknown_shares)}")
 
     hidden: set[tuple[int, str]] = set()
     values = {col: df[col].tolist() for col in count_cols}
@@ -593,6 +681,15 @@ def suppress_table(
             return False
         return True
 
+    def nested_difference(i: int, outer: str, inner: str) -> bool:
+        if k <= 1 or (i, outer) in hidden or (i, inner) in hidden:
+            return False
+        o, n = values[outer][i], values[inner][i]
+        if _is_number(o) and _is_number(n) and 0 < o - n < k:
+            hidden.add((i, inner))
+            return True
+        return False
+
     changed = True
     while changed:
         changed = False
@@ -601,6 +698,9 @@ def suppress_table(
         for total, parts in row_totals.items():
             for i in range(len(labels)):
                 changed |= complete_row(i, total, parts)
+        for outer, inner in nested:
+            for i in range(len(labels)):
+                changed |= nested_difference(i, outer, inner)
 
     hidden_derived: set[tuple[int, str]] = set()
     for col, dens in dens_of.items():
@@ -612,6 +712,12 @@ def suppress_table(
                 continue
             if any((i, c) in hidden for c in deps) or _denominator_hides([den_values[c][i] for c in dens], k):
                 hidden_derived.add((i, col))
+            elif col in shares and _implied_count_small(value, [den_values[c][i] for c in dens], k):
+                hidden_derived.add((i, col))
+    for col, interval in shares.items():
+        for i, c in {(i, c) for i, hid in hidden_derived if hid == col for c in interval}:
+            if not _is_undefined(df[c].iloc[i]):
+                hidden_derived.add((i, c))
 
     out = df.copy()
     count_label, rate_label = suppressed_label(k), derived_label(k)

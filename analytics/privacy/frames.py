@@ -3,9 +3,7 @@ tables and charts are exported from."""
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -217,7 +215,7 @@ def make_spec(
 
 
 def refuse_row_level(df: pd.DataFrame, label: str | None = None) -> None:
-    """Refuse a frame holding ids of people, pairs or events (FAULTS 37).
+    """Refuse a frame holding ids of people, pairs or events.
 
     Only aggregates leave the store; the one id allowed is ``label``, the column naming each
     row of an aggregate (a mentor's pseudonym in the caseload table).
@@ -311,31 +309,6 @@ def _already_hidden(frame, out, count_cols, derived, inputs, k) -> list[tuple[in
 
 # ------------------------------------------------------------------------------- what an export leaves out
 
-# While a chart is built for export (``noting_hidden``): the frames it was drawn from that lost
-# cells to suppression. Per thread and task (Streamlit serves each download on a thread of its own).
-_HIDDEN: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("export_hidden", default=None)
-
-
-@contextlib.contextmanager
-def noting_hidden() -> Iterator[list[str]]:
-    """Note the frames drawn while open (``chart_frame``, ``km_chart_frame``) that had cells
-    suppressed or a group's curve left out: the yielded list is empty when nothing was hidden.
-
-    A chart sums the cells it is given for its title's n, so a figure drawn from a frame with
-    hidden cells cannot state a total (``images.build_for_export``)."""
-    token = _HIDDEN.set([])
-    try:
-        yield _HIDDEN.get()
-    finally:
-        _HIDDEN.reset(token)
-
-
-def _note_hidden(what: str) -> None:
-    seen = _HIDDEN.get()
-    if seen is not None:
-        seen.append(what)
-
-
 def total_publishable(df: pd.DataFrame, spec: FrameSpec | str, k: int, column: str) -> bool:
     """Whether the total of a count column may be stated beside the frame's suppressed export.
 
@@ -360,22 +333,28 @@ def suppressed_table(df: pd.DataFrame, spec: FrameSpec | str, k: int) -> pd.Data
     return suppress(df, spec, k)[0]
 
 
-def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> pd.DataFrame | None:
-    """The frame a chart is exported from: suppressed cells are NaN (charts draw those as
-    "<11"/"n<11"), every other value as it was.
+# Each function below returns, beside the frame, ``hidden``: the frames it drew from that lost
+# cells to suppression (or a group's whole curve). A chart sums the cells it is given for its
+# title's n, so a figure drawn from a frame with hidden cells cannot state a total
+# (``images.build_for_export``).
+Hidden = tuple[str, ...]
+
+
+def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> tuple[pd.DataFrame | None, Hidden]:
+    """The frame a chart is exported from, and what it hid: suppressed cells are NaN (charts
+    draw those as "<11"/"n<11"), every other value as it was.
 
     A Kaplan-Meier curve is cut where fewer than k pairs remain at risk (its day-level event
     counts are what suppression protects); the other columns follow ``FRAME_SPECS``.
     """
     if df is None or df.empty:
-        return df
+        return df, ()
     name = spec if isinstance(spec, str) else None
     spec = spec_for(spec, df.columns) if isinstance(spec, str) else spec
     if name == "retention_curve":
         return km_chart_frame(df, k)
     table, cells = suppress(df, spec, k)
-    if cells:
-        _note_hidden(name or spec.title)
+    hidden = (name or spec.title,) if cells else ()
     out = df.reset_index(drop=True).copy()
     for col in {c for _, c in cells}:
         out[col] = out[col].astype(float)
@@ -388,35 +367,35 @@ def chart_frame(df: pd.DataFrame | None, spec: FrameSpec | str, k: int) -> pd.Da
         if set(classes) <= set(out.columns):
             gone = out[classes].isna().any(axis=1)
             out.loc[gone, classes] = np.nan
-    return out
+    return out, hidden
 
 
-def km_chart_frames(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """``km_chart``'s two inputs for export: the curve while at least k pairs remain at risk,
-    and the numbers at risk at the chart's own tick days up to where that curve ends, read
-    from the whole curve (counts below k are NaN, printed "<11")."""
-    from analytics.metrics.retention import at_risk_days, at_risk_table
+def km_chart_frames(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None, Hidden]:
+    """``km_chart``'s two inputs for export, and what they hid: the curve while at least k
+    pairs remain at risk, and the numbers at risk at the chart's own tick days up to where that
+    curve ends, read from the whole curve (counts below k are NaN, printed "<11")."""
+    from analytics.stats import at_risk_days, at_risk_table
 
-    shown = km_chart_frame(curve, k)
+    shown, hidden = km_chart_frame(curve, k)
     if shown.empty:
-        return shown, None
+        return shown, None, hidden
     if curve["at_risk"].isna().any():
         curve = shown  # already cut (a suppressed screen's frame): read the numbers from what is left
     # the tick days km_chart itself picks for this curve, so the numbers sit under its ticks
     at_risk = at_risk_table(curve, days=at_risk_days(float(shown["t"].max())))
     if k > 1:
         at_risk["at_risk"] = at_risk["at_risk"].where((at_risk["at_risk"] >= k) | (at_risk["at_risk"] == 0))
-    return shown, at_risk
+    return shown, at_risk, hidden
 
 
-def km_chart_frame(curve: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The Kaplan-Meier curve while at least k pairs remain at risk; event counts dropped."""
+def km_chart_frame(curve: pd.DataFrame, k: int) -> tuple[pd.DataFrame, Hidden]:
+    """The Kaplan-Meier curve while at least k pairs remain at risk, event counts dropped; and
+    what it hid (a group's whole curve resting on fewer than k pairs)."""
     if k <= 1 or curve.empty:
-        return curve.copy()
+        return curve.copy(), ()
     out = curve[(curve["at_risk"] >= k) & curve["survival"].notna()].copy()
-    if "grp" in curve.columns and set(curve["grp"]) - set(out["grp"]):
-        _note_hidden("retention_curve")  # a group's whole curve rests on fewer than k pairs
+    hidden = ("retention_curve",) if "grp" in curve.columns and set(curve["grp"]) - set(out["grp"]) else ()
     for col in ("events", "censored"):
         if col in out.columns:
             out[col] = np.nan
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), hidden

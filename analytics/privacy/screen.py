@@ -40,7 +40,7 @@ def suppressed_for_screen(name: str, value: Any, k: int) -> Any:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"no screen suppression for metric {name!r}")
     if name == "engagement_totals":
-        return frames.chart_frame(value, ENGAGEMENT_TOTALS, k)
+        return frames.chart_frame(value, ENGAGEMENT_TOTALS, k)[0]
     if name not in frames.FRAME_SPECS:
         raise KeyError(f"no suppression rules for metric {name!r}: it is not shown with suppression on")
-    return frames.chart_frame(value, name, k)
+    return frames.chart_frame(value, name, k)[0]

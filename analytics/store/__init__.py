@@ -2,7 +2,7 @@
 
 Writes never touch the live file. A writer copies the store to a temporary file beside it,
 changes the copy inside one transaction, checkpoints, and `os.replace`s it over the live file.
-Readers holding the old file keep a consistent snapshot (FAULTS.md 29); a killed or failed
+Readers holding the old file keep a consistent snapshot; a killed or failed
 write leaves the live file exactly as it was (27, 28); a file lock serializes writers (30).
 """
 
@@ -24,7 +24,8 @@ from analytics.domain.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+STORE_MODE = 0o600  # the store file: read and written by its owner only
 
 
 class StoreBusy(RuntimeError):
@@ -33,6 +34,81 @@ class StoreBusy(RuntimeError):
 
 class StoreError(RuntimeError):
     """The store could not be written; it is unchanged."""
+
+
+class StoreDamaged(StoreError):
+    """The store file cannot be read: truncated, corrupted, or not a DuckDB store at all."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(
+            f"the store {Path(path).name} cannot be read: it is damaged or not a store of this dashboard "
+            "(truncated, corrupted, or another kind of file). Restore it from a backup, or load the "
+            "program's exports into a new store"
+        )
+        self.path = Path(path)
+
+
+# How DuckDB reports a file it cannot read as a database (as opposed to a mistake in a query).
+_DAMAGE_SIGNS = ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum",
+                 "the database file", "serialization", "invalid block", "failed to read")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the file itself is unreadable."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        isinstance(exc, duckdb.IOException | duckdb.SerializationException)
+        or any(sign in text for sign in _DAMAGE_SIGNS)
+    )
+
+
+@contextlib.contextmanager
+def reading(path: str | os.PathLike | None = None) -> Iterator[None]:
+    """Turn DuckDB's errors about an unreadable file into one StoreDamaged (other errors pass)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if is_damage(exc):
+            raise StoreDamaged(db_path(path)) from None
+        raise
+
+
+# The tables every store of this dashboard has (the marts are rebuilt from them on each write).
+CORE_TABLES = ("schema_meta", "participants", "mentors", "pairs", "sessions", "goals", "assessments",
+               "load_audit", "load_audit_tables", "dq_findings")
+
+
+def probe(con: duckdb.DuckDBPyConnection, thorough: bool = False) -> None:
+    """Read the schema and count every core table: a damaged file fails here, not halfway through
+    a page. `thorough` reads every value too (a checksum error in a data block shows only then)."""
+    present = {t for (t,) in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main' "
+        "and table_catalog = current_database()"
+    ).fetchall()}
+    if "schema_meta" not in present:
+        raise duckdb.IOException("not a valid DuckDB database of this dashboard: no schema_meta")
+    for table in CORE_TABLES:
+        if table in present:
+            rel = con.table(table)
+            rel.aggregate("sum(hash(COLUMNS(*)))" if thorough else "count(*)").fetchall()
+
+
+def is_damaged(path: str | os.PathLike | None = None, *, thorough: bool = False) -> bool:
+    """Whether the store file exists and cannot be read (`thorough`: every value read)."""
+    p = db_path(path)
+    if not p.exists():
+        return False
+    try:
+        con = connect_read(p)
+        try:
+            if thorough:
+                with reading(p):
+                    probe(con, thorough=True)
+        finally:
+            con.close()
+    except StoreDamaged:
+        return True
+    return False
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
@@ -95,6 +171,14 @@ MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], Non
         ],
     ),
     (2, [_instrument_definitions]),
+    (
+        3,
+        [
+            # The mapping profile a load was read with (name and sha256), when it used one.
+            "alter table load_audit add column if not exists mapping_profile varchar",
+            "alter table load_audit add column if not exists mapping_sha256 varchar",
+        ],
+    ),
 ]
 
 
@@ -111,6 +195,12 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Bring the schema up to SCHEMA_VERSION; returns the version reached."""
     version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store was not changed: it has schema version {version}, newer than version "
+            f"{SCHEMA_VERSION} that this version of the dashboard knows; update the dashboard before "
+            "loading into it"
+        )
     for target, statements in MIGRATIONS:
         if target <= version:
             continue
@@ -169,8 +259,14 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
     if not p.exists():
         raise FileNotFoundError(f"no store at {p.name}: load exports or build the demo first")
     con = duckdb.connect(":memory:")
-    con.execute("attach ? as store (read_only)", [str(p)])
-    use_store(con)
+    try:
+        with reading(p):
+            con.execute("attach ? as store (read_only)", [str(p)])
+            use_store(con)
+            probe(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -187,7 +283,7 @@ def use_store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
 @contextlib.contextmanager
 def write_lock(path: str | os.PathLike | None = None, wait_s: float = 0.0) -> Iterator[None]:
-    """Serialize writers of one store (FAULTS.md 30): wait up to wait_s, then StoreBusy."""
+    """Serialize writers of one store: wait up to wait_s, then StoreBusy."""
     p = db_path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     lock_path = p.with_name(p.name + ".lock")
@@ -220,25 +316,39 @@ def _plain_cause(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def swap_writer(
-    path: str | os.PathLike | None = None, wait_s: float = 0.0
+    path: str | os.PathLike | None = None, wait_s: float = 0.0, *, replace_damaged: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a copy of the store; swap it in on success.
 
     The copy is migrated first. On any exception the copy is deleted and the live store is
     untouched; the exception propagates (disk-full and out-of-memory become StoreError with
-    the cause said plainly).
+    the cause said plainly). A store that cannot be read is refused (StoreDamaged); with
+    `replace_damaged` (the Data page's load into a damaged store) a new store is built instead,
+    and the damaged file is kept beside it as `<name>.damaged` when the new one is swapped in.
     """
-    p = db_path(path)
+    # A store path that is a symbolic link keeps being one: the file it points to is swapped
+    # (beside itself, so the rename stays on one file system), never the link.
+    p = Path(os.path.realpath(db_path(path)))
     with write_lock(p, wait_s=wait_s):
         tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
         # Holding the lock, no other writer is alive: any copy left here is from a killed load.
         for leftover in p.parent.glob(f".{p.name}.tmp*"):
             leftover.unlink(missing_ok=True)
         con = None
+        fresh = False
+        if is_damaged(p, thorough=replace_damaged):
+            if not replace_damaged:
+                raise StoreDamaged(p)
+            fresh = True
         try:
-            if p.exists():
+            if p.exists() and not fresh:
+                # A new file of mode 0600 first, so the copy is never readable by others.
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STORE_MODE))
+                os.chmod(tmp, STORE_MODE)
                 shutil.copyfile(p, tmp)
             con = duckdb.connect(str(tmp))
+            # Pseudonymized, still sensitive: owner only, like the audit trail.
+            os.chmod(tmp, STORE_MODE)
             migrate(con)
             yield con
             from analytics.store.marts import build_marts
@@ -252,8 +362,14 @@ def swap_writer(
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            if fresh and p.exists():
+                kept = p.with_name(p.name + ".damaged")
+                os.replace(p, kept)
+                os.chmod(kept, STORE_MODE)
             os.replace(tmp, p)
         except (OSError, MemoryError, duckdb.OutOfMemoryException, duckdb.IOException) as exc:
+            if is_damage(exc) and _plain_cause(exc) == type(exc).__name__:
+                raise StoreDamaged(p) from None
             raise StoreError(
                 f"the store was not changed: {_plain_cause(exc)}"
             ) from exc

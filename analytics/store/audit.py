@@ -1,4 +1,4 @@
-"""The audit trail: who signed in, loaded and exported what, and when (FAULTS.md 42). No Streamlit.
+"""The audit trail: who signed in, loaded and exported what, and when. No Streamlit.
 
 One JSON object per line, appended to the file in OUTCOMES_AUDIT_LOG (default
 data/audit.jsonl, git-ignored). Several server processes (and the command line) may append at
@@ -39,7 +39,8 @@ DEFAULT_LOG = PROJECT_ROOT / "data" / "audit.jsonl"
 ACTIONS = ("sign_in", "sign_out", "denied", "view", "load", "export", "relink")
 WHAT_KEYS = frozenset({
     "page", "file_kind", "name", "filters", "period", "as_of", "k", "sites", "source", "load_id",
-    "tables", "outcome", "reason", "files", "file_sha256", "provider", "changed",
+    "tables", "outcome", "reason", "files", "file_sha256", "provider", "changed", "mapping_profile",
+    "mapping_sha256",
 })
 _MAX_TEXT = 200
 _MAX_ITEMS = 64
@@ -124,6 +125,15 @@ def record(
     return entry
 
 
+def check_writable(path: str | os.PathLike | None = None) -> None:
+    """Raise OSError unless the trail can be appended to (created 0600 if absent). A load checks
+    this before it writes anything, so no load can commit without its audit record."""
+    target = log_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.close(fd)
+
+
 def _append(path: Path, line: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = line.encode("utf-8")
@@ -186,18 +196,21 @@ def record_load(report: Any, *, who: str, role: str | None, source: str, path: s
     """The audit record of a finished load (an analytics.load.LoadReport): tables, file
     hashes and row counts, never a row."""
     hashes = {t.table: t.file_sha256 for t in report.tables}
+    what = {
+        "source": source,
+        "load_id": report.load_id,
+        "tables": sorted(hashes),
+        "file_sha256": hashes,
+        "changed": bool(report.changed),
+        "outcome": "loaded" if report.changed else "unchanged",
+    }
+    if getattr(report, "profile", None):
+        what.update(mapping_profile=report.profile, mapping_sha256=report.profile_sha256)
     return record(
         "load",
         who=who,
         role=role,
-        what={
-            "source": source,
-            "load_id": report.load_id,
-            "tables": sorted(hashes),
-            "file_sha256": hashes,
-            "changed": bool(report.changed),
-            "outcome": "loaded" if report.changed else "unchanged",
-        },
+        what=what,
         sha256=load_digest(hashes),
         rows={t.table: int(t.rows_read) for t in report.tables},
         path=path,

@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.scope import DIMENSION_LABELS
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     GRID,
     MUTED,
     PALETTE,
-    SMALL_N,
     TEXT,
     _finish,
     _missing,
@@ -24,7 +25,6 @@ from analytics.present.theme import (
     _source,
     _title,
     group_label,
-    is_small,
     n_text,
     no_data_figure,
     small_label,
@@ -38,6 +38,7 @@ _LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _LOG_TICKS_FINE = (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10)
 
 
+@escaped_inputs
 def forest_plot(
     effects: pd.DataFrame | None,
     *,
@@ -48,7 +49,7 @@ def forest_plot(
     n: str = "n",
     null_value: float = 0.0,
     x_title: str = "Estimate (95% CI)",
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     log_x: bool = False,
     percent: bool = False,
     title: str | None = None,
@@ -76,7 +77,7 @@ def forest_plot(
     has_n = n in df.columns
     ns = df[n] if has_n else pd.Series([np.nan] * len(df))
     small_set = set(small_groups)
-    smalls = [(has_n and is_small(v, k)) or g in small_set for v, g in zip(ns, df[label], strict=True)]
+    smalls = [(has_n and flagged_small(v, k)) or g in small_set for v, g in zip(ns, df[label], strict=True)]
     flagged = any(smalls)
 
     def column(name: str) -> np.ndarray:
@@ -91,7 +92,7 @@ def forest_plot(
             arr[arr <= 0] = np.nan
 
     def fmt(v: float) -> str:
-        return f"{v:.1f}%" if percent else (f"{v:.2f}" if log_x else f"{v:.1f}")
+        return f"{fixed(v, 1, grouping=False)}%" if percent else fixed(v, 2 if log_x else 1, grouping=False)
 
     ci_text = [
         "" if np.isnan(e) else fmt(e) + ("" if np.isnan(a) or np.isnan(b) else f" ({fmt(a)} to {fmt(b)})")

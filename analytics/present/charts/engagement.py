@@ -7,17 +7,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     MUTED,
     OKABE_ITO,
     PALETTE,
     SMALL_GREY,
-    SMALL_N,
     SMALL_PATTERN,
     _colour,
     _count_axis,
     _finish,
-    _fmt_pct,
     _legend_entry,
     _missing,
     _pct,
@@ -27,7 +27,6 @@ from analytics.present.theme import (
     _title,
     count_text,
     group_label,
-    is_small,
     no_data_figure,
     small_label,
 )
@@ -35,7 +34,8 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- engagement
 
 
-def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+@escaped_inputs
+def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Attended sessions per month (bars), active pairs (line) and attendance rate (line, right axis).
 
     `monthly`: engagement_by_month (grp, month, active_pairs, attended, no_show, cancelled,
@@ -59,7 +59,7 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) 
     flagged = False
     for i, grp in enumerate(groups):
         part = df[df["grp"] == grp]
-        small = [is_small(v, k) for v in part["attended"]]
+        small = [flagged_small(v, k) for v in part["attended"]]
         flagged |= any(small)
         colour = PALETTE[0] if len(groups) == 1 else _colour(i)
         fig.add_trace(
@@ -95,7 +95,7 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) 
         ),
         secondary_y=False,
     )
-    small_rate = [is_small(d, k) for d in denom]
+    small_rate = [flagged_small(d, k) for d in denom]
     flagged |= any(small_rate)
     rate = [_pct(r) for r in totals["rate"]]
     fig.add_trace(
@@ -114,7 +114,7 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = SMALL_N) 
                 "symbol": ["circle-open" if s else "circle" for s in small_rate],
             },
             customdata=[
-                small_label(k) if s else f"{_fmt_pct(r)} of {int(d):,}"
+                small_label(k) if s else f"{percent(r)} of {int(d):,}"
                 for r, d, s in zip(totals["rate"], denom, small_rate, strict=True)
             ],
             hovertemplate="%{x|%b %Y}<br>Attendance rate: %{customdata}<extra></extra>",

@@ -6,13 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import CODEBOOKS
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     BASELINE,
     GOAL_DOMAIN_LABELS,
     IMPROVED,
     MUTED,
-    SMALL_N,
     SMALL_PATTERN,
     TEXT,
     _count_axis,
@@ -23,7 +24,6 @@ from analytics.present.theme import (
     _source,
     _title,
     count_text,
-    is_small,
     no_data_figure,
     small_label,
 )
@@ -31,7 +31,8 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- goals
 
 
-def goals_chart(goals: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+@escaped_inputs
+def goals_chart(goals: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Goals set and achieved per recovery domain, with the achievement rate above each pair of bars.
 
     `goals`: goals_by_domain (grp, domain, goals_set, achieved, achievement_rate, ...); the
@@ -49,13 +50,13 @@ def goals_chart(goals: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
     if agg.empty or not (agg["goals_set"].fillna(1) > 0).any():
         return no_data_figure(title)
     labels = [GOAL_DOMAIN_LABELS.get(d, str(d).capitalize()) for d in agg["domain"]]
-    smalls = [is_small(v, k) for v in agg["goals_set"]]
+    smalls = [flagged_small(v, k) for v in agg["goals_set"]]
     flagged = any(smalls)
     all_rows = goals[goals["domain"] == "*"]
     n = float(all_rows["goals_set"].sum(min_count=1)) if not all_rows.empty else float(agg["goals_set"].sum())
     fig = go.Figure()
     for key, colour, legend in (("goals_set", BASELINE, "Goals set"), ("achieved", IMPROVED, "Achieved")):
-        small_v = [is_small(v, k) for v in agg[key]]
+        small_v = [flagged_small(v, k) for v in agg[key]]
         fig.add_trace(
             go.Bar(
                 x=labels, y=agg[key].fillna(0), name=legend, showlegend=False,
@@ -71,7 +72,7 @@ def goals_chart(goals: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
         _legend_entry(fig, legend, colour)
     ymax = float(agg["goals_set"].max() or 1)
     for lab, s, a, g in zip(labels, smalls, agg["achieved"], agg["goals_set"], strict=True):
-        rate = small_label(k) if s else (f"{a / g * 100:.0f}% achieved" if _num(g) else "")
+        rate = small_label(k) if s else (f"{percent(a / g)} achieved" if _num(g) else "")
         fig.add_annotation(
             name="rate_label", x=lab, y=_num(g) or 0, yshift=6, yanchor="bottom", text=rate, showarrow=False,
             font={"size": 12, "color": MUTED if s else TEXT, "weight": "bold"},

@@ -13,7 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import Instrument
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     BASELINE,
@@ -22,7 +24,6 @@ from analytics.present.theme import (
     IMPROVED,
     MUTED,
     NEUTRAL,
-    SMALL_N,
     SMALL_PATTERN,
     TEXT,
     _entry,
@@ -32,7 +33,6 @@ from analytics.present.theme import (
     _source,
     _title,
     instrument_name,
-    is_small,
     n_text,
     no_data_figure,
     small_label,
@@ -50,8 +50,9 @@ def _one_row(change: pd.DataFrame | None, instrument: str, grp: str = "all"):
     return rows.iloc[0] if not rows.empty else None
 
 
+@escaped_inputs
 def threshold_chart(
-    change: pd.DataFrame | None, instrument: str, *, k: int = SMALL_N, inst: Instrument | None = None,
+    change: pd.DataFrame | None, instrument: str, *, k: int = DEFAULT_K, inst: Instrument | None = None,
 ) -> go.Figure:
     """The share of paired participants meeting the instrument's published cut-off at intake
     and at follow-up (outcome_change: n_paired, threshold_baseline_share, threshold_followup_share).
@@ -65,7 +66,7 @@ def threshold_chart(
     n = _num(r["n_paired"]) if r is not None else None
     if r is None or not n:
         return no_data_figure(title, subtitle="Participants with an intake and a follow-up")
-    small = is_small(n, k)
+    small = flagged_small(n, k)
     labels = ["Intake", "Follow-up"]
     shares = [_num(r.get("threshold_baseline_share")), _num(r.get("threshold_followup_share"))]
     hidden = small or any(v is None for v in shares)
@@ -77,7 +78,7 @@ def threshold_chart(
                 "color": [_rgba(c, 0.45) if hidden else c for c in (BASELINE, FOLLOWUP)],
                 "pattern": {"shape": [SMALL_PATTERN if hidden else ""] * 2},
             },
-            text=[small_label(k) if hidden else f"{v:.0f}%" for v in y], textposition="outside",
+            text=[small_label(k) if hidden else f"{fixed(v, 0)}%" for v in y], textposition="outside",
             cliponaxis=False, textfont={"size": 13, "color": MUTED if hidden else TEXT},
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
@@ -94,8 +95,9 @@ def threshold_chart(
                    footnote=_source(note, hidden, k, "bars"), height=360)
 
 
+@escaped_inputs
 def dose_change_chart(
-    dose: pd.DataFrame | None, instrument: str, *, k: int = SMALL_N, inst: Instrument | None = None,
+    dose: pd.DataFrame | None, instrument: str, *, k: int = DEFAULT_K, inst: Instrument | None = None,
     grp: str = "all",
 ) -> go.Figure:
     """Mean change by dose band (0-3, 4-11, 12+ attended sessions between intake and follow-up),
@@ -116,7 +118,7 @@ def dose_change_chart(
         return no_data_figure(title, subtitle=subtitle)
     d = 1 if (inst is None or inst.higher_is_better) else -1
     x = [BAND_LABELS[b] for b in rows["band"]]
-    smalls = [is_small(v, k) or _num(m) is None for v, m in zip(rows["n"], rows["mean_change"], strict=True)]
+    smalls = [flagged_small(v, k) or _num(m) is None for v, m in zip(rows["n"], rows["mean_change"], strict=True)]
     means = [None if s else float(m) for m, s in zip(rows["mean_change"], smalls, strict=True)]
     colours = [NEUTRAL if m is None or m == 0 else IMPROVED if d * m > 0 else DECLINED for m in means]
     lo = [None if s or pd.isna(v) else float(v) for v, s in zip(rows.get("ci95_low", rows["n"] * np.nan), smalls,

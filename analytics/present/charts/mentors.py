@@ -6,23 +6,22 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     GRID,
     MUTED,
     PALETTE,
     SMALL_GREY,
-    SMALL_N,
     _colour,
     _count_axis,
     _finish,
-    _fmt_pct,
     _missing,
     _pct,
     _percent_axis,
     _source,
     count_text,
-    is_small,
     no_data_figure,
     small_label,
 )
@@ -30,7 +29,8 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- mentors
 
 
-def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+@escaped_inputs
+def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Caseload at the end of the period vs attendance rate, one point per mentor, by supervisor.
 
     `mentors`: mentor_caseloads (mentor_id, site, supervisor, caseload_at_end, attended,
@@ -44,7 +44,7 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
     df["supervisor"] = df.get("supervisor", pd.Series(["(not recorded)"] * len(df))).fillna("(not recorded)")
     has_counts = {"attended", "no_show"} <= set(df.columns)
     denom = (df["attended"] + df["no_show"]) if has_counts else pd.Series([np.nan] * len(df))
-    smalls = [is_small(d, k) for d in denom] if has_counts else [False] * len(df)
+    smalls = [flagged_small(d, k) for d in denom] if has_counts else [False] * len(df)
     drawn = (df["caseload_at_end"].notna() & df["attendance_rate"].notna()).tolist()
     flagged = any(s and d for s, d in zip(smalls, drawn, strict=True))  # a mentor not drawn needs no key
     fig = go.Figure()
@@ -69,9 +69,9 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
                     [
                         part["mentor_id"].astype(str),
                         part.get("site", pd.Series([""] * len(part))).astype(str),
-                        [small_label(k) if s else f"{_fmt_pct(r)} of {int(d):,} sessions"
+                        [small_label(k) if s else f"{percent(r)} of {int(d):,} sessions"
                          for r, d, s in zip(part["attendance_rate"], denom.iloc[part_idx], sm, strict=True)]
-                        if has_counts else [_fmt_pct(r) for r in part["attendance_rate"]],
+                        if has_counts else [percent(r) for r in part["attendance_rate"]],
                     ]
                 ),
                 hovertemplate=(
@@ -90,7 +90,7 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure
         fig.add_hline(y=pooled, line={"color": MUTED, "width": 1, "dash": "dash"})
         fig.add_annotation(
             name="pooled_label", x=1, xref="paper", xanchor="right", y=pooled, yanchor="bottom",
-            text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {pooled:.0f}%",
+            text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {fixed(pooled, 0)}%",
             showarrow=False, font={"size": 11, "color": MUTED},
         )
     if flagged:

@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import Instrument
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
     BASELINE,
@@ -22,7 +24,6 @@ from analytics.present.theme import (
     PALETTE,
     RELIABLE_CHANGE_LABELS,
     SMALL_GREY,
-    SMALL_N,
     SMALL_PATTERN,
     TEXT,
     _band_alpha,
@@ -39,7 +40,6 @@ from analytics.present.theme import (
     count_text,
     group_label,
     instrument_name,
-    is_small,
     n_text,
     no_data_figure,
     small_label,
@@ -49,11 +49,6 @@ from analytics.present.theme import (
 def _higher_is_better(code: str, inst: Instrument | None = None) -> bool:
     entry = _entry(code, inst)
     return entry.higher_is_better if entry else True
-
-
-def _fmt1(x) -> str:
-    v = _num(x)
-    return "" if v is None else f"{v:.1f}"
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -67,11 +62,12 @@ def _instrument_rows(df: pd.DataFrame | None, instrument: str | None, need: Sequ
     return df
 
 
+@escaped_inputs
 def intake_followup_chart(
     change: pd.DataFrame | None,
     instrument: str,
     *,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     small_groups: Iterable[str] = frozenset(),
     inst: Instrument | None = None,
 ) -> go.Figure:
@@ -91,7 +87,7 @@ def intake_followup_chart(
         return no_data_figure(title, subtitle="Mean score of participants with an intake and a follow-up")
     small_set = set(small_groups)
     labels = [group_label(g, "All participants") for g in df["grp"]]
-    smalls = [is_small(n, k) or g in small_set for n, g in zip(df["n_paired"], df["grp"], strict=True)]
+    smalls = [flagged_small(n, k) or g in small_set for n, g in zip(df["n_paired"], df["grp"], strict=True)]
     flagged = any(smalls)
     n = float(df["n_paired"].sum(min_count=1)) if not df["n_paired"].isna().any() else np.nan
 
@@ -124,7 +120,7 @@ def intake_followup_chart(
                     "color": [_rgba(colour, 0.45) if s else colour for s in smalls],
                     "line": {"color": "white", "width": 1.5},
                 },
-                text=["" if s else _fmt1(v) for v, s in zip(vals, smalls, strict=True)], textposition=positions,
+                text=["" if s else fixed(v, 1, grouping=False) for v, s in zip(vals, smalls, strict=True)], textposition=positions,
                 textfont={"size": 12, "color": [MUTED if s else TEXT for s in smalls]},
                 cliponaxis=False,
                 customdata=[n_text(v, k) for v in df["n_paired"]],
@@ -156,11 +152,12 @@ def intake_followup_chart(
     )
 
 
+@escaped_inputs
 def trend_chart(
     trend: pd.DataFrame | None,
     instrument: str,
     *,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     small_groups: Iterable[str] = frozenset(),
     inst: Instrument | None = None,
 ) -> go.Figure:
@@ -182,7 +179,7 @@ def trend_chart(
     df = df.sort_values(["grp", "month"], kind="stable")
     groups = list(dict.fromkeys(df["grp"]))
     small_set = set(small_groups)
-    df = df.assign(small=[is_small(v, k) or g in small_set for v, g in zip(df["n"], df["grp"], strict=True)])
+    df = df.assign(small=[flagged_small(v, k) or g in small_set for v, g in zip(df["n"], df["grp"], strict=True)])
     n = float(df["n"].sum(min_count=1)) if not df["n"].isna().any() else np.nan
     flagged = bool(df["small"].any())
     shown = df[~df["small"]]
@@ -262,10 +259,11 @@ def trend_chart(
     )
 
 
+@escaped_inputs
 def reliable_change_chart(
     change: pd.DataFrame | None,
     *,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     small_groups: Iterable[str] = frozenset(),
     instruments: Mapping[str, Instrument] | None = None,
 ) -> go.Figure:
@@ -292,7 +290,7 @@ def reliable_change_chart(
     n_col = df["n_paired"] if "n_paired" in df.columns else df["classified"]
     labels, smalls = [], []
     for grp, code, nn in zip(df["grp"], df["instrument"], n_col, strict=True):
-        small = is_small(nn, k) or grp in small_set
+        small = flagged_small(nn, k) or grp in small_set
         head = f"{group_label(grp)} · {code}" if multi else instrument_name(code, (instruments or {}).get(code))
         labels.append(f"{head}  ({small_label(k) if small else n_text(nn, k)})")
         smalls.append(small)
@@ -309,10 +307,10 @@ def reliable_change_chart(
                     "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colour},
                     "line": {"color": "white", "width": 1},
                 },
-                text=["" if s or _num(v) is None or v < 4 else f"{v:.0f}%" for v, s in zip(share, smalls, strict=True)],
+                text=["" if s or _num(v) is None or v < 4 else f"{fixed(v, 0)}%" for v, s in zip(share, smalls, strict=True)],
                 textposition="inside", insidetextanchor="middle",
                 textfont={"color": "white", "size": 12},
-                customdata=[small_label(k) if s else f"{_num(v) or 0:.0f}%" for v, s in zip(share, smalls, strict=True)],
+                customdata=[small_label(k) if s else f"{fixed(_num(v) or 0, 0)}%" for v, s in zip(share, smalls, strict=True)],
                 hovertemplate=f"%{{y}}<br>{RELIABLE_CHANGE_LABELS[key]}: %{{customdata}}<extra></extra>",
             )
         )
@@ -357,11 +355,12 @@ def _bin_changes(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return bins.reset_index(), width
 
 
+@escaped_inputs
 def change_distribution_chart(
     dist: pd.DataFrame | None,
     instrument: str,
     *,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     threshold: float | None = None,
     inst: Instrument | None = None,
 ) -> go.Figure:
@@ -385,7 +384,7 @@ def change_distribution_chart(
     n = float(bins["participants"].sum(min_count=1)) if not bins["participants"].isna().any() else np.nan
     up = 1 if _higher_is_better(instrument, inst) else -1
     colours = [IMPROVED if c * up > 0 else DECLINED if c * up < 0 else NEUTRAL for c in bins["center"]]
-    smalls = [is_small(v, k) for v in bins["participants"]]
+    smalls = [flagged_small(v, k) for v in bins["participants"]]
     flagged = any(smalls)
     texts = [f"{int(v):,}+" if p else count_text(v, k)
              for v, p in zip(bins["participants"], bins["partial"], strict=True)]
@@ -411,7 +410,7 @@ def change_distribution_chart(
             fig.add_vline(x=sign * threshold, line={"color": MUTED, "width": 1, "dash": "dash"})
         fig.add_annotation(
             name="threshold_label", x=threshold, y=1, yref="paper", xanchor="left", yanchor="bottom",
-            text=f"reliable change ±{threshold:.1f}", showarrow=False, font={"size": 11, "color": MUTED},
+            text=f"reliable change ±{fixed(threshold, 1)}", showarrow=False, font={"size": 11, "color": MUTED},
         )
     better = "higher" if up > 0 else "lower"
     binned = "" if width == 1 else f" (bins of {width:g} points)"

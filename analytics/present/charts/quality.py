@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     FINDING_LABELS,
     GRID,
@@ -20,6 +21,7 @@ from analytics.present.theme import (
 # --------------------------------------------------------------------------- data quality
 
 
+@escaped_inputs
 def quality_chart(findings: pd.DataFrame | None) -> go.Figure:
     """Data-quality findings: counts per finding (and instrument), stacked by site.
 

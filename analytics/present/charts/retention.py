@@ -9,7 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import DISENGAGEMENT_REASONS
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     CLOSE_REASON_LABELS,
     DECLINED,
@@ -17,14 +19,12 @@ from analytics.present.theme import (
     MUTED,
     NEUTRAL,
     PALETTE,
-    SMALL_N,
     SMALL_PATTERN,
     TEXT,
     _band_alpha,
     _colour,
     _count_axis,
     _finish,
-    _fmt_pct,
     _legend_entry,
     _missing,
     _percent_axis,
@@ -33,7 +33,6 @@ from analytics.present.theme import (
     _title,
     count_text,
     group_label,
-    is_small,
     n_text,
     no_data_figure,
     small_label,
@@ -41,10 +40,11 @@ from analytics.present.theme import (
 
 # --------------------------------------------------------------------------- retention
 
+@escaped_inputs
 def km_chart(
     curve: pd.DataFrame | None,
     at_risk: pd.DataFrame | None = None,
-    k: int = SMALL_N,
+    k: int = DEFAULT_K,
     *,
     small_groups: Iterable[str] = frozenset(),
 ) -> go.Figure:
@@ -63,7 +63,7 @@ def km_chart(
     df = curve.sort_values(["grp", "t"], kind="stable")
     groups = list(dict.fromkeys(curve["grp"]))
     # Imported here: the metrics module brings the database driver, which charts do not need.
-    from analytics.metrics.retention import at_risk_days, at_risk_table
+    from analytics.stats import at_risk_days, at_risk_table
 
     max_t = float(df["t"].max())
     days = at_risk_days(max_t)
@@ -75,7 +75,7 @@ def km_chart(
 
     small_set = set(small_groups)
     sizes = {g: df.loc[df["grp"] == g, "at_risk"].iloc[0] for g in groups}
-    smalls = {g: is_small(sizes[g], k) or g in small_set for g in groups}
+    smalls = {g: flagged_small(sizes[g], k) or g in small_set for g in groups}
     # Small groups keep a faded version of their colour (several grey curves could not be told
     # apart) and are dashed, without a band.
     colours = {
@@ -115,8 +115,8 @@ def km_chart(
         custom = np.column_stack(
             [
                 [count_text(v, k) for v in part["at_risk"]],
-                [_fmt_pct(v) for v in (part["lower"] if has_band else nan)],
-                [_fmt_pct(v) for v in (part["upper"] if has_band else nan)],
+                [percent(v) for v in (part["lower"] if has_band else nan)],
+                [percent(v) for v in (part["upper"] if has_band else nan)],
             ]
         )
         fig.add_trace(
@@ -161,7 +161,7 @@ def km_chart(
                 yaxis="y2",
             )
         )
-        flagged |= any(is_small(v, k) for v in rows["at_risk"])
+        flagged |= any(flagged_small(v, k) for v in rows["at_risk"])
 
     x_range = [-max_t * 0.025 - 1, max_t * 1.03 + 1]
     labels = [group_label(g, "All pairs") for g in groups]
@@ -209,7 +209,8 @@ def _month_label(d) -> str:
 HEATMAP_TEXT_MAX_CELLS = 240
 
 
-def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text: bool | None = True) -> go.Figure:
+@escaped_inputs
+def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = DEFAULT_K, cell_text: bool | None = True) -> go.Figure:
     """Share of each match month's pairs with an attended session in each 30-day window.
 
     `triangle`: cohort_triangle (grp, cohort_month, k, pairs, pairs_attending, share). Rows are
@@ -242,16 +243,16 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text
     for r in cells.itertuples(index=False):
         i, j = mi[r.cohort_month], int(r.k)
         span = f"days {30 * j}-{30 * j + 29}"
-        if is_small(r.pairs, k):
+        if flagged_small(r.pairs, k):
             flagged = True
             z_small[i, j] = 1
             text[i, j] = small_label(k)
             hover[i, j] = f"Matched {ylabels[i]}, {span}<br>{small_label(k)} pairs"
         elif _num(r.share) is not None:
             z[i, j] = r.share * 100
-            text[i, j] = f"{r.share * 100:.0f}%"
+            text[i, j] = percent(r.share)
             hover[i, j] = (
-                f"Matched {ylabels[i]}, {span}<br>{r.share * 100:.0f}% attended"
+                f"Matched {ylabels[i]}, {span}<br>{percent(r.share)} attended"
                 f" ({int(r.pairs_attending):,} of {int(r.pairs):,} pairs)"
             )
     first = cells[cells["k"] == 0]["pairs"]
@@ -302,7 +303,8 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = SMALL_N, cell_text
     )
 
 
-def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = SMALL_N) -> go.Figure:
+@escaped_inputs
+def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     """Why pairs closed: horizontal bars per close reason; disengagement reasons in vermillion.
 
     `closures`: closure_reasons (grp, close_reason, pairs, is_disengagement); groups pooled.
@@ -333,13 +335,13 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = SMALL_N) ->
         if part.empty:
             continue
         lab = [lb for lb, d in zip(labels, agg["dis"], strict=True) if d == is_dis]
-        small = [is_small(v, k) for v in part["pairs"]]
+        small = [flagged_small(v, k) for v in part["pairs"]]
         flagged |= any(small)
         share = [(_num(v) or 0) / n * 100 if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
         # With a count hidden (an export's suppressed frame) the shown bars do not add up to
         # all closures, so a share of their sum would be a share of the wrong total: counts only.
         text = [
-            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({sh:.0f}%)")
+            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({fixed(sh, 0)}%)")
             for v, s, sh in zip(part["pairs"], small, share, strict=True)
         ]
         bar = go.Bar(

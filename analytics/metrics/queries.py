@@ -1,0 +1,16 @@
+"""The metric queries: one file each in analytics/metrics/sql/, the first line stating its grain
+(what one row is). Metric functions compose them after the scope CTEs (``scope.run``); they
+hold no SQL text of their own."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+@cache
+def query(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    return (SQL_DIR / f"{name}.sql").read_text()

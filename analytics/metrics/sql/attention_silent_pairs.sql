@@ -1,0 +1,20 @@
+-- grain: one row per pair open at A (filters applied) with no attended session in the 30 days up to A, matched 30+ days before A.
+last_attended as (
+    select s.pair_key, max(s.session_date) as last_on
+    from sessions_clean as s, scope_params as sp
+    where s.status = 'attended' and s.session_date <= sp.a
+    group by s.pair_key
+)
+
+select
+    p.mentor_id, p.site, 'no_recent_session' as reason,
+    date_diff('day', coalesce(l.last_on, p.matched_on), sp.a) as days,
+    mp.pair_id, pt.participant_id
+from pairs_at as p
+cross join scope_params as sp
+inner join mart_pairs as mp on mp.pair_key = p.pair_key
+inner join mart_participants as pt on pt.participant_key = p.participant_key
+left join last_attended as l on l.pair_key = p.pair_key
+where p.closed_at is null
+  and p.matched_on <= sp.a - $no_session_days::integer
+  and (l.last_on is null or l.last_on <= sp.a - $no_session_days::integer)

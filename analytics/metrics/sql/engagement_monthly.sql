@@ -1,0 +1,49 @@
+-- grain: one row per group and calendar month meeting [S, E].
+months as (
+    select
+        m::date as month_start,
+        -- a month is counted only over its days inside [S, E]
+        greatest(m::date, sp.s) as from_day,
+        least((m + interval 1 month - interval 1 day)::date, sp.e) as to_day
+    from scope_params as sp,
+         generate_series(date_trunc('month', sp.s), sp.e::timestamp, interval 1 month) as t(m)
+),
+
+active as (
+    select p.grp, mo.month_start, count(*) as active_pairs
+    from pairs_in_scope as p
+    inner join months as mo
+        on p.matched_on <= mo.to_day and (p.closed_at is null or p.closed_at >= mo.from_day)
+    group by p.grp, mo.month_start
+),
+
+sessions_by_month as (
+    select
+        s.grp,
+        date_trunc('month', s.session_date)::date as month_start,
+        count(*) filter (where s.status = 'attended') as attended,
+        count(*) filter (where s.status = 'no_show') as no_show,
+        count(*) filter (where s.status = 'cancelled') as cancelled
+    from sessions_in_scope as s, scope_params as sp
+    where s.session_date between sp.s and sp.e
+    group by s.grp, date_trunc('month', s.session_date)
+),
+
+grid as (
+    select g.grp, mo.month_start
+    from (select distinct grp from pairs_at) as g, months as mo
+)
+
+select
+    grid.grp,
+    grid.month_start as month,
+    coalesce(a.active_pairs, 0) as active_pairs,
+    coalesce(s.attended, 0) as attended,
+    coalesce(s.no_show, 0) as no_show,
+    coalesce(s.cancelled, 0) as cancelled,
+    case when coalesce(s.attended, 0) + coalesce(s.no_show, 0) > 0
+         then s.attended / (s.attended + s.no_show) end as attendance_rate
+from grid
+left join active as a using (grp, month_start)
+left join sessions_by_month as s using (grp, month_start)
+order by grid.grp, grid.month_start
