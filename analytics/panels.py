@@ -15,9 +15,10 @@ A panel is drawn from a *view*: where its frames come from.
 
 Parameters: ``code`` (an instrument reported in the store, for per-instrument panels; None draws
 every instrument where the chart allows it) and ``by`` (the grouping of the metric, when it
-differs from the panel's own). Per-instrument charts and sentences take the instrument's
-definition from the store (the ``instrument_registry`` frame), so names, ranges and the
-direction of improvement are the registry's in force.
+differs from the panel's own); the follow-up panels also take ``rule`` and ``target`` (the
+metric's settings, ``analytics.metrics.followup``). Per-instrument charts and sentences take
+the instrument's definition from the store (the ``instrument_registry`` frame), so names,
+ranges and the direction of improvement are the registry's in force.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from analytics.metrics import (
     attention,
     dose,
     engagement,
+    followup,
     goals,
     instruments,
     mentors,
@@ -72,11 +74,16 @@ METRICS: dict[str, Callable[..., Any]] = {
     "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
     "summary": summary.raw_summary,
+    # with settings beside the scope: ask with params (("rule", ...), ("target", ...))
+    "followup_counts": followup.followup_counts,
+    "followup_attrition": followup.followup_attrition,
+    "followup_by_close_month": followup.followup_by_close_month,
 }
 # Store facts pages read beside the metrics (not per scope).
 STORE_FACTS = {"store_info": admin.store_info}
 
-Getter = Callable[[str, Scope | None], Any]
+# get(metric, scope or None for the view's own, settings as (name, value) pairs)
+Getter = Callable[..., Any]
 Params = Mapping[str, Any]
 
 
@@ -92,8 +99,10 @@ class ScreenView:
     k: int
     suppressed: bool = False  # the user's screens are suppressed as exports are
 
-    def frame(self, metric: str, by: str | None = None) -> pd.DataFrame:
-        return self.get(metric, self.scope.grouped(by) if by else None)
+    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
+        """The metric's frame (grouped ``by``; ``settings``: the metric's own (name, value) pairs)."""
+        scope = self.scope.grouped(by) if by else None
+        return self.get(metric, scope, settings) if settings else self.get(metric, scope)
 
     def table(self, metric: str) -> pd.DataFrame:
         """The frame a number beside the chart is read from (exports: its suppressed table)."""
@@ -118,8 +127,8 @@ class ExportView(ScreenView):
 
     hidden: list[str] = field(default_factory=list)
 
-    def frame(self, metric: str, by: str | None = None) -> pd.DataFrame:
-        shown, hidden = frames.chart_frame(super().frame(metric, by), metric, self.k)
+    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
+        shown, hidden = frames.chart_frame(super().frame(metric, by, settings), metric, self.k)
         self.hidden.extend(hidden)
         return shown
 
@@ -190,6 +199,7 @@ class Panel:
     takes_k: bool = True
     screen: Mapping[str, Any] = field(default_factory=dict)  # builder keywords on screen only
     has_data: bool = True  # False: the page shows the data as a table of its own
+    mentor_level: bool = False  # only for roles with mentor-level views
     report: Mapping[str, Any] | None = None  # on the Reports page, with these parameters
     # per-instrument panels: whether the instrument (its stored entry) has this chart at all
     applies: Callable[[Instrument | None], bool] | None = None
@@ -408,6 +418,7 @@ PANELS: dict[str, Panel] = {
         key="chart",
         sentence=lambda v, p: say.mentor_sentence(v.frame("mentor_caseloads"), k=v.k),
         has_data=False,  # the Mentors page's caseload table is the chart's data
+        mentor_level=True,
     ),
     "quality_findings": Panel(
         title="Data-quality findings",
@@ -419,6 +430,63 @@ PANELS: dict[str, Panel] = {
         takes_k=False,
     ),
 }
+
+
+def followup_settings(p: Params, metric: str) -> tuple:
+    """The follow-up metric's settings from a panel's parameters, as (name, value) pairs; empty
+    for the defaults, so a page at the defaults shares the warmed cache entries. The target
+    only changes ``followup_counts`` (``meets_target``)."""
+    rule = p.get("rule") or followup.DEFAULT_RULE
+    target = followup.DEFAULT_TARGET if p.get("target") is None else p["target"]
+    out = []
+    if rule != followup.DEFAULT_RULE:
+        out.append(("rule", rule))
+    if metric == "followup_counts" and target != followup.DEFAULT_TARGET:
+        out.append(("target", target))
+    return tuple(out)
+
+
+def _followup_rate(metric: str) -> Inputs:
+    def inputs(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+        frame = v.frame(metric, p.get("by"), followup_settings(p, metric))
+        target = followup.DEFAULT_TARGET if p.get("target") is None else p["target"]
+        return (frame,), {"by": p.get("by") or "month", "target": target,
+                          "rule": p.get("rule") or followup.DEFAULT_RULE}
+
+    return inputs
+
+
+PANELS.update({
+    # The Follow-up page: the rate against the target by month of window close, site and mentor.
+    "followup_by_month": Panel(
+        title="Follow-up rate by month of window close",
+        metric="followup_by_close_month",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_by_close_month"),
+        key="by_month",
+        stem="followup_rate_by_month",
+    ),
+    "followup_by_site": Panel(
+        title="Follow-up rate by site",
+        metric="followup_counts",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_counts"),
+        key="by_site",
+        stem="followup_rate_by_site",
+        by="site",
+    ),
+    "followup_by_mentor": Panel(
+        title="Follow-up rate by mentor",
+        metric="followup_counts",
+        chart=charts.followup_rate_chart,
+        inputs=_followup_rate("followup_counts"),
+        key="by_mentor",
+        stem="followup_rate_by_mentor",
+        by="mentor",
+        sentence=lambda v, p: "A participant rematched to another mentor counts for each of their mentors.",
+        mentor_level=True,
+    ),
+})
 
 
 def panels_for(registry: Mapping[str, Instrument], name: str) -> list[str]:

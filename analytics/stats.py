@@ -37,7 +37,7 @@ import math
 from collections.abc import Callable, Hashable, Sequence
 from statistics import NormalDist
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,7 @@ class _LazyModule:
 
 stats = _LazyModule("scipy.stats")
 optimize = _LazyModule("scipy.optimize")
+special = _LazyModule("scipy.special")
 
 __all__ = [
     "KM_COLUMNS",
@@ -69,14 +70,13 @@ __all__ = [
     "at_risk_days",
     "at_risk_table",
     "chi_square_attendance",
-    "classify_reliable_change",
     "cohens_dz",
     "kaplan_meier",
     "logrank",
     "mean_ci",
     "median_survival",
+    "ols_slope",
     "pooled_rate",
-    "reliable_change_threshold",
     "survival_at",
     "welch_t_from_stats",
     "wilson_ci",
@@ -822,52 +822,29 @@ def anova_from_stats(groups: pd.DataFrame, level: float = 0.95) -> dict[str, Any
     return out
 
 
-# --------------------------------------------------------------------------- reliable change
+# --------------------------------------------------------------------------- regression
 
 
-def reliable_change_threshold(sd_baseline: float, reliability: float) -> float | None:
-    """Standard error of the difference for the reliable change index (Jacobson & Truax 1991).
+def ols_slope(
+    x: np.ndarray, covariate: np.ndarray, y: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float] | None:
+    """The coefficient of ``x`` in the least-squares fit y ~ 1 + x + covariate, with its
+    classical (t, n - 3 df) confidence interval: (b1, ci_low, ci_high).
 
-    Inputs: SD_b, the sample SD of the paired participants' baseline scores; r, the
-    instrument's reliability (e.g. Cronbach's alpha or test-retest) in [0, 1].
-    Output: S_diff = sqrt(2) * SD_b * sqrt(1 - r); None when SD_b is missing or 0 or r = 1
-    (S_diff would be 0 and every change "reliable").
-    RC = change / S_diff; |RC| >= 1.96 marks a reliable change (:func:`classify_reliable_change`).
+    None when n < 4 (no residual degree of freedom) or the design is singular (x or the
+    covariate constant, or one a multiple of the other).
     """
-    sd, r = _num(sd_baseline), _num(reliability)
-    if r is None:
-        raise ValueError(f"reliability must be a number in [0, 1], got {reliability!r}")
-    if not 0 <= r <= 1:
-        raise ValueError(f"reliability must be in [0, 1], got {reliability!r}")
-    if sd is None:
+    n = len(y)
+    if n < 4:
         return None
-    if sd < 0:
-        raise ValueError(f"sd_baseline must be non-negative, got {sd_baseline!r}")
-    s_diff = math.sqrt(2.0) * sd * math.sqrt(1.0 - r)
-    return s_diff if s_diff > 0 else None
-
-
-def classify_reliable_change(
-    change: float, s_diff: float, higher_is_better: bool = True
-) -> Literal["improved", "no_reliable_change", "declined"]:
-    """Classify one person's change with the Jacobson-Truax reliable change index.
-
-    Inputs: change = follow-up - baseline; s_diff from :func:`reliable_change_threshold`;
-    higher_is_better from the instrument registry.
-    Output: 'improved' when RC = change / s_diff >= 1.96 ('declined' when <= -1.96), with
-    the directions swapped when lower scores are better; else 'no_reliable_change'.
-    A change exactly on the 1.96 boundary counts as reliable (>=), with a 1e-9 tolerance for
-    floating-point rounding. Raises ValueError when change or s_diff is missing or
-    s_diff <= 0 (no reliable-change classification is possible).
-    """
-    c, s = _num(change), _num(s_diff)
-    if c is None or s is None or s <= 0:
-        raise ValueError("classify_reliable_change needs a finite change and a positive s_diff")
-    rc = c / s
-    if not higher_is_better:
-        rc = -rc
-    if rc >= RC_CRITERION - _EPS:
-        return "improved"
-    if rc <= -RC_CRITERION + _EPS:
-        return "declined"
-    return "no_reliable_change"
+    design = np.column_stack([np.ones(n), np.asarray(x, float), np.asarray(covariate, float)])
+    obs = np.asarray(y, float)
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        return None
+    beta, _, _, _ = np.linalg.lstsq(design, obs, rcond=None)
+    resid = obs - design @ beta
+    df = n - design.shape[1]
+    cov = float(resid @ resid) / df * np.linalg.inv(design.T @ design)
+    half = float(special.stdtrit(df, 0.5 + level / 2)) * math.sqrt(max(cov[1, 1], 0.0))
+    b1 = float(beta[1])
+    return b1, b1 - half, b1 + half

@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 
 import duckdb
+import pandas as pd
 
 from analytics import privacy
 from analytics.domain.contract import CODEBOOKS
-from analytics.domain.scope import Scope
-from analytics.metrics import dose, engagement, goals, outcomes, retention
+from analytics.domain.numbers import finite_or_none
+from analytics.domain.scope import ALL_GROUP, Scope
+from analytics.metrics import compare, dose, engagement, followup, goals, outcomes, retention
 
 
 def _num(x):
@@ -28,9 +30,23 @@ def _num(x):
     return x
 
 
+def _json_safe(node):
+    """`node` with every number made JSON-safe (`_num`), through dicts and lists."""
+    if isinstance(node, dict):
+        return {k: _json_safe(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_safe(v) for v in node]
+    return _num(node)
+
+
 def _int(x) -> int:
     v = _num(x)
     return int(v) if v is not None else 0
+
+
+def _by_group(df, grp):
+    part = df[df["grp"] == grp]
+    return part.iloc[0] if not part.empty else None
 
 
 def _split(df, keys: list[str]) -> dict:
@@ -44,7 +60,38 @@ def _first(parts: dict, key):
     return part.iloc[0] if part is not None and not part.empty else None
 
 
-def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
+def _followup_block(counts, attrition, grp: str, rule: str, target: float, codes) -> dict:
+    """The `followup` block of one group (zeros and nulls when the group has no cohort)."""
+    c = _by_group(counts, grp)
+    doc = {"rule": rule, "target": target}
+    for key in ("cohort", "due", "excused", "done", "missed"):
+        doc[key] = _int(c[key]) if c is not None else 0
+    doc["rate"] = finite_or_none(c["rate"]) if c is not None else None
+    # rate >= target, null with the rate (a missing boolean reads as pd.NA)
+    doc["meets_target"] = bool(c["meets_target"]) if doc["rate"] is not None else None
+    for key in ("open_now", "opening_next_30"):
+        doc[key] = _int(c[key]) if c is not None else 0
+    doc["attrition"] = {}
+    for code in codes:
+        hit = attrition[(attrition["grp"] == grp) & (attrition["instrument"] == code)]
+        a = hit.iloc[0] if not hit.empty else None
+        doc["attrition"][code] = {
+            "n_followed": _int(a["n_followed"]) if a is not None else 0,
+            "n_missed": _int(a["n_missed"]) if a is not None else 0,
+            **{
+                key: finite_or_none(a[key]) if a is not None else None
+                for key in ("baseline_mean_followed", "baseline_mean_missed", "smd")
+            },
+        }
+    return doc
+
+
+def _sections(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict[str, dict]:
     """Every section from "pairs" on, for each group of the scope ('all' when ungrouped)."""
     counts = engagement.pair_counts(con, scope)
     totals = engagement.engagement_totals(con, scope)
@@ -53,6 +100,8 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
     doses = dose.dose_change(con, scope)
     codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
+    fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
+    fu_attrition = followup.followup_attrition(con, scope, followup_rule)
 
     counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
     outc_by, doses_by = _split(outc, ["grp", "instrument"]), _split(doses, ["grp", "instrument"])
@@ -127,6 +176,7 @@ def _sections(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, dict]:
                 for d in CODEBOOKS["goal_domain"]
             },
         }
+        doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target, codes)
         out[grp] = doc
     return out
 
@@ -163,11 +213,20 @@ def _dose_block(rows) -> dict:
     }
 
 
-def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
-    """The unsuppressed summary (groups only when scope.by is set)."""
-    overall = _sections(con, scope.grouped(None)).get("all")
+def raw_summary(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    min_cell: int = privacy.DEFAULT_K,
+    *,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict:
+    """The unsuppressed summary (groups and tests only when scope.by is set)."""
+    followup_rule = followup.check_rule(followup_rule)
+    followup_target = followup.check_target(followup_target)
+    overall = _sections(con, scope.grouped(None), followup_rule, followup_target).get("all")
     if overall is None:  # no pair at all passes the filters
-        overall = _empty_sections(outcomes.instruments(con))
+        overall = _empty_sections(outcomes.instruments(con), followup_rule, followup_target)
     doc = {
         "as_of": scope.as_of.isoformat(),
         "start": scope.start.isoformat(),
@@ -177,11 +236,15 @@ def raw_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = pr
         **overall,
     }
     if scope.by:
-        doc["groups"] = _sections(con, scope)
+        doc["groups"] = _sections(con, scope, followup_rule, followup_target)
+        # the same function the Compare page calls, so the page and the JSON agree
+        doc["tests"] = _json_safe(compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell)))
     return doc
 
 
-def _empty_sections(registry: dict[str, dict]) -> dict:
+def _empty_sections(
+    registry: dict[str, dict], rule: str = followup.DEFAULT_RULE, target: float = followup.DEFAULT_TARGET
+) -> dict:
     return {
         "pairs": {"in_scope": 0, "matched_in_period": 0, "active_at_end": 0},
         "participants": {"in_scope": 0},
@@ -215,9 +278,21 @@ def _empty_sections(registry: dict[str, dict]) -> dict:
             "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,
             "by_domain": {d: {"set": 0, "achieved": 0, "achievement_rate": None} for d in CODEBOOKS["goal_domain"]},
         },
+        "followup": _followup_block(
+            pd.DataFrame(columns=["grp"]), pd.DataFrame(columns=["grp", "instrument"]), ALL_GROUP, rule, target,
+            list(registry),
+        ),
     }
 
 
-def build_summary(con: duckdb.DuckDBPyConnection, scope: Scope, min_cell: int = privacy.DEFAULT_K) -> dict:
+def build_summary(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    min_cell: int = privacy.DEFAULT_K,
+    *,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
+) -> dict:
     """The summary as the command prints it: suppressed with k = min_cell."""
-    return privacy.suppress_summary(raw_summary(con, scope, min_cell), k=min_cell)
+    doc = raw_summary(con, scope, min_cell, followup_rule=followup_rule, followup_target=followup_target)
+    return privacy.suppress_summary(doc, k=min_cell)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.domain import numbers
 from ui import components as ui
 from ui import downloads, panel
 from ui.setup import page_setup, page_title
@@ -17,14 +18,14 @@ ui.tiles(
         ui.Tile("No-shows", ui.num(totals["no_show"])),
         ui.Tile("Cancelled", ui.num(totals["cancelled"]), help="Cancelled sessions do not count in the rate."),
         ui.Tile("Attendance rate", ui.pct(totals["attendance_rate"]), help="Attended / (attended + no-show).",
-                small=ui.is_small(totals["attended"] + totals["no_show"], ctx.k)),
+                small=numbers.is_small(totals["attended"] + totals["no_show"], ctx.k)),
         ui.Tile("Contact hours", ui.num(totals["contact_hours"], 1)),
         ui.Tile("Pair-days", ui.num(totals["pair_days"]), help="Days each pair in scope was open in the period, summed."),
         ui.Tile("Sessions per pair-month", ui.num(totals["sessions_per_pair_month"], 2),
-                small=ui.is_small(pairs["pairs_in_scope"], ctx.k)),
+                small=numbers.is_small(pairs["pairs_in_scope"], ctx.k)),
         ui.Tile("Median days to first session", ui.num(totals["median_days_to_first_session"], 1),
                 help=f"Over {ui.num(totals['pairs_with_first_session'])} pairs matched in the period that have met.",
-                small=ui.is_small(totals["pairs_with_first_session"], ctx.k)),
+                small=numbers.is_small(totals["pairs_with_first_session"], ctx.k)),
     ],
     k=ctx.k,
 )

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.domain import numbers
 from analytics.present.theme import GOAL_DOMAIN_LABELS
 from ui import components as ui
 from ui import downloads, panel
@@ -14,12 +15,12 @@ goals = ctx.metric("goals_by_domain")
 overall = goals[goals["domain"] == "*"].iloc[0]
 ui.tiles(
     [
-        ui.Tile("Goals set", ui.num(overall["goals_set"]), small=ui.is_small(overall["goals_set"], ctx.k)),
+        ui.Tile("Goals set", ui.num(overall["goals_set"]), small=numbers.is_small(overall["goals_set"], ctx.k)),
         ui.Tile("Goals achieved", ui.num(overall["achieved"])),
         ui.Tile("Achievement rate", ui.pct(overall["achievement_rate"]),
-                small=ui.is_small(overall["goals_set"], ctx.k)),
+                small=numbers.is_small(overall["goals_set"], ctx.k)),
         ui.Tile("Median days to achieve", ui.num(overall["median_days_to_achieve"], 1),
-                small=ui.is_small(overall["achieved"], ctx.k)),
+                small=numbers.is_small(overall["achieved"], ctx.k)),
     ],
     k=ctx.k,
 )

@@ -6,6 +6,7 @@ axes and colours follow each instrument's direction (a PHQ-9 drop reads as an im
 
 import streamlit as st
 
+from analytics.domain import numbers
 from analytics.metrics.instruments import from_frame
 from analytics.panels import panels_for
 from ui import components as ui
@@ -27,7 +28,7 @@ for tab, code in zip(tabs, INSTRUMENTS, strict=True):
     with tab:
         inst = INSTRUMENTS[code]
         o = change[change["instrument"] == code].iloc[0]
-        small = ui.is_small(o["n_paired"], ctx.k)
+        small = numbers.is_small(o["n_paired"], ctx.k)
         ui.say(f"{inst.name} ({code}): {inst.construct}, scores {inst.min_score:g}-{inst.max_score:g}, "
                f"{inst.better} is better.")
         ui.tiles(

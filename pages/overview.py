@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.domain import numbers
 from ui import components as ui
 from ui import panel
 from ui.setup import page_setup, page_title
@@ -38,7 +39,7 @@ def outcome_tile(code: str) -> ui.Tile:
         ui.signed(o["mean_change"], 1) or "–",
         change,
         help=f"Follow-up minus intake score over {ui.num(o['n_paired'])} paired participants.",
-        small=ui.is_small(o["n_paired"], ctx.k),
+        small=numbers.is_small(o["n_paired"], ctx.k),
     )
 
 
@@ -46,25 +47,25 @@ e, r, g = now["engagement"], now["retention"], now["goals"]
 ui.tiles(
     [
         ui.Tile("Pairs in scope", ui.num(now["pairs"]["in_scope"]), delta("pairs", "in_scope", digits=0),
-                small=ui.is_small(now["pairs"]["in_scope"], ctx.k)),
+                small=numbers.is_small(now["pairs"]["in_scope"], ctx.k)),
         ui.Tile("Participants", ui.num(now["participants"]["in_scope"]), delta("participants", "in_scope", digits=0),
-                small=ui.is_small(now["participants"]["in_scope"], ctx.k)),
+                small=numbers.is_small(now["participants"]["in_scope"], ctx.k)),
         ui.Tile("Attendance rate", ui.pct(e["attendance_rate"]), delta("engagement", "attendance_rate", 100, 1, " pts"),
                 help=f"Attended / (attended + no-show): {ui.num(e['attended'])} of "
                 f"{ui.num(total(e['attended'], e['no_show']))} sessions.",
-                small=ui.is_small(total(e["attended"], e["no_show"]), ctx.k)),
+                small=numbers.is_small(total(e["attended"], e["no_show"]), ctx.k)),
         ui.Tile("Sessions per pair-month", ui.num(e["sessions_per_pair_month"], 2),
                 delta("engagement", "sessions_per_pair_month", digits=2),
                 help="Attended sessions per 30.4 days of pairs being open in the period.",
-                small=ui.is_small(now["pairs"]["in_scope"], ctx.k)),
+                small=numbers.is_small(now["pairs"]["in_scope"], ctx.k)),
         ui.Tile("Still meeting at 90 days", ui.pct(r["km_90"]), delta("retention", "km_90", 100, 1, " pts"),
                 help=f"Kaplan-Meier estimate over {ui.num(r['pairs'])} pairs matched in the period.",
-                small=ui.is_small(r["pairs"], ctx.k)),
+                small=numbers.is_small(r["pairs"], ctx.k)),
         outcome_tile("GSE10"),
         outcome_tile("BARC10"),
         ui.Tile("Goals achieved", ui.pct(g["achievement_rate"]), delta("goals", "achievement_rate", 100, 1, " pts"),
                 help=f"{ui.num(g['achieved'])} of {ui.num(g['set'])} goals set in the period.",
-                small=ui.is_small(g["set"], ctx.k)),
+                small=numbers.is_small(g["set"], ctx.k)),
     ],
     k=ctx.k,
 )

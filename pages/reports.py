@@ -7,6 +7,7 @@ from analytics.metrics.instruments import from_frame
 from analytics.panels import PANELS, export_figure, report_charts
 from ui import components as ui
 from ui import data_access, downloads
+from ui.followup_controls import followup_controls
 from ui.setup import page_setup, page_title
 
 ctx = page_setup("reports")
@@ -31,6 +32,7 @@ with st.container(border=True):
     sites = st.multiselect("Sites", choices.get("site", []), default=list(ctx.scope.filters.site),
                            placeholder="All sites", key="reports__sites")
     program = st.text_input("Program name for the title (optional)", max_chars=120, key="reports__program")
+    rule, target = followup_controls("reports")  # the follow-up rate in the headline table
     try:
         report_scope = data_access.scope_for(
             ctx.stamp, start, end, Filters.from_mapping({"site": sites, "funding_stream": funding}), access
@@ -38,7 +40,8 @@ with st.container(border=True):
     except ScopeError as exc:
         st.error(ui.plain(str(exc)), icon=":material/error:")
     else:
-        downloads.report_downloads(ctx, report_scope, program=program.strip())
+        downloads.report_downloads(ctx, report_scope, program=program.strip(), followup_rule=rule,
+                                   followup_target=target)
 
 context = downloads.export_context(ctx)
 TABLES = (

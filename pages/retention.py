@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.domain import numbers
 from ui import components as ui
 from ui import panel
 from ui.setup import page_setup, page_title
@@ -11,7 +12,7 @@ page_title(ctx, "Retention", "Pairs matched in the period, followed to the as-of
 
 summary = ctx.metric("retention_summary")
 row = summary.iloc[0] if not summary.empty else None
-small = row is not None and ui.is_small(row["pairs"], ctx.k)
+small = row is not None and numbers.is_small(row["pairs"], ctx.k)
 ui.tiles(
     [
         ui.Tile("Pairs matched", ui.num(row["pairs"] if row is not None else 0), small=small),

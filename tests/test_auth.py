@@ -56,18 +56,18 @@ def test_each_role_gets_its_pages_sites_and_rights(config):
     pm = resolve(config, signed_in("pm@example.org"))
     assert (pm.role, pm.sites, pm.can_export, pm.can_load, pm.can_audit, pm.can_see_mentors) == (
         PROGRAM_MANAGER, None, True, False, False, True)
-    assert pm.pages == {"overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors",
-                        "attention", "reports", "data"}
+    assert pm.pages == {"overview", "engagement", "retention", "outcomes", "goals", "followup", "compare",
+                        "mentors", "attention", "reports", "data"}
 
     sup = resolve(config, signed_in("north.sup@example.org"))
     assert (sup.role, sup.sites, sup.can_export, sup.can_see_mentors) == (SUPERVISOR, ("North",), False, True)
-    assert sup.pages == {"overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors",
-                         "attention"}
+    assert sup.pages == {"overview", "engagement", "retention", "outcomes", "goals", "followup", "compare",
+                         "mentors", "attention"}
 
     gw = resolve(config, signed_in("gw@example.org"))
     assert (gw.role, gw.sites, gw.can_export, gw.can_see_mentors, gw.suppress_on_screen) == (
         GRANT_WRITER, None, True, False, True)
-    assert gw.pages == {"overview", "engagement", "retention", "outcomes", "goals", "reports"}
+    assert gw.pages == {"overview", "engagement", "retention", "outcomes", "goals", "followup", "reports"}
 
     admin = resolve(config, signed_in("admin@example.org"))
     assert (admin.role, admin.sites, admin.can_load, admin.can_audit, admin.can_export) == (
@@ -285,8 +285,8 @@ def test_the_menu_shows_only_the_role_pages(config):
     # (the Reports page is in the menu once the app lists it)
     assert menu("pm@example.org") == [p for p in in_app if p in auth.ROLE_PAGES[PROGRAM_MANAGER]]
     assert "audit" not in menu("pm@example.org") and "data" in menu("pm@example.org")
-    assert menu("north.sup@example.org") == ["overview", "engagement", "retention", "outcomes", "goals", "compare",
-                                             "mentors", "attention"]
+    assert menu("north.sup@example.org") == ["overview", "engagement", "retention", "outcomes", "goals", "followup",
+                                             "compare", "mentors", "attention"]
     assert menu("admin@example.org") == ["data", "audit"]
     assert "compare" not in menu("gw@example.org") and "mentors" not in menu("gw@example.org")
     assert "attention" not in menu("gw@example.org")

@@ -268,6 +268,8 @@ def test_km_on_the_tiny_program(frames):
     assert line.line.shape == "hv"
     # pr1 lost contact on day 39 with 4 at risk: S = 3/4 from then on
     assert list(line.y) == [100, 75, 75, 75, 75]
+    # the hover's share is numbers.percent of S, not the browser's %{y:.0f}
+    assert list(line.customdata[:, 3]) == ["100%", "75%", "75%", "75%", "75%"] and ":.0f" not in line.hovertemplate
     assert list(line.x) == [0, 39, 48, 57, 84]
     bands = [t for t in fig.data if t.fill == "tonexty"]
     assert len(bands) == 1
@@ -371,6 +373,9 @@ def test_intake_followup_dumbbell(frames):
     # North: pt1 20 -> 26, pt2 22 -> 25; South: pt3 30 -> 27
     assert list(intake.y) == ["North", "South"]
     assert list(intake.x) == [21.0, 30.0] and list(follow.x) == [25.5, 27.0]
+    # hover and label print the same text: (20 + 22) / 2 = 21.0, (26 + 25) / 2 = 25.5
+    assert list(intake.customdata[:, 0]) == list(intake.text) == ["21.0", "30.0"]
+    assert list(follow.customdata[:, 0]) == ["25.5", "27.0"] and "%{x" not in follow.hovertemplate
     assert _annotations(fig, "n_label") == ["n = 2", "n = 1"]
     small = charts.intake_followup_chart(frames["change_site"], "GSE10", k=11)
     assert _annotations(small, "n_label") == ["n<11", "n<11"]
@@ -385,6 +390,8 @@ def test_trend(frames):
     # month 0: 20, 22, 30, 30, 18; month 1: 26, 27; month 2: 25
     assert list(line.x) == [0, 1, 2] and np.allclose(line.y, [24.0, 26.5, 25.0])
     assert list(line.customdata[:, 0]) == ["n = 5", "n = 2", "n = 1"]
+    # the hover prints the mean as the server formats it (numbers.fixed), never %{y:.1f}
+    assert list(line.customdata[:, 2]) == ["24.0", "26.5", "25.0"] and ":.1f" not in line.hovertemplate
     assert any(t.fill == "tonexty" for t in fig.data)  # CI band where n >= 2
     small = charts.trend_chart(frames["trend"], "GSE10", k=11)
     assert len(_trace(small, "Mean score").x) == 0
@@ -514,6 +521,8 @@ def test_quality_chart(frames):
     assert fig.layout.barmode == "stack"
     assert sorted(_annotations(fig, "total_label")) == ["1", "2", "3"]
     assert "No baseline assessment (BARC10)" in set(bars["South"].y)
+    # counts in the hover are numbers.count text, as in the totals
+    assert all(c.isdigit() for t in bars.values() for c in t.customdata) and "%{x" not in bars["South"].hovertemplate
 
 
 def test_screens_offer_no_image_button_that_would_skip_suppression():

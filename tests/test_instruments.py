@@ -15,7 +15,7 @@ import statsmodels.api as sm
 import tiny_program
 from fixtures.load_helpers import KEY, PROGRAM, load, refused, rows, write, write_program
 
-from analytics import cli, store, summary
+from analytics import cli, stats, store, summary
 from analytics.domain import instruments as registry
 from analytics.metrics import dose, instruments, outcomes
 from analytics.metrics.scope import resolve_scope
@@ -303,6 +303,7 @@ def test_phq9_in_the_summary_with_its_dose_block(phq):
 
 
 def test_the_ols_slope_by_hand():
+    # stats.ols_slope: the coefficient of dose/4 in change ~ 1 + dose/4 + baseline
     # dose/4 = 0, 0, 1, 1 and baseline 10, 20, 10, 20 are orthogonal once centred; change =
     # 1 + 2 * dose/4 + 0.1 * baseline + e with e = +0.5, -0.5, -0.5, +0.5 (orthogonal to all three):
     # b1 = 2 exactly; RSS = 4 * 0.25 = 1, df = 1, sigma^2 = 1; Sxx = 4 * 0.5^2 = 1, SE(b1) = 1;
@@ -310,14 +311,14 @@ def test_the_ols_slope_by_hand():
     doses = np.array([0, 0, 4, 4])
     baseline = np.array([10.0, 20, 10, 20])
     change = 1 + 2 * doses / 4 + 0.1 * baseline + np.array([0.5, -0.5, -0.5, 0.5])
-    b1, lo, hi = dose.ols_slope(doses, baseline, change)
+    b1, lo, hi = stats.ols_slope(doses / 4, baseline, change)
     assert b1 == pytest.approx(2.0)
     assert (lo, hi) == pytest.approx((2 - 12.7062047, 2 + 12.7062047))
     lstsq = np.linalg.lstsq(sm.add_constant(np.column_stack([doses / 4, baseline])), change, rcond=None)[0]
     assert b1 == pytest.approx(lstsq[1])
     # null when n < 4 or the design is singular (every dose the same)
-    assert dose.ols_slope(doses[:3], baseline[:3], change[:3]) is None
-    assert dose.ols_slope(np.array([4, 4, 4, 4]), baseline, change) is None
+    assert stats.ols_slope(doses[:3] / 4, baseline[:3], change[:3]) is None
+    assert stats.ols_slope(np.array([1.0, 1, 1, 1]), baseline, change) is None
 
 
 def test_dose_bands_edges():

@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import store
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "engagement", "retention", "outcomes", "goals", "compare", "mentors", "data")
+PAGES = ("overview", "engagement", "retention", "outcomes", "goals", "followup", "compare", "mentors", "data")
 PERIOD = {"start": "2026-01-01", "end": "2026-03-31"}
 TIMEOUT = 60
 

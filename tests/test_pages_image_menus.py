@@ -35,6 +35,7 @@ ROLES = """
 MENUS = [
     ("outcomes", None, {"outcomes__distribution_GSE10_dl"}),
     ("mentors", None, {"mentors__chart_dl"}),
+    ("followup", None, {"followup__by_month_dl", "followup__by_site_dl", "followup__by_mentor_dl"}),
     ("data", None, {"data__quality_dl"}),
     ("compare", "Retention", {"compare__km_dl", "compare__hr_dl"}),
     ("compare", "Attendance", {"compare__attendance_dl"}),

@@ -78,6 +78,7 @@ CHART_DATA = [
     ("compare", "Retention", ["compare__hr"]),
     ("compare", "Attendance", ["compare__attendance"]),
     ("compare", "Outcomes", ["compare__change_GSE10", "compare__change_BARC10"]),
+    ("followup", None, ["followup__by_month", "followup__by_site", "followup__by_mentor"]),
 ]
 STAND_IN = ExportContext(filters="all pairs", start=date(2026, 1, 1), end=date(2026, 3, 31),
                          as_of=date(2026, 3, 31), n=500, k=K)

@@ -154,6 +154,15 @@ def expected_headline(doc: dict, k: int) -> dict[str, tuple[str, list[str]]]:
         "Sessions attended": (c("engagement.attended"), [c("engagement.no_show"), c("engagement.cancelled")]),
         "Attendance rate": (r("engagement.attendance_rate"), []),
     }
+    fu = doc["followup"]
+    fu_rate = r("followup.rate")
+    target = f"target {fu['target'] * 100:.1f}%"
+    if "followup.rate" not in hidden and fu["rate"] is not None:
+        fu_rate += f" ({target}: {'met' if fu['meets_target'] else 'not met'})"
+    else:
+        fu_rate += f" ({target})"
+    rows["Follow-up rate (SUPRT)"] = (fu_rate, [c("followup.done"), c("followup.due"), c("followup.excused"),
+                                                "days 150-210 after intake"])
     hours = get(doc, "engagement.contact_hours")
     rows["Contact hours"] = (
         f"not reported (fewer than {k})" if "engagement.contact_hours" in hidden else f"{hours:,.0f}", [])
@@ -217,6 +226,11 @@ def test_docx_tables_equal_summary(case):
             assert part in got[measure][1], (measure, part)
     goals = next(t for t in tables if t[0] == ["Domain", "Goals set", "Achieved", "Achievement rate"])
     assert goals[1:] == expected_goals_table(doc, k)
+    attrition = next(t for t in tables if t[0][:2] == ["Instrument", "Reassessed"])
+    assert [row[1:4:2] for row in attrition[1:]] == [
+        [count(doc, f"followup.attrition.{code}.n_followed", k), count(doc, f"followup.attrition.{code}.n_missed", k)]
+        for code in doc["followup"]["attrition"]
+    ]
 
 
 @needs_pdftotext

@@ -605,28 +605,7 @@ def test_anova_properties(rows):
             assert 0 <= lo <= hi < 1
 
 
-# =========================================================================== reliable change and Wilson
-
-
-def test_reliable_change_by_hand():
-    # SD_b = 5, r = 0.82: S_diff = sqrt(2) * 5 * sqrt(0.18) = 5 * sqrt(0.36) = 3.0
-    s_diff = S.reliable_change_threshold(5.0, 0.82)
-    assert s_diff == pytest.approx(3.0)
-    assert S.classify_reliable_change(6.0, s_diff, True) == "improved"  # RC = 2.0
-    assert S.classify_reliable_change(5.88, s_diff, True) == "improved"  # RC = 1.96 exactly
-    assert S.classify_reliable_change(5.85, s_diff, True) == "no_reliable_change"  # RC = 1.95
-    assert S.classify_reliable_change(-5.88, s_diff, True) == "declined"
-    # Lower is better (e.g. a symptom scale): a drop is an improvement.
-    assert S.classify_reliable_change(-6.0, s_diff, False) == "improved"
-    assert S.classify_reliable_change(6.0, s_diff, False) == "declined"
-    assert S.classify_reliable_change(0.0, s_diff, False) == "no_reliable_change"
-    assert S.reliable_change_threshold(0.0, 0.8) is None
-    assert S.reliable_change_threshold(None, 0.8) is None
-    assert S.reliable_change_threshold(5.0, 1.0) is None
-    with pytest.raises(ValueError):
-        S.reliable_change_threshold(5.0, 1.2)
-    with pytest.raises(ValueError):
-        S.classify_reliable_change(1.0, None, True)
+# =========================================================================== Wilson
 
 
 def test_wilson_by_hand_and_against_scipy():

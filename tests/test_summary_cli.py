@@ -20,7 +20,12 @@ SECTION_KEYS = {
     },
     "retention": {"pairs", "events", "km_30", "km_90", "km_180", "median_days", "eligible_90", "retained_90"},
     "goals": {"set", "achieved", "achievement_rate", "median_days_to_achieve", "by_domain"},
+    "followup": {
+        "rule", "target", "cohort", "due", "excused", "done", "missed", "rate", "meets_target",
+        "open_now", "opening_next_30", "attrition",
+    },
 }
+ATTRITION_KEYS = {"n_followed", "n_missed", "baseline_mean_followed", "baseline_mean_missed", "smd"}
 OUTCOME_KEYS = {
     "n_paired", "baseline_mean", "followup_mean", "mean_change", "sd_change", "ci95", "cohens_dz",
     "reliable_improvement_rate", "reliable_decline_rate",
@@ -44,6 +49,9 @@ def _check_sections(doc):
         assert set(inst) == OUTCOME_KEYS
     for dom in doc["goals"]["by_domain"].values():
         assert set(dom) == {"set", "achieved", "achievement_rate"}
+    assert set(doc["followup"]["attrition"]) == {"GSE10", "BARC10"}
+    for inst in doc["followup"]["attrition"].values():
+        assert set(inst) == ATTRITION_KEYS
 
 
 def test_json_shape_and_numbers_without_suppression(tiny_store):
@@ -66,6 +74,8 @@ def test_json_shape_and_numbers_without_suppression(tiny_store):
 def test_by_site_adds_groups(tiny_store):
     doc = json.loads(summary(tiny_store, *PERIOD, "--min-cell", "1", "--by", "site").stdout)
     assert set(doc["groups"]) == {"North", "South"}
+    assert list(doc)[-2:] == ["groups", "tests"]
+    assert set(doc["tests"]) == {"logrank", "attendance", "change"}
     for grp in doc["groups"].values():
         assert set(grp) == {*SECTION_KEYS, "outcomes"}
         _check_sections(grp)

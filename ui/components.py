@@ -67,10 +67,6 @@ def signed(x: object, digits: int = 1, unit: str = "") -> str | None:
     return (text if text[0] in "+-" else "+" + text) + unit
 
 
-# Counts of 1..k-1 people, pairs or sessions: shown on screen, flagged (never merged).
-is_small = numbers.is_small
-
-
 @dataclass(frozen=True)
 class Tile:
     label: str
@@ -107,7 +103,7 @@ def small_note(text: str) -> None:
 def flag_small(df: pd.DataFrame, n_col: str, k: int = DEFAULT_K, label: str = "Small group") -> pd.DataFrame:
     """A copy of df with a visible marker column for rows resting on fewer than k."""
     out = df.copy()
-    out[label] = ["⚠ n < " + str(k) if is_small(n, k) else "" for n in out[n_col]]
+    out[label] = ["⚠ n < " + str(k) if numbers.is_small(n, k) else "" for n in out[n_col]]
     return out
 
 

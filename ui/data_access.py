@@ -47,6 +47,8 @@ AccessKey = tuple[tuple[str, ...] | None, int, bool, bool]
 
 DEMO_BUILD_MESSAGE = "No store found: building the synthetic demo program…"
 
+# Settings a metric takes beside the scope (plain values, part of the cache key).
+Params = tuple[tuple[str, Any], ...]
 # Metrics listing people one row each, and the only page that may show them: refused to every
 # other role (grant writers, admins), whatever page asks.
 ROW_LEVEL = {"needs_attention": "attention"}
@@ -205,9 +207,9 @@ def _scope_within(key: ScopeKey, access_key: AccessKey) -> Scope:
 
 
 @st.cache_data(show_spinner=False, max_entries=2000)
-def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
+def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, params: Params = ()) -> Any:
     with analysis_cursor(stamp) as cur:
-        value = METRICS[name](cur, _scope_within(key, access_key))
+        value = METRICS[name](cur, _scope_within(key, access_key), **dict(params))
     _sites, k, suppressed, _mentors = access_key
     return suppressed_for_screen(name, value, k) if suppressed else value
 
@@ -216,9 +218,10 @@ def _scoped_key(scope: Scope, access: Access) -> ScopeKey:
     return scope_key(dataclasses.replace(scope, filters=access.restrict(scope.filters)))
 
 
-def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = None) -> Any:
+def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = None, params: Params = ()) -> Any:
     """The named metric over `scope` within the user's access (a DataFrame; `summary` gives the
-    summary dict); suppressed as exports are for roles that see suppressed screens."""
+    summary dict); suppressed as exports are for roles that see suppressed screens. `params`:
+    the metric's settings as (name, value) pairs (the follow-up rule and target)."""
     if name not in METRICS:
         raise KeyError(f"unknown metric {name!r}")
     a = _access(access)
@@ -226,7 +229,7 @@ def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = Non
         raise PermissionError("mentor-level views are not part of this role")
     if name in ROW_LEVEL and not a.may_open(ROW_LEVEL[name]):
         raise PermissionError("this list is not part of this role")
-    return _metric(name, stamp, _scoped_key(scope, a), a.cache_key())
+    return _metric(name, stamp, _scoped_key(scope, a), a.cache_key(), tuple(params))
 
 
 def pairs_in_scope(stamp: StampKey, scope: Scope, access: Access | None = None) -> int:

@@ -23,6 +23,7 @@ import streamlit as st
 from analytics import privacy
 from analytics.exports import images, tables
 from analytics.exports.context import ExportContext
+from analytics.metrics import followup
 from analytics.privacy import frames
 from ui import auth, data_access
 from ui import components as ui
@@ -172,7 +173,8 @@ def table_downloads(
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _report_file(stamp, scope_key, k: int, program: str, fmt: str) -> bytes:
+def _report_file(stamp, scope_key, k: int, program: str, fmt: str, followup_rule: str = followup.DEFAULT_RULE,
+                 followup_target: float = followup.DEFAULT_TARGET) -> bytes:
     # Imported here: python-docx and reportlab are only needed when a report is asked for.
     from analytics.exports.report import build_report
     from analytics.exports.report_docx import write_docx
@@ -183,15 +185,19 @@ def _report_file(stamp, scope_key, k: int, program: str, fmt: str) -> bytes:
         report = build_report(
             cur, as_of=scope.as_of, start=scope.start, end=scope.end, sites=scope.filters.site,
             funding_streams=scope.filters.funding_stream, k=k, program=program or None,
+            followup_rule=followup_rule, followup_target=followup_target,
         )
     return write_docx(report) if fmt == "docx" else write_pdf(report)
 
 
-def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__report") -> None:
+def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__report",
+                     followup_rule: str = followup.DEFAULT_RULE,
+                     followup_target: float = followup.DEFAULT_TARGET) -> None:
     """One button each for the grant report as DOCX and PDF (built on click, then cached).
 
     ``scope``: period, sites and funding streams of the report (other filters do not apply);
     a selection of fewer than k pairs is refused here, before anything is built.
+    ``followup_rule``, ``followup_target``: the follow-up rate's settings in the report.
     """
     context = export_context(ctx, scope)
     note = refused_note(context)
@@ -207,7 +213,8 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
     ):
         row.download_button(
             label,
-            data=_audited(lambda fmt=fmt: _report_file(ctx.stamp, scope_key, ctx.k, program, fmt), kind=fmt,
+            data=_audited(lambda fmt=fmt: _report_file(ctx.stamp, scope_key, ctx.k, program, fmt, followup_rule,
+                                                       followup_target), kind=fmt,
                           name="grant_report", context=context),
             file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", type="primary",
             icon=":material/description:", on_click="ignore",

@@ -19,7 +19,7 @@ from ui import data_access, downloads
 def screen_view(stamp: data_access.StampKey, scope: Scope, access: Access) -> ScreenView:
     """The frames a user's page is drawn from (cached metric calls within their access)."""
     return ScreenView(
-        get=lambda name, other=None: data_access.metric(name, stamp, other or scope, access),
+        get=lambda name, other=None, settings=(): data_access.metric(name, stamp, other or scope, access, settings),
         scope=scope,
         k=access.k,
         suppressed=access.suppress_on_screen,

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import store
+from analytics.domain import numbers
 from analytics.domain.access import Access
 from analytics.domain.scope import Scope, ScopeError
 from analytics.privacy import DEFAULT_K
@@ -49,6 +50,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("retention", "Retention", ":material/timeline:", "Program"),
     PageSpec("outcomes", "Outcomes", ":material/trending_up:", "Program"),
     PageSpec("goals", "Goals", ":material/flag:", "Program"),
+    PageSpec("followup", "Follow-up", ":material/event_repeat:", "Program"),
     PageSpec("compare", "Compare", ":material/compare_arrows:", "Analysis"),
     PageSpec("mentors", "Mentors", ":material/groups:", "Analysis"),
     PageSpec("attention", "Needs attention", ":material/notification_important:", "Analysis"),
@@ -82,10 +84,11 @@ class PageContext:
     k: int = DEFAULT_K
     damaged: bool = False  # the store file cannot be read (only the Data page gets this far)
 
-    def metric(self, name: str, scope: Scope | None = None):
+    def metric(self, name: str, scope: Scope | None = None, params: tuple = ()):
         """A cached metric over this page's scope (or another one, e.g. the previous period),
-        always within the user's sites and, for grant writers, suppressed."""
-        return data_access.metric(name, self.stamp, scope or self.scope, self.access)
+        always within the user's sites and, for grant writers, suppressed. `params`: the
+        metric's settings as (name, value) pairs."""
+        return data_access.metric(name, self.stamp, scope or self.scope, self.access, params)
 
 
 def menu(access: Access) -> list[PageSpec]:
@@ -265,7 +268,7 @@ def page_title(ctx: PageContext, title: str, what: str) -> None:
         )
         return
     pairs = int(ctx.metric("pair_counts")["pairs_in_scope"].sum())
-    if components.is_small(pairs, ctx.k):
+    if numbers.is_small(pairs, ctx.k):
         # a selection this narrow is shown to staff, flagged; exports refuse it.
         st.warning(
             f"Only {pairs} pairs are in this selection (fewer than {ctx.k}): the numbers below describe very "

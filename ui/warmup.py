@@ -111,7 +111,7 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         view = panel.screen_view(stamp, scope, access)
         reported = registry_of(view)  # the instruments the Outcomes page has a tab for
         for name, p in PANELS.items():
-            if name == "mentor_caseloads" and not access.can_see_mentors:
+            if p.mentor_level and not access.can_see_mentors:
                 continue
             for code in panels_for(reported, name) if p.per_instrument else (None,):
                 params = p.params(code=code)

@@ -26,7 +26,7 @@ from pathlib import Path
 from analytics import store
 from analytics.cli import UsageError
 from analytics.cli.report import _write_whole as write_whole
-from analytics.store import audit, pseudonym
+from analytics.store import audit, pseudonym, views
 
 # roster column -> (entity of the pseudonym, store table and column holding the pseudonyms)
 ID_COLUMNS = {
@@ -35,15 +35,10 @@ ID_COLUMNS = {
     "mentor_id": ("mentor", "mentors"),
 }
 SUFFIX = "_pseudonym"
-# How many of a column's pseudonyms the store holds: constant text, the pseudonyms bound.
-_FOUND_SQL = {
-    "participant_id": "select count(*) from (select distinct unnest(?::varchar[]) as id) as r"
-                      " where r.id in (select participant_id from participants)",
-    "pair_id": "select count(*) from (select distinct unnest(?::varchar[]) as id) as r"
-               " where r.id in (select pair_id from pairs)",
-    "mentor_id": "select count(*) from (select distinct unnest(?::varchar[]) as id) as r"
-                 " where r.id in (select mentor_id from mentors)",
-}
+# How many of a column's pseudonyms the store holds: one query per id column, its table and
+# column from ID_COLUMNS (the allow-list), the pseudonyms bound.
+_FOUND = views.store_query("relink_found")
+_FOUND_SQL = {col: _FOUND.format(column=col, table=table) for col, (_, table) in ID_COLUMNS.items()}
 
 
 def add_arguments(p) -> None:

@@ -2,6 +2,7 @@
 
     python -m analytics report --db PATH --as-of D --start D --end D [--site S]...
         [--funding-stream F]... --out FILE.docx|FILE.pdf [--min-cell K]
+        [--followup-rule suprt|gpra] [--followup-target X]
 
 Every number equals what `summary` prints for the same selection and k. Exit status 0 on
 success; 2 with a one-line reason on bad input, including a selection of fewer than k pairs
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from analytics import privacy, store
 from analytics.cli import UsageError
+from analytics.cli.summary import add_followup_arguments, followup_settings
 from analytics.domain.scope import ScopeError
 from analytics.store import audit
 
@@ -40,6 +42,7 @@ def add_arguments(p) -> None:
                    help="who made the report, for the audit trail")
     p.add_argument("--no-charts", dest="charts", action="store_false",
                    help="leave the charts out (no browser needed)")
+    add_followup_arguments(p)
 
 
 def run(args) -> int:
@@ -57,6 +60,7 @@ def run(args) -> int:
         raise UsageError(f"no folder {out.parent} to write {out.name} into")
     if args.min_cell < 1:
         raise UsageError("--min-cell must be 1 or more")
+    rule, target = followup_settings(args)
     path = store.db_path(args.db)
     if not path.exists():
         raise UsageError(f"no store at {args.db or path}")
@@ -71,7 +75,7 @@ def run(args) -> int:
             report = build_report(
                 cur, as_of=args.as_of, start=args.start, end=args.end, sites=args.site,
                 funding_streams=args.funding_stream, k=args.min_cell, program=args.program,
-                charts_wanted=args.charts,
+                charts_wanted=args.charts, followup_rule=rule, followup_target=target,
             )
     except (ScopeError, views.StoreOutdated, store.StoreDamaged) as exc:
         raise UsageError(str(exc)) from None

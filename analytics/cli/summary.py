@@ -21,6 +21,27 @@ def add_arguments(p) -> None:
     p.add_argument("--min-cell", dest="min_cell", type=int, default=privacy.DEFAULT_K,
                    help="small-cell threshold k (default 11; 1 turns suppression off)")
     p.add_argument("--format", choices=("json", "table"), default="json")
+    add_followup_arguments(p)
+
+
+def add_followup_arguments(p) -> None:
+    """--followup-rule and --followup-target (shared with `report`); checked in `followup_settings`."""
+    from analytics.metrics.followup import DEFAULT_RULE, DEFAULT_TARGET, RULES
+
+    p.add_argument("--followup-rule", dest="followup_rule", default=DEFAULT_RULE,
+                   help=f"reassessment window rule: {' or '.join(RULES)} (default {DEFAULT_RULE})")
+    p.add_argument("--followup-target", dest="followup_target", default=str(DEFAULT_TARGET),
+                   help=f"follow-up rate target, above 0 and at most 1 (default {DEFAULT_TARGET})")
+
+
+def followup_settings(args) -> tuple[str, float]:
+    """The checked (rule, target) of the command line; a bad value is a one-line UsageError."""
+    from analytics.metrics import followup
+
+    try:
+        return followup.check_rule(args.followup_rule), followup.check_target(args.followup_target)
+    except ScopeError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(args) -> int:
@@ -29,6 +50,7 @@ def run(args) -> int:
 
     if args.min_cell < 1:
         raise UsageError("--min-cell must be 1 or more")
+    rule, target = followup_settings(args)
     path = store.db_path(args.db)
     if not path.exists():
         raise UsageError(f"no store at {args.db or path}")
@@ -39,7 +61,9 @@ def run(args) -> int:
                 con, as_of=args.as_of, start=args.start, end=args.end,
                 filters={"site": args.site} if args.site else None, by=args.by,
             )
-            doc = summary.build_summary(con, scope, min_cell=args.min_cell)
+            doc = summary.build_summary(
+                con, scope, min_cell=args.min_cell, followup_rule=rule, followup_target=target
+            )
     except (ScopeError, views.StoreOutdated, store.StoreDamaged) as exc:
         raise UsageError(str(exc)) from None
     if args.format == "json":
@@ -54,6 +78,7 @@ def run(args) -> int:
 COUNT_KEYS = {
     "in_scope", "matched_in_period", "active_at_end", "attended", "no_show", "cancelled",
     "pairs", "events", "eligible_90", "n_paired", "set", "achieved",
+    "cohort", "due", "excused", "done", "missed", "open_now", "opening_next_30", "n_followed", "n_missed",
     "n",  # outcomes.<CODE>.dose.n and each dose band's n
 }
 

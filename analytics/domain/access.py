@@ -60,9 +60,9 @@ ROLE_LABELS = {
 # table agree.
 ANALYTICS_PAGES = frozenset({"overview", "engagement", "retention", "outcomes", "goals"})
 ROLE_PAGES: Mapping[str, frozenset[str]] = {
-    PROGRAM_MANAGER: ANALYTICS_PAGES | {"compare", "mentors", "attention", "reports", "data"},
-    SUPERVISOR: ANALYTICS_PAGES | {"compare", "mentors", "attention"},
-    GRANT_WRITER: ANALYTICS_PAGES | {"reports"},
+    PROGRAM_MANAGER: ANALYTICS_PAGES | {"followup", "compare", "mentors", "attention", "reports", "data"},
+    SUPERVISOR: ANALYTICS_PAGES | {"followup", "compare", "mentors", "attention"},
+    GRANT_WRITER: ANALYTICS_PAGES | {"followup", "reports"},
     # Admins run loads and read the audit trail; they do not need participants' outcomes, so
     # they do not see the analytics pages (least privilege). Give a second entry under a
     # manager's address to someone who needs both.

@@ -34,9 +34,10 @@ from analytics.domain.numbers import MINUS, fixed, percent
 from analytics.domain.scope import Scope
 from analytics.exports import fingerprint, images
 from analytics.exports.context import ExportContext, long_date, suppression_rule
-from analytics.metrics import engagement, outcomes, retention
+from analytics.metrics import engagement, followup, outcomes, retention
 from analytics.metrics.scope import resolve_scope
 from analytics.present import charts, theme
+from analytics.present import followup_sentences as followup_text
 from analytics.present import sentences as narrative
 from analytics.privacy import frames
 from analytics.store import instruments as stored_instruments
@@ -169,6 +170,8 @@ def build_report(
     k: int = privacy.DEFAULT_K,
     program: str | None = None,
     charts_wanted: bool = True,
+    followup_rule: str = followup.DEFAULT_RULE,
+    followup_target: float = followup.DEFAULT_TARGET,
 ) -> Report:
     """The report for a period and selection. ``con``: an analysis connection (views built).
 
@@ -185,7 +188,8 @@ def build_report(
     counts = engagement.pair_counts(con, scope)
     privacy.check_export_allowed(int(counts["pairs_in_scope"].sum()), k)
 
-    doc = summary_mod.build_summary(con, scope, min_cell=k)
+    doc = summary_mod.build_summary(con, scope, min_cell=k, followup_rule=followup_rule,
+                                    followup_target=followup_target)
     nums = _Numbers(doc, k)
     instruments = report_instruments(con)
     context = ExportContext.from_scope(scope, int(doc["pairs"]["in_scope"]), k)
@@ -201,7 +205,7 @@ def build_report(
         _retention_section(scope, nums, figures, curve),
         _outcomes_section(con, scope, nums, figures, instruments),
         _goals_section(scope, nums, figures),
-        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, instruments),
+        _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, instruments, nums),
     ]
     if figures.note:
         # said once where the reader starts, and again under each missing figure
@@ -282,6 +286,7 @@ def _summary_section(con, scope: Scope, nums: _Numbers, is_demo: bool, instrumen
     if is_demo:
         blocks.append(Paragraph(DEMO_NOTE, "warning"))
     blocks.append(Paragraph(_served_sentence(scope, nums), "lead"))
+    blocks.append(Paragraph(followup_text.rate_sentence(nums.value("followup"), as_of=scope.as_of, k=nums.k)))
     blocks.append(_headline_table(con, scope, nums, instruments))
     return Section("Summary", tuple(blocks))
 
@@ -406,6 +411,7 @@ def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str,
          "Attended ÷ (attended + missed); cancellations not counted"),
         ("Contact hours", _hours(nums), "Hours of attended sessions"),
     ]
+    rows.append(_followup_row(scope, nums))
     ci = _km_ci(con, scope, nums)
     for day in (90, 180):
         value = r(f"retention.km_{day}")
@@ -452,6 +458,54 @@ def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str,
         widths=(0.30, 0.32, 0.38),
         align=("left", "left", "left"),
         note=suppression_rule(nums.k),
+    )
+
+
+def _followup_row(scope: Scope, nums: _Numbers) -> tuple[str, str, str]:
+    """The funder's follow-up rate, with its rule, window and target."""
+    fu = nums.value("followup")
+    rule, target = fu["rule"], fu["target"]
+    value = nums.rate("followup.rate")
+    if nums.shown("followup.rate"):
+        value += f" (target {percent(target, 1)}: {'met' if fu['meets_target'] else 'not met'})"
+    else:
+        value += f" (target {percent(target, 1)})"
+    basis = (
+        f"{nums.count('followup.done')} of {nums.count('followup.due')} participants due were reassessed inside "
+        f"the {followup_text.rule_text(rule)}, windows closed by {long_date(scope.as_of)}"
+    )
+    if rule == "suprt":
+        basis += f"; {nums.count('followup.excused')} excused (left the program first)"
+    return (f"Follow-up rate ({followup.RULE_LABELS[rule]})", value, basis)
+
+
+def _attrition_table(nums: _Numbers, number: int, registry_in_force: Mapping[str, Instrument]) -> Table:
+    rows = []
+    for code in nums.value("followup.attrition"):
+        base = f"followup.attrition.{code}"
+        smd_path = f"{base}.smd"
+        if nums.is_hidden(smd_path):
+            smd, meaning = nums.not_reported, ""
+        elif nums.shown(smd_path):
+            smd, meaning = fixed(nums.value(smd_path), 2, minus=MINUS, grouping=False), followup_text.smd_meaning(nums.value(smd_path))
+        else:
+            smd, meaning = UNDEFINED, followup_text.smd_meaning(None)
+        rows.append((
+            f"{registry_in_force[code].name} ({code})" if code in registry_in_force else code,
+            nums.count(f"{base}.n_followed"), nums.mean(f"{base}.baseline_mean_followed"),
+            nums.count(f"{base}.n_missed"), nums.mean(f"{base}.baseline_mean_missed"), smd, meaning,
+        ))
+    return Table(
+        caption=f"Table {number}. Intake scores of participants reassessed and missed (attrition)",
+        header=("Instrument", "Reassessed", "Mean at intake", "Missed", "Mean at intake", "SMD", "Meaning"),
+        rows=tuple(rows),
+        widths=(0.2, 0.13, 0.1, 0.09, 0.1, 0.08, 0.3),
+        align=("left", "right", "right", "right", "right", "right", "left"),
+        note=(
+            "Participants due a follow-up with an intake score of the instrument. SMD: standardized mean "
+            "difference, (mean reassessed - mean missed) / pooled SD; below 0.2 is little difference. "
+            + suppression_rule(nums.k)
+        ),
     )
 
 
@@ -593,8 +647,10 @@ def _goals_section(scope: Scope, nums: _Numbers, figures: _Figures) -> Section:
 def _methods_section(
     scope: Scope, k: int, data_hash: str, filters_hash: str,
     sites: tuple[str, ...], funding_streams: tuple[str, ...], registry_in_force: Mapping[str, Instrument],
+    nums: _Numbers,
 ) -> Section:
     a = long_date(scope.as_of)
+    fu = nums.value("followup")
     instruments = "; ".join(
         f"{i.name} ({i.code}: {i.items + ', ' if i.items else ''}range {i.min_score:g}-{i.max_score:g}, "
         f"{i.better} is better, reliability r = {i.reliability:g}"
@@ -619,13 +675,27 @@ def _methods_section(
          "change ÷ standard deviation of change. Reliable change (Jacobson & Truax, 1991): a change larger than "
          "1.96 standard errors of the difference, using each instrument's published reliability."),
         ("Goals", "Goals set during the period; achieved when marked achieved on or before the as-of date."),
+        ("Follow-up rate", f"Participants enrolled in the period, each with one reassessment window from intake: "
+         f"{followup_text.rule_text(fu['rule'])}, both ends included"
+         + (" (months clamp to the month's last day)" if fu["rule"] == "gpra" else "")
+         + ". Reassessed: any assessment inside the window on or before the as-of date. "
+         + ("A participant who left the program before or during the window without a reassessment is excused. "
+            if fu["rule"] == "suprt" else "")
+         + f"Rate = reassessed ÷ due (windows closed by {a}, excused not counted); target {percent(fu['target'], 1)}."),
         ("Small numbers", f"{suppression_rule(k)} Where exactly one group of a breakdown is hidden, the next "
          "smallest is hidden too, so totals cannot reveal it. Zero is shown. Reports are not produced for a "
          f"selection of fewer than {k} pairs."),
     ]
+    attrition_rows = [
+        {"instrument": code,
+         "smd": None if nums.is_hidden(f"followup.attrition.{code}.smd") else v["smd"]}
+        for code, v in fu["attrition"].items()
+    ]
     blocks: list[Block] = [
         Table(caption="Table 3. Definitions", header=("Term", "Meaning"),
               rows=tuple(defs), widths=(0.24, 0.76), align=("left", "left")),
+        Paragraph(followup_text.attrition_sentence(attrition_rows, k=k, registry=registry_in_force)),
+        _attrition_table(nums, 4, registry_in_force),
         Paragraph(
             "To reproduce this report, run the command below on the same store: the data hash covers every "
             "record the report reads (pairs in the selection, their sessions, goals and assessments up to the "
@@ -639,6 +709,7 @@ def _methods_section(
         f"--start {scope.start.isoformat()} --end {scope.end.isoformat()}"
         + "".join(f" --site {shlex.quote(s)}" for s in sites)
         + "".join(f" --funding-stream {shlex.quote(f)}" for f in funding_streams)
+        + f" --followup-rule {fu['rule']} --followup-target {fu['target']:g}"
         + f" --min-cell {k} --out report.pdf"
     )
     rows = [
@@ -647,6 +718,6 @@ def _methods_section(
         ("Software", f"peer-outcomes {analytics.__version__}, DuckDB {duckdb.__version__}"),
         ("Command", command),
     ]
-    blocks.append(Table(caption="Table 4. Reproducibility", header=("Item", "Value"), rows=tuple(rows),
+    blocks.append(Table(caption="Table 5. Reproducibility", header=("Item", "Value"), rows=tuple(rows),
                         widths=(0.24, 0.76), align=("left", "left"), mono=True))
     return Section("Methods", tuple(blocks), appendix=True)

@@ -107,7 +107,8 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
 
 def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
     """Welch for two groups with n >= 2, one-way ANOVA for more; None when fewer than two."""
-    usable = part[(part["n_paired"] >= 2) & part["sd_change"].notna()]
+    # Ascending order of the group value: the Welch statistic is the first minus the second.
+    usable = part[(part["n_paired"] >= 2) & part["sd_change"].notna()].sort_values("grp", kind="stable")
     if len(usable) < 2:
         return {"test": None, "groups_used": usable["grp"].tolist()}
     if len(usable) == 2:
@@ -124,3 +125,36 @@ def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
         ]
     )
     return {"test": "anova", **res, "groups_used": usable["grp"].tolist()}
+
+
+def summary_tests(result: dict[str, Any]) -> dict[str, Any]:
+    """The summary's top-level `tests` block (METRICS.md "Comparison tests in the summary"),
+    read from a `compare_groups` result, so the Compare page and the JSON never disagree.
+
+    logrank {chi2, df, p} (null with fewer than two groups or no event); attendance {chi2, df,
+    p, cramers_v} (null with fewer than two groups with sessions or no no-show anywhere); change
+    per instrument {test, statistic, df, p, groups_in_test} (null with fewer than two groups
+    of >= 2 paired participants); df of an ANOVA is [between, within]. Values as computed
+    (numpy scalars possible): the summary makes them JSON-safe.
+    """
+    rt = result["retention_test"]
+    logrank = None
+    if rt is not None and rt.get("chi2") is not None:
+        logrank = {"chi2": rt["chi2"], "df": rt["df"], "p": rt["p_value"]}
+    at = result["attendance_test"]
+    attendance = None
+    if at is not None and at.get("chi2") is not None:
+        attendance = {"chi2": at["chi2"], "df": at["df"], "p": at["p_value"],
+                      "cramers_v": at["cramers_v"]}
+    change: dict[str, Any] = {}
+    for code, t in result["outcome_tests"].items():
+        if t.get("test") == "welch":
+            change[code] = {"test": "welch", "statistic": t["t"], "df": t["df"],
+                            "p": t["p_value"], "groups_in_test": list(t["groups_used"])}
+        elif t.get("test") == "anova":
+            change[code] = {"test": "anova", "statistic": t["F"],
+                            "df": [t["df_between"], t["df_within"]],
+                            "p": t["p_value"], "groups_in_test": list(t["groups_used"])}
+        else:
+            change[code] = None
+    return {"logrank": logrank, "attendance": attendance, "change": change}

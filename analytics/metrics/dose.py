@@ -13,12 +13,8 @@ when n < 4 or the design is singular. `bands`: mean change and n for dose 0-3, 4
 
 from __future__ import annotations
 
-import math
-
 import duckdb
-import numpy as np
 import pandas as pd
-from scipy.special import stdtrit
 
 from analytics import stats
 from analytics.domain.scope import Scope
@@ -27,7 +23,6 @@ from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
 SESSIONS_PER_STEP = 4
-MIN_N = 4  # three coefficients and at least one residual degree of freedom
 # (label, lowest dose, highest dose or None): METRICS.md's bands.
 BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
 
@@ -40,26 +35,6 @@ def band_of(dose: int) -> str:
         if dose >= lo and (hi is None or dose <= hi):
             return label
     raise ValueError("a dose is never negative")
-
-
-def ols_slope(dose: np.ndarray, baseline: np.ndarray, change: np.ndarray) -> tuple[float, float, float] | None:
-    """(b1, ci_low, ci_high) of change ~ 1 + dose/4 + baseline, or None when n < 4 or singular."""
-    n = len(change)
-    if n < MIN_N:
-        return None
-    x = np.column_stack([np.ones(n), np.asarray(dose, float) / SESSIONS_PER_STEP, np.asarray(baseline, float)])
-    y = np.asarray(change, float)
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        return None
-    beta, _, _, _ = np.linalg.lstsq(x, y, rcond=None)
-    resid = y - x @ beta
-    df = n - x.shape[1]
-    sigma2 = float(resid @ resid) / df
-    cov = sigma2 * np.linalg.inv(x.T @ x)
-    se = math.sqrt(max(cov[1, 1], 0.0))
-    half = stdtrit(df, 0.975) * se
-    b1 = float(beta[1])
-    return b1, b1 - half, b1 + half
 
 
 def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -82,7 +57,9 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     for grp in groups["grp"]:
         for code in codes:
             part = parts.get((grp, code), empty)
-            fit = ols_slope(part["dose"].to_numpy(), part["baseline_score"].to_numpy(), part["change"].to_numpy())
+            fit = stats.ols_slope(
+                part["dose"].to_numpy() / SESSIONS_PER_STEP, part["baseline_score"].to_numpy(), part["change"].to_numpy()
+            )
             out.append({
                 "grp": grp, "instrument": code, "band": "*", "n": len(part),
                 "mean_change": float(part["change"].mean()) if len(part) else None,

@@ -16,8 +16,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from analytics.domain.scope import Scope, ScopeError
 from analytics.metrics.queries import query
-from analytics.metrics.scope import Scope, ScopeError, run
+from analytics.metrics.scope import run
 from analytics.store.instruments import reported_codes
 
 RULES = ("suprt", "gpra")
@@ -25,11 +26,12 @@ DEFAULT_RULE = "suprt"
 DEFAULT_TARGET = 0.80
 # What each rule's window is, in words (pages, the report and the docs say it the same way).
 RULE_WINDOWS = {
-    "suprt": "180 days +/- 30 after intake (days 150-210)",
+    "suprt": "days 150-210 after intake, 180 \u00b1 30",
     "gpra": "months 5 to 8 after intake",
 }
 RULE_LABELS = {"suprt": "SUPRT", "gpra": "GPRA"}
 OPENING_DAYS = 30
+
 
 def check_rule(rule: str) -> str:
     """The rule itself when it is one of RULES; ScopeError with a one-line reason otherwise."""

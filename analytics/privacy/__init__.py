@@ -35,6 +35,9 @@ Counts (suppressed when 1..k-1)::
     retention.pairs  retention.events  retention.eligible_90
     outcomes.*.n_paired  outcomes.*.dose.n  outcomes.*.dose.bands.*.n  goals.set  goals.achieved
     goals.by_domain.*.set  goals.by_domain.*.achieved
+    followup.cohort  followup.due  followup.excused  followup.done  followup.missed
+    followup.open_now  followup.opening_next_30
+    followup.attrition.*.n_followed  followup.attrition.*.n_missed
 
 Derived values (suppressed when the SUM of the denominator counts is 1..k-1, or when a
 denominator or input count is suppressed)::
@@ -68,6 +71,14 @@ denominator or input count is suppressed)::
     goals.achievement_rate                 goals.set                            goals.achieved
     goals.median_days_to_achieve           goals.achieved
     goals.by_domain.*.achievement_rate     goals.by_domain.*.set                goals.by_domain.*.achieved
+    followup.rate                          followup.due                         followup.done, followup.missed
+    followup.meets_target                  followup.due                         followup.done, followup.missed
+    followup.attrition.*.baseline_mean_followed  followup.attrition.*.n_followed
+    followup.attrition.*.baseline_mean_missed    followup.attrition.*.n_missed
+    followup.attrition.*.smd               followup.attrition.*.n_followed      followup.attrition.*.n_missed
+
+``followup.rule`` and ``followup.target`` are settings, never suppressed; so is everything
+under the top-level ``tests`` (test statistics across all groups, no count of people).
 
 Shares of people whose count the summary does not carry (retained_90, the reliable
 improvement and decline rates) are also suppressed when share x n, or n minus it, is 1..k-1:
@@ -101,6 +112,15 @@ Breakdowns (complementary suppression)::
     members of            compared for                              total
     groups                every count path above                    the same path at the top level
     goals.by_domain       set, achieved (top level and every group) goals.set, goals.achieved beside it
+
+Partitions inside a block (complementary suppression the same way, within the block)::
+
+    parts                                                        total
+    followup.done, followup.missed                               followup.due
+    followup.attrition.*.n_followed, followup.attrition.*.n_missed  (none shown)
+
+and when followup.done or followup.missed is suppressed, the block's attrition counts are
+suppressed too: with everyone due holding a baseline, n_followed is the done count again.
 
 The total of a breakdown sits next to the mapping of its members under the same key, so it
 is found structurally: for members at ``X.by_domain`` and count ``set`` it is ``X.set``.
@@ -168,6 +188,8 @@ def derived_label(k: int = DEFAULT_K) -> str:
 # --------------------------------------------------------------------------------------
 # Rule tables for the summary document (see the module docstring).
 
+FOLLOWUP_COUNTS = ("cohort", "due", "excused", "done", "missed", "open_now", "opening_next_30")
+
 COUNT_PATHS: tuple[Path, ...] = (
     ("pairs", "in_scope"),
     ("pairs", "matched_in_period"),
@@ -186,6 +208,9 @@ COUNT_PATHS: tuple[Path, ...] = (
     ("goals", "achieved"),
     ("goals", "by_domain", EACH, "set"),
     ("goals", "by_domain", EACH, "achieved"),
+    *(("followup", name) for name in FOLLOWUP_COUNTS),
+    ("followup", "attrition", EACH, "n_followed"),
+    ("followup", "attrition", EACH, "n_missed"),
 )
 
 
@@ -239,6 +264,12 @@ NESTED_COUNTS: tuple[tuple[Path, Path], ...] = (
     (("retention", "pairs"), ("retention", "events")),
     (("goals", "set"), ("goals", "achieved")),
     (("goals", "by_domain", EACH, "set"), ("goals", "by_domain", EACH, "achieved")),
+    # the follow-up cohort holds those due and those excused; done and missed hold the
+    # attrition table's reassessed and missed with an intake score of each instrument
+    (("followup", "cohort"), ("followup", "due")),
+    (("followup", "cohort"), ("followup", "excused")),
+    (("followup", "done"), ("followup", "attrition", EACH, "n_followed")),
+    (("followup", "missed"), ("followup", "attrition", EACH, "n_missed")),
 )
 
 # The same relations in table columns (applied to any table holding both as counts), and the
@@ -303,6 +334,31 @@ DERIVED_RULES: tuple[Derived, ...] = (
         ("goals", "by_domain", EACH, "achievement_rate"),
         (("goals", "by_domain", EACH, "set"),),
         (("goals", "by_domain", EACH, "achieved"),),
+    ),
+    *(
+        Derived(("followup", name), (("followup", "due"),), (("followup", "done"), ("followup", "missed")))
+        for name in ("rate", "meets_target")
+    ),
+    Derived(("followup", "attrition", EACH, "baseline_mean_followed"), (("followup", "attrition", EACH, "n_followed"),)),
+    Derived(("followup", "attrition", EACH, "baseline_mean_missed"), (("followup", "attrition", EACH, "n_missed"),)),
+    Derived(
+        ("followup", "attrition", EACH, "smd"),
+        (("followup", "attrition", EACH, "n_followed"),),
+        (("followup", "attrition", EACH, "n_missed"),),
+    ),
+)
+
+# Counts of a block that add up to another count beside them (or to a total not shown, None):
+# one hidden part is joined by the next-smallest, as in a breakdown.
+PARTITIONS: tuple[tuple[Path | None, tuple[Path, ...]], ...] = (
+    (("followup", "due"), (("followup", "done"), ("followup", "missed"))),
+    (None, (("followup", "attrition", EACH, "n_followed"), ("followup", "attrition", EACH, "n_missed"))),
+)
+# When a count of the first tuple is hidden, those matching the second go with it (same block).
+LINKED: tuple[tuple[tuple[Path, ...], tuple[Path, ...]], ...] = (
+    (
+        (("followup", "done"), ("followup", "missed")),
+        (("followup", "attrition", EACH, "n_followed"), ("followup", "attrition", EACH, "n_missed")),
     ),
 )
 
@@ -448,6 +504,19 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
                             by_cell.setdefault(rel, []).append((member, (*container_path, member, *rel)))
                 lines.extend(((*container_path[:-1], *rel), cells) for rel, cells in by_cell.items())
 
+    # Partitions inside each block: the parts form a line whose total is the count beside them
+    # (a hidden total already protects its parts, so such a line needs no complement).
+    partition_lines: list[tuple[Path | None, list[tuple[Hashable, Path]]]] = []
+    for block_path in blocks:
+        block = _get(doc, block_path)
+        for total, parts in PARTITIONS:
+            by_bound: dict[Path, list[tuple[Hashable, Path]]] = {}
+            for part in parts:
+                for rel, bound in _expand(block, part):
+                    by_bound.setdefault(bound, []).append((rel[-1], (*block_path, *rel)))
+            for line in by_bound.values():
+                partition_lines.append(((*block_path, *total) if total is not None else None, line))
+
     # Nested counts of each block, as absolute paths.
     nested: list[tuple[Path, Path]] = []
     for block_path in blocks:
@@ -469,9 +538,22 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
             if _is_number(o) and _is_number(i) and 0 < o - i < k:
                 hidden.add(inner if i > 0 else outer)
                 changed = True
-        for total, line in lines:
+        for block_path in blocks:
+            block = _get(doc, block_path)
+            for sources, followers in LINKED:
+                if not any((*block_path, *src) in hidden for src in sources):
+                    continue
+                for pattern in followers:
+                    for rel, _ in _expand(block, pattern):
+                        path = (*block_path, *rel)
+                        if path not in hidden and _is_number(counts.get(path)) and counts[path] > 0:
+                            hidden.add(path)
+                            changed = True
+        for total, line in [*lines, *partition_lines]:
             if sum(path in hidden for _, path in line) != 1:
                 continue
+            if total in hidden and any(line is ln for _, ln in partition_lines):
+                continue  # a partition whose total is hidden: the lone hidden part is safe
             candidates = [
                 (counts[path], str(member), path)
                 for member, path in line

@@ -142,6 +142,31 @@ FRAME_SPECS: dict[str, FrameSpec] = {
         label="mentor_id",
     ),
     "quality_findings": FrameSpec("Data-quality findings", ("n",)),
+    # Funder follow-up (analytics.metrics.followup): due = done + missed in every row, so one
+    # hidden part is never given back by the other; the rate rests on the due members.
+    "followup_counts": FrameSpec(
+        "Follow-up rate",
+        ("cohort", "due", "excused", "done", "missed", "open_now", "opening_next_30"),
+        {"rate": "due", "meets_target": "due"},
+        {"rate": ("done", "missed"), "meets_target": ("done", "missed")},
+        row_totals={"due": ("done", "missed")},
+    ),
+    "followup_by_close_month": FrameSpec(
+        "Follow-up rate by month of window close",
+        ("due", "done", "missed", "excused"),
+        {"rate": "due"},
+        {"rate": ("done", "missed")},
+        partition=("grp",),
+        row_totals={"due": ("done", "missed")},
+    ),
+    "followup_attrition": FrameSpec(
+        "Intake scores of participants reassessed and missed",
+        ("n_followed", "n_missed"),
+        {"baseline_mean_followed": "n_followed", "baseline_mean_missed": "n_missed",
+         "pooled_sd": ("n_followed", "n_missed"), "smd": "n_followed"},
+        {"smd": ("n_missed",), "pooled_sd": ("n_followed", "n_missed")},
+        partition=("instrument",),
+    ),
     # The Compare page's groups (analytics.metrics.compare, with `sessions` added): one row per
     # group, the rows one breakdown. `sessions` is attended + no-show, so it goes with either.
     # A hazard ratio, like the Kaplan-Meier estimates, rests on the group's pairs and goes with

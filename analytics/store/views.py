@@ -29,6 +29,11 @@ def view_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
 
+def store_query(name: str) -> str:
+    """The text of ``sql/queries/<name>.sql``: the store's own small queries (grain first)."""
+    return (SQL_DIR.parent / "queries" / f"{name}.sql").read_text()
+
+
 def instrument_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The instruments reported (analytics.store.instruments.reported), with the definitions the store keeps."""
     return pd.DataFrame(
@@ -58,9 +63,7 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Create the registry table and every view on this connection (or cursor); returns it."""
     # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
     # and the register() below then fails with "connection has an unfinished result".
-    has_marts = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'mart_pairs' and not temporary"
-    ).fetchall()[0][0]
+    has_marts = con.execute(store_query("has_marts")).fetchall()[0][0]
     if not has_marts:
         raise StoreOutdated(
             "this store was written by an older release: load any export again, or rebuild the"
@@ -72,7 +75,7 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
             " again, or rebuild the demo (python -m analytics demo), to bring it up to date"
         )
     con.register("instrument_registry_src", instrument_registry_frame(con))
-    con.execute("create or replace temp table instrument_registry as select * from instrument_registry_src")
+    con.execute(store_query("instrument_registry_table"))
     con.unregister("instrument_registry_src")
     for name in VIEW_ORDER:
         con.execute(view_sql(name))

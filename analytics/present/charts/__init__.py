@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from analytics.present.charts.compare import forest_plot
 from analytics.present.charts.engagement import engagement_monthly_chart
+from analytics.present.charts.followup import followup_rate_chart
 from analytics.present.charts.goals import goals_chart
 from analytics.present.charts.instruments import dose_change_chart, threshold_chart
 from analytics.present.charts.mentors import mentor_chart
@@ -39,6 +40,7 @@ __all__ = [
     "cohort_heatmap",
     "dose_change_chart",
     "engagement_monthly_chart",
+    "followup_rate_chart",
     "forest_plot",
     "goals_chart",
     "intake_followup_chart",

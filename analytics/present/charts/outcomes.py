@@ -123,8 +123,11 @@ def intake_followup_chart(
                 text=["" if s else fixed(v, 1, grouping=False) for v, s in zip(vals, smalls, strict=True)], textposition=positions,
                 textfont={"size": 12, "color": [MUTED if s else TEXT for s in smalls]},
                 cliponaxis=False,
-                customdata=[n_text(v, k) for v in df["n_paired"]],
-                hovertemplate=f"%{{y}}<br>{legend}: %{{x:.1f}} (%{{customdata}})<extra></extra>",
+                # the mean as the label prints it (numbers.fixed), not rounded again by the browser
+                customdata=np.column_stack(
+                    [[fixed(v, 1, grouping=False) for v in vals], [n_text(v, k) for v in df["n_paired"]]]
+                ) if len(df) else None,
+                hovertemplate=f"%{{y}}<br>{legend}: %{{customdata[0]}} (%{{customdata[1]}})<extra></extra>",
             )
         )
         _legend_entry(fig, legend, colour, kind="marker")
@@ -212,9 +215,12 @@ def trend_chart(
                 text=[n_text(v, k) for v in big["n"]], textposition="bottom center",
                 textfont={"size": 10, "color": MUTED},
                 customdata=np.column_stack(
-                    [[n_text(v, k) for v in big["n"]], [f"{30 * m}-{30 * m + 29}" for m in x]]
+                    [[n_text(v, k) for v in big["n"]], [f"{30 * m}-{30 * m + 29}" for m in x],
+                     [fixed(v, 1, grouping=False) for v in big["mean"]]]
                 ) if len(big) else None,
-                hovertemplate=f"{label}<br>Days %{{customdata[1]}}: mean %{{y:.1f}} (%{{customdata[0]}})<extra></extra>",
+                hovertemplate=(
+                    f"{label}<br>Days %{{customdata[1]}}: mean %{{customdata[2]}} (%{{customdata[0]}})<extra></extra>"
+                ),
             )
         )
         if not small.empty:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.domain.numbers import count
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     FINDING_LABELS,
@@ -48,7 +49,8 @@ def quality_chart(findings: pd.DataFrame | None) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 y=part["label"], x=part["n"], orientation="h", name=str(site), marker={"color": _colour(i)},
-                hovertemplate=f"{site}<br>%{{y}}: %{{x:,}}<extra></extra>",
+                customdata=[count(v) for v in part["n"]],
+                hovertemplate=f"{site}<br>%{{y}}: %{{customdata}}<extra></extra>",
             )
         )
     for lab, total in order.items():

@@ -117,6 +117,7 @@ def km_chart(
                 [count_text(v, k) for v in part["at_risk"]],
                 [percent(v) for v in (part["lower"] if has_band else nan)],
                 [percent(v) for v in (part["upper"] if has_band else nan)],
+                [percent(v) for v in part["survival"]],
             ]
         )
         fig.add_trace(
@@ -129,7 +130,7 @@ def km_chart(
                 line={"color": colour, "width": 2.5, "shape": "hv", "dash": "dash" if small else "solid"},
                 customdata=custom,
                 hovertemplate=(
-                    f"{label}<br>Day %{{x}}: %{{y:.0f}}% still meeting"
+                    f"{label}<br>Day %{{x}}: %{{customdata[3]}} still meeting"
                     "<br>95% CI %{customdata[1]} to %{customdata[2]}"
                     "<br>At risk: %{customdata[0]}<extra></extra>"
                 ),

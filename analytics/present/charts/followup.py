@@ -1,0 +1,119 @@
+"""Chart builder for the funder follow-up rate (analytics.metrics.followup): the rate against
+the target line, by month of window close or by group. House look, colours and small-number
+flags as in the other chart builders (analytics.present.theme): a bar resting on fewer than k due participants (or hidden
+upstream) is faded, hatched and labelled "n<11" without its rate.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
+from analytics.domain.numbers import finite_or_none as _num
+from analytics.domain.scope import DIMENSION_LABELS
+from analytics.metrics.followup import DEFAULT_TARGET, RULE_LABELS, RULE_WINDOWS
+from analytics.present.escape import escaped_inputs
+from analytics.present.theme import (
+    DECLINED,
+    IMPROVED,
+    MUTED,
+    SMALL_PATTERN,
+    _finish,
+    _legend_entry,
+    _missing,
+    _percent_axis,
+    _rgba,
+    _source,
+    _title,
+    group_label,
+    no_data_figure,
+    small_label,
+)
+
+TARGET_COLOUR = "#444444"
+
+
+def _label(value, by: str) -> str:
+    if by == "month":
+        return f"{pd.Timestamp(value):%b %Y}"
+    # a site or mentor label is data: escaped on the way in (escaped_inputs)
+    return group_label(value)
+
+
+@escaped_inputs
+def followup_rate_chart(
+    frame: pd.DataFrame | None,
+    *,
+    by: str = "month",
+    target: float = DEFAULT_TARGET,
+    rule: str = "suprt",
+    k: int = DEFAULT_K,
+) -> go.Figure:
+    """Follow-up rate bars with a dashed target line.
+
+    `frame`: followup_by_close_month (by="month": grp, month, due, done, rate; groups pooled)
+    or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, rate), one bar
+    per row. Bars meeting the target are green, those below it vermillion.
+    """
+    what = "month of window close" if by == "month" else DIMENSION_LABELS.get(by, by).lower()
+    title = f"Follow-up rate by {what}"
+    key = "month" if by == "month" else "grp"
+    if _missing(frame, (key, "due", "done", "rate")):
+        return no_data_figure(title)
+    df = frame
+    if by == "month":
+        df = frame.groupby("month", as_index=False)[["due", "done"]].sum(min_count=1)
+        df["rate"] = [d / n if _num(n) and _num(d) is not None else None
+                      for d, n in zip(df["done"], df["due"], strict=True)]
+        df = df.sort_values("month")
+    df = df.reset_index(drop=True)
+    if df.empty or not (df["due"].fillna(1) > 0).any():
+        return no_data_figure(title)
+    labels = [_label(v, by) for v in df[key]]
+    smalls = [flagged_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
+    rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
+    colours = [
+        MUTED if r is None else (IMPROVED if r >= target * 100 - 1e-9 else DECLINED) for r in rates
+    ]
+    horizontal = by != "month"
+    heights = [r if r is not None else 4.0 for r in rates]  # a flagged bar keeps a stub, so it is seen
+    text = [small_label(k) if r is None else percent(r / 100) for r in rates]
+    marker = {
+        "color": [_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)],
+        "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": MUTED},
+    }
+    bar = go.Bar(
+        x=heights if horizontal else labels, y=labels if horizontal else heights,
+        orientation="h" if horizontal else "v", marker=marker, text=text, textposition="outside",
+        cliponaxis=False, showlegend=False, textfont={"size": 11},
+        hovertemplate=("%{y}" if horizontal else "%{x}") + "<br>Follow-up rate: %{text}<extra></extra>",
+    )
+    fig = go.Figure(bar)
+    _legend_entry(fig, "Meets the target", IMPROVED)
+    _legend_entry(fig, "Below the target", DECLINED)
+    line = {"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"}
+    if horizontal:
+        fig.add_vline(x=target * 100, line=line)
+        fig.add_annotation(name="target_label", x=target * 100, y=1, yref="paper", yanchor="bottom",
+                           xanchor="left", text=f"Target {percent(target)}", showarrow=False,
+                           font={"size": 11, "color": TARGET_COLOUR})
+        fig.update_xaxes(title_text="Follow-up rate", **_percent_axis(range=[0, 112]))
+        fig.update_yaxes(title=None, autorange="reversed", ticks="")
+    else:
+        fig.add_hline(y=target * 100, line=line)
+        fig.add_annotation(name="target_label", x=1, xref="paper", xanchor="right", y=target * 100,
+                           yanchor="bottom", text=f"Target {percent(target)}", showarrow=False,
+                           font={"size": 11, "color": TARGET_COLOUR})
+        fig.update_yaxes(title_text="Follow-up rate", **_percent_axis(range=[0, 112]))
+        fig.update_xaxes(title=None, ticks="")
+    fig.update_layout(bargap=0.35)
+    flagged = any(smalls)
+    n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
+    note = (f"{RULE_LABELS.get(rule, rule)} window, {RULE_WINDOWS.get(rule, '')}. Rate = reassessed inside the "
+            "window / due (window closed by the as-of date, excused not counted).")
+    height = max(360, 60 + 26 * len(df)) if horizontal else 440
+    return _finish(
+        fig, title=_title(title, n, k, "due"), n=n, footnote=_source(note, flagged, k, "bars"),
+        height=height, labels=labels if horizontal else None, below=62,
+    )

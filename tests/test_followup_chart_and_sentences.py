@@ -1,0 +1,108 @@
+"""The follow-up rate chart (analytics.present.charts.followup) and the follow-up sentences
+(analytics.present.followup_sentences), on the follow-up program of tests/tiny_followup.py and on
+small hand-made frames. Figures are read through their traces and layout, never rendered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from analytics.metrics import followup
+from analytics.metrics.scope import resolve_scope
+from analytics.present import followup_sentences as say
+from analytics.present.charts import followup_rate_chart
+
+
+@pytest.fixture()
+def scope(tiny_followup_con):
+    return resolve_scope(tiny_followup_con, start="2025-01-01", end="2025-12-31", as_of="2025-12-31")
+
+
+def _bar(fig):
+    return next(t for t in fig.data if t.type == "bar")
+
+
+def test_by_month_with_k_1_draws_each_rate_and_the_target(tiny_followup_con, scope):
+    frame = followup.followup_by_close_month(tiny_followup_con, scope)
+    fig = followup_rate_chart(frame, by="month", target=0.8, k=1)
+    bar = _bar(fig)
+    # closes: Aug 2025 2 due 0 done (0%), Sep 1/1, Oct 1/1 (f4 excused), Nov 1/1
+    assert list(bar.x) == ["Aug 2025", "Sep 2025", "Oct 2025", "Nov 2025"]
+    assert list(bar.y) == [0.0, 100.0, 100.0, 100.0]
+    assert list(bar.text) == ["0%", "100%", "100%", "100%"]
+    assert fig.layout.title.text.startswith("Follow-up rate by month of window close (n = 5 due)")
+    [line] = [s for s in fig.layout.shapes if s.type == "line"]
+    assert (line.y0, line.y1) == (80.0, 80.0)
+    assert any(a.text == "Target 80%" for a in fig.layout.annotations)
+    # below the target in vermillion, meeting it in green
+    colours = list(bar.marker.color)
+    assert colours[0] != colours[1] and colours[1] == colours[2] == colours[3]
+
+
+def test_small_bars_are_flagged_without_their_rate(tiny_followup_con, scope):
+    frame = followup.followup_counts(tiny_followup_con, scope.grouped("site"))
+    fig = followup_rate_chart(frame, by="site", target=0.8, k=11)
+    bar = _bar(fig)
+    # North 4 due, South 1 due: both below k, so no rate is printed and the title says n<11
+    assert list(bar.text) == ["n<11", "n<11"]
+    assert list(bar.y) == ["North", "South"] and bar.orientation == "h"
+    assert "(n<11 due)" in fig.layout.title.text
+    assert list(bar.marker.pattern.shape) == ["/", "/"]
+
+
+def test_a_suppressed_frame_draws_flags_only():
+    frame = pd.DataFrame({"grp": ["A", "B"], "due": [float("nan"), 40.0], "done": [float("nan"), 30.0],
+                          "rate": [float("nan"), 0.75]})
+    bar = _bar(followup_rate_chart(frame, by="site", target=0.7, k=11))
+    assert list(bar.text) == ["n<11", "75%"]
+
+
+def test_group_labels_are_escaped():
+    frame = pd.DataFrame({"grp": ["<b>Site</b>"], "due": [20], "done": [18], "rate": [0.9]})
+    bar = _bar(followup_rate_chart(frame, by="site", k=11))
+    assert list(bar.y) == ["&lt;b&gt;Site&lt;/b&gt;"]
+
+
+def test_empty_frame_gives_the_no_data_figure():
+    fig = followup_rate_chart(pd.DataFrame(columns=["month", "due", "done", "rate"]), k=11)
+    assert "(n = 0)" in fig.layout.title.text
+
+
+def test_rate_sentence():
+    block = {"rule": "suprt", "target": 0.8, "due": 25, "done": 21, "excused": 3, "rate": 21 / 25}
+    # 21 / 25 = 84% >= 80%
+    assert say.rate_sentence(block, as_of=date(2026, 6, 30)) == (
+        "Of 25 participants whose SUPRT follow-up window (days 150-210 after intake, 180 \u00b1 30) closed by "
+        "30 Jun 2026, 21 were reassessed inside it: a follow-up rate of 84%, meeting the 80% target. 3 more "
+        "left the program before or during their window and are not counted."
+    )
+    gpra = {"rule": "gpra", "target": 0.8, "due": 20, "done": 15, "excused": 0, "rate": 0.75}
+    assert "GPRA follow-up window (months 5 to 8 after intake)" in say.rate_sentence(gpra, as_of=date(2026, 6, 30))
+    assert "below the 80% target" in say.rate_sentence(gpra, as_of=date(2026, 6, 30))
+    hidden = {**block, "due": None, "done": None, "rate": None}
+    assert "too few to report" in say.rate_sentence(hidden, as_of=date(2026, 6, 30))
+    none_due = {**block, "due": 0, "done": 0, "rate": None}
+    assert "no follow-up rate yet" in say.rate_sentence(none_due, as_of=date(2026, 6, 30))
+
+
+@pytest.mark.parametrize(("smd", "meaning"), [
+    (0.0, "little difference at intake"),
+    (-0.19, "little difference at intake"),
+    (0.2, "some difference: those reassessed scored higher at intake"),
+    (-0.49, "some difference: those reassessed scored lower at intake"),
+    (0.5, "a large difference: those reassessed scored higher at intake"),
+    (None, "not computed (fewer than two participants on one side)"),
+])
+def test_smd_meaning(smd, meaning):
+    assert say.smd_meaning(smd) == meaning
+
+
+def test_attrition_sentence_names_the_largest_difference():
+    rows = [{"instrument": "GSE10", "smd": 0.1}, {"instrument": "BARC10", "smd": -0.34}]
+    text = say.attrition_sentence(rows)
+    assert text.startswith("On Brief Assessment of Recovery Capital, participants reassessed and those missed")
+    assert "(standardized difference \u22120.34)" in text and "scored lower at intake" in text
+    assert "started out alike" in say.attrition_sentence([{"instrument": "GSE10", "smd": 0.05}])
+    assert "cannot be told yet" in say.attrition_sentence([{"instrument": "GSE10", "smd": None}])
