@@ -49,6 +49,17 @@ def _by_group(df, grp):
     return part.iloc[0] if not part.empty else None
 
 
+def _split(df, keys: list[str]) -> dict:
+    """Each key's rows, split off once (the rows a boolean filter per key would give, in order):
+    filtering every frame again for each of hundreds of groups made `--by mentor` quadratic."""
+    return dict(tuple(df.groupby(keys, sort=False))) if len(df) else {}
+
+
+def _first(parts: dict, key):
+    part = parts.get(key)
+    return part.iloc[0] if part is not None and not part.empty else None
+
+
 def _followup_block(counts, attrition, grp: str, rule: str, target: float, codes) -> dict:
     """The `followup` block of one group (zeros and nulls when the group has no cohort)."""
     c = _by_group(counts, grp)
@@ -92,11 +103,16 @@ def _sections(
     fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
     fu_attrition = followup.followup_attrition(con, scope, followup_rule)
 
+    counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
+    outc_by, doses_by = _split(outc, ["grp", "instrument"]), _split(doses, ["grp", "instrument"])
+    gl_by = _split(gl, ["grp"])
+    no_doses = doses.iloc[0:0]
+
     out: dict[str, dict] = {}
     for grp in counts["grp"]:
-        c = _by_group(counts, grp)
-        t = _by_group(totals, grp)
-        r = _by_group(ret, grp)
+        c = _first(counts_by, (grp,))
+        t = _first(totals_by, (grp,))
+        r = _first(ret_by, (grp,))
         doc = {
             "pairs": {
                 "in_scope": _int(c["pairs_in_scope"]),
@@ -128,7 +144,7 @@ def _sections(
             "goals": {},
         }
         for code in codes:
-            o = outc[(outc["grp"] == grp) & (outc["instrument"] == code)].iloc[0]
+            o = outc_by[(grp, code)].iloc[0]
             lo, hi = _num(o["ci95_low"]), _num(o["ci95_high"])
             doc["outcomes"][code] = {
                 "n_paired": _int(o["n_paired"]),
@@ -143,9 +159,9 @@ def _sections(
                 "meaningful_improvement_rate": _num(o["meaningful_improvement_rate"]),
                 "meaningful_decline_rate": _num(o["meaningful_decline_rate"]),
                 "threshold": _threshold_block(o),
-                "dose": _dose_block(doses[(doses["grp"] == grp) & (doses["instrument"] == code)]),
+                "dose": _dose_block(doses_by.get((grp, code), no_doses)),
             }
-        g = gl[gl["grp"] == grp].set_index("domain")
+        g = gl_by.get((grp,), gl.iloc[0:0]).set_index("domain")
         doc["goals"] = {
             "set": _int(g.loc["*", "goals_set"]),
             "achieved": _int(g.loc["*", "achieved"]),

@@ -48,10 +48,15 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """
     rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
     groups = run(con, scope, query("groups"))
+    codes = list(instruments(con))
+    # Each (group, instrument)'s rows split off once (the same rows in the same order as a
+    # boolean filter would give), not filtered again per pair of keys.
+    parts = dict(tuple(rows_df.groupby(["grp", "instrument"], sort=False))) if len(rows_df) else {}
+    empty = rows_df.iloc[0:0]
     out = []
     for grp in groups["grp"]:
-        for code in instruments(con):
-            part = rows_df[(rows_df["grp"] == grp) & (rows_df["instrument"] == code)]
+        for code in codes:
+            part = parts.get((grp, code), empty)
             fit = stats.ols_slope(
                 part["dose"].to_numpy() / SESSIONS_PER_STEP, part["baseline_score"].to_numpy(), part["change"].to_numpy()
             )

@@ -25,10 +25,13 @@ def goals_by_domain(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     """
     raw = run(con, scope, _GOALS)
     groups = run(con, scope, query("groups"))
+    # Each (group, domain)'s rows split off once, not filtered again per pair of keys.
+    parts = dict(tuple(raw.groupby(["grp", "domain"], sort=False))) if len(raw) else {}
+    none = raw.iloc[0:0]
     rows = []
     for grp in groups["grp"]:
         for domain in ("*", *CODEBOOKS["goal_domain"]):
-            hit = raw[(raw["grp"] == grp) & (raw["domain"] == domain)]
+            hit = parts.get((grp, domain), none)
             n = int(hit["goals_set"].iloc[0]) if not hit.empty else 0
             achieved = int(hit["achieved"].iloc[0]) if not hit.empty else 0
             med = hit["median_days_to_achieve"].iloc[0] if not hit.empty else None

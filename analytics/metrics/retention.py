@@ -69,11 +69,15 @@ def retention_summary(
     if curve is None:
         curve = retention_curve(con, scope, counts)
     r90 = run(con, scope, _RETAINED_90, {"disengagement": list(DISENGAGEMENT_REASONS)})
+    # Each group's rows split off once (the rows a boolean filter per group gives, in order).
+    counts_by = dict(tuple(counts.groupby("grp", sort=False))) if len(counts) else {}
+    curve_by = dict(tuple(curve.groupby("grp", sort=False))) if len(curve) else {}
+    no_counts, no_curve = counts.iloc[0:0], curve.iloc[0:0]
     rows = []
     for _, r in r90.iterrows():
         grp = r["grp"]
-        part = counts[counts["grp"] == grp]
-        c = curve[curve["grp"] == grp]
+        part = counts_by.get(grp, no_counts)
+        c = curve_by.get(grp, no_curve)
         pairs = int(part["events"].sum() + part["censored"].sum())
         eligible = int(r["eligible_90"])
         row = {
