@@ -49,10 +49,9 @@ from analytics.load.columns import AGE_SOURCES, is_identifier, target_of
 from analytics.load.errors import LoadError, cell_error, where
 from analytics.load.readers import choose_delimiter
 from analytics.load.sources import (
-    CSV_SUFFIXES,
-    WORKBOOK_SUFFIXES,
     Source,
     check_unique_tables,
+    files_of,
     sources_for_file,
 )
 from analytics.load.validate import code_key
@@ -338,23 +337,7 @@ Item = tuple[Path, str]
 
 def items_of(paths: list[Path]) -> list[Item]:
     """Files and the files of folders, as (path, name) items, in the order discover() reads them."""
-    items: list[Item] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files = sorted(
-                f for f in p.iterdir()
-                if f.is_file() and not f.name.startswith((".", "~$"))
-                and f.suffix.lower() in CSV_SUFFIXES + WORKBOOK_SUFFIXES
-            )
-            if not files:
-                raise LoadError(f"{p.name}: no .csv or .xlsx files in this folder")
-            items.extend((f, f.name) for f in files)
-        elif p.is_file():
-            items.append((p, p.name))
-        else:
-            raise LoadError(f"{p.name}: no such file or folder")
-    return items
+    return [(f, f.name) for f in files_of(paths)]
 
 
 def base_name(label: str) -> str:

@@ -102,25 +102,31 @@ def sources_for_file(path: Path, label: str | None = None) -> list[Source]:
     return [_csv_source(path, label)]
 
 
-def discover(paths: list[Path]) -> list[Source]:
-    """The sources in CSV files, folders of them, and .xlsx workbooks (one sheet per table)."""
-    sources: list[Source] = []
+def files_of(paths: list[Path]) -> list[Path]:
+    """The files a load reads: each file given, and the .csv/.xlsx files of each folder given
+    (sorted, hidden and Office lock files skipped), in that order."""
+    files: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            files = sorted(
+            inside = sorted(
                 f for f in p.iterdir()
                 if f.is_file() and not f.name.startswith((".", "~$"))
                 and f.suffix.lower() in CSV_SUFFIXES + WORKBOOK_SUFFIXES
             )
-            if not files:
+            if not inside:
                 raise LoadError(f"{p.name}: no .csv or .xlsx files in this folder")
-            for f in files:
-                sources.extend(sources_for_file(f))
+            files.extend(inside)
         elif p.is_file():
-            sources.extend(sources_for_file(p))
+            files.append(p)
         else:
             raise LoadError(f"{p.name}: no such file or folder")
+    return files
+
+
+def discover(paths: list[Path]) -> list[Source]:
+    """The sources in CSV files, folders of them, and .xlsx workbooks (one sheet per table)."""
+    sources = [s for f in files_of(paths) for s in sources_for_file(f)]
     check_unique_tables(sources)
     return sources
 
