@@ -13,6 +13,7 @@ if str(TESTS) not in sys.path:
 
 import tiny_followup  # noqa: E402
 import tiny_program  # noqa: E402
+from _analysis import analysis_cursor  # noqa: E402
 
 from analytics import store  # noqa: E402
 from analytics.store import views  # noqa: E402
@@ -42,11 +43,8 @@ def tiny_store(tmp_path_factory) -> Path:
 @pytest.fixture()
 def tiny_con(tiny_store):
     """A read-only analysis cursor (views built) on the tiny store."""
-    con = store.connect_read(tiny_store)
-    cur = views.analysis_connection(con)
-    yield cur
-    cur.close()
-    con.close()
+    with analysis_cursor(tiny_store) as cur:
+        yield cur
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +56,8 @@ def tiny_followup_store(tmp_path_factory) -> Path:
 @pytest.fixture()
 def tiny_followup_con(tiny_followup_store):
     """A read-only analysis cursor (views built) on the follow-up store."""
-    con = store.connect_read(tiny_followup_store)
-    cur = views.analysis_connection(con)
-    yield cur
-    cur.close()
-    con.close()
+    with analysis_cursor(tiny_followup_store) as cur:
+        yield cur
 
 
 @pytest.fixture(scope="session")

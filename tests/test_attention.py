@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import tiny_attention
+from _analysis import analysis_cursor
 from _sign_in import AUTH
 from streamlit.testing.v1 import AppTest
 
@@ -62,11 +63,8 @@ def attention_store(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def con(attention_store):
-    raw = store.connect_read(attention_store)
-    cur = views.analysis_connection(raw)
-    yield cur
-    cur.close()
-    raw.close()
+    with analysis_cursor(attention_store) as cur:
+        yield cur
 
 
 @pytest.fixture()
