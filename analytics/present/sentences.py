@@ -284,6 +284,16 @@ def closure_sentence(
     )
 
 
+def _paired_too_few(n: float | None, name: str, subject: str, k: int) -> str | None:
+    """The sentence that stands instead of a paired-change result when nobody, or fewer than k
+    people, has both an intake and a follow-up on the instrument; None when there are enough."""
+    if n == 0:
+        return f"No participant has both an intake and a follow-up {name} yet."
+    if too_few(n, k):
+        return _too_few(subject, k, "participants with an intake and a follow-up")
+    return None
+
+
 def outcome_sentence(
     instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
@@ -299,10 +309,8 @@ def outcome_sentence(
     if r is None:
         return NO_DATA
     n = _num(r.get("n_paired"))
-    if n == 0:
-        return f"No participant has both an intake and a follow-up {name} yet."
-    if too_few(n, k):
-        return _too_few(f"Change on the {name}", k, "participants with an intake and a follow-up")
+    if (stop := _paired_too_few(n, name, f"Change on the {name}", k)) is not None:
+        return stop
     mean = _num(r.get("mean_change"))
     if mean is None:
         return NO_DATA
@@ -346,10 +354,8 @@ def reliable_change_sentence(
     if r is None:
         return NO_DATA
     n = _num(r.get("n_paired"))
-    if n == 0:
-        return f"No participant has both an intake and a follow-up {name} yet."
-    if too_few(n, k):
-        return _too_few(f"Reliable change on the {name}", k, "participants with an intake and a follow-up")
+    if (stop := _paired_too_few(n, name, f"Reliable change on the {name}", k)) is not None:
+        return stop
     parts = [_num(r.get(c)) for c in ("improved", "no_reliable_change", "declined")]
     if any(p is None for p in parts) and any(c in r for c in ("improved", "declined")):
         return _too_few(f"Reliable change on the {name}", k, "participants in a class of change")
@@ -415,10 +421,8 @@ def threshold_sentence(
     if r is None:
         return NO_DATA
     n = _num(r.get("n_paired"))
-    if n == 0:
-        return f"No participant has both an intake and a follow-up {name} yet."
-    if too_few(n, k):
-        return _too_few(f"The {name} cut-off shares", k, "participants with an intake and a follow-up")
+    if (stop := _paired_too_few(n, name, f"The {name} cut-off shares", k)) is not None:
+        return stop
     base, follow = _num(r.get("threshold_baseline_share")), _num(r.get("threshold_followup_share"))
     if base is None or follow is None:
         return _too_few(f"The {name} cut-off shares", k, "participants on one side of the cut-off")
@@ -448,10 +452,8 @@ def dose_sentence(
         return NO_DATA
     r = rows.iloc[0]
     n = _num(r.get("n"))
-    if n == 0:
-        return f"No participant has both an intake and a follow-up {name} yet."
-    if too_few(n, k):
-        return _too_few(f"Dose and change on the {name}", k, "participants with an intake and a follow-up")
+    if (stop := _paired_too_few(n, name, f"Dose and change on the {name}", k)) is not None:
+        return stop
     b1 = _num(r.get("slope_per_4_sessions"))
     if b1 is None:
         return f"The dose-and-change slope on the {name} cannot be worked out (too little variation in sessions)."
