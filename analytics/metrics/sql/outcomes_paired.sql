@@ -3,46 +3,57 @@ participants_in_scope as (
     select distinct grp, participant_key from pairs_in_scope
 ),
 
-baseline as (
-    -- per participant and instrument: the earliest assessment on or before A (independent of
-    -- grouping, so computed once on integer keys before the join with the groups)
+assessed as (
+    -- per participant and instrument, in one pass over the assessments on or before A
+    -- (independent of grouping, so computed once on integer keys before the join with the
+    -- groups): the earliest one is the baseline, the latest one the follow-up when it is at
+    -- least 28 days after the baseline. Any assessment 28 days after the baseline is on or
+    -- before the latest, so "the latest at least 28 days after the baseline" is the latest or
+    -- none; one assessment per participant, instrument and day, so no two tie on the date.
     select participant_key, instrument,
            arg_min(score, administered_on) as baseline_score,
-           min(administered_on) as baseline_on
+           min(administered_on) as baseline_on,
+           arg_max(score, administered_on) as latest_score,
+           max(administered_on) as latest_on
     from mart_assessments
     where administered_on <= $as_of::date
     group by participant_key, instrument
 ),
 
-followup as (
-    -- the latest assessment at least 28 days after the baseline, on or before A
-    select a.participant_key, a.instrument, arg_max(a.score, a.administered_on) as followup_score,
-           max(a.administered_on) as followup_on
-    from mart_assessments as a
-    inner join baseline as b using (participant_key, instrument)
-    where a.administered_on <= $as_of::date
-      and a.administered_on >= b.baseline_on + $followup_min_days::integer
-    group by a.participant_key, a.instrument
+baseline_followup as (
+    select participant_key, instrument, baseline_score, baseline_on,
+           latest_score as followup_score, latest_on as followup_on
+    from assessed
+    where latest_on >= baseline_on + $followup_min_days::integer
 ),
 
 paired as (
-    select ps.grp, b.participant_key, b.instrument, b.baseline_score, f.followup_score,
-           f.followup_score - b.baseline_score as change,
-           b.baseline_on, f.followup_on,
+    select ps.grp, b.participant_key, b.instrument, b.baseline_score, b.followup_score,
+           b.followup_score - b.baseline_score as change,
+           b.baseline_on, b.followup_on,
            r.higher_is_better, r.reliability, r.mcid, r.threshold,
            -- d of METRICS.md: +1 when higher is better, -1 when lower is better
            case when r.higher_is_better then 1 else -1 end as d
     from participants_in_scope as ps
-    inner join baseline as b using (participant_key)
-    inner join followup as f using (participant_key, instrument)
+    inner join baseline_followup as b using (participant_key)
     inner join instrument_registry as r on r.code = b.instrument
 ),
 
-with_sdiff as (
-    select *,
-        sqrt(2) * stddev_samp(baseline_score) over (partition by grp, instrument)
-            * sqrt(1 - reliability) as s_diff
+group_sdiff as (
+    -- S_diff per group and instrument (an aggregate joined back: a window over the rows
+    -- partitioned by group costs several times more); the baselines in participant order, so
+    -- the SD's last digits do not depend on the plan or the threads
+    select grp, instrument,
+        sqrt(2) * stddev_samp(baseline_score order by participant_key) * sqrt(1 - any_value(reliability))
+            as s_diff
     from paired
+    group by grp, instrument
+),
+
+with_sdiff as (
+    select p.*, g.s_diff
+    from paired as p
+    inner join group_sdiff as g on g.grp = p.grp and g.instrument = p.instrument
 ),
 
 classified as (
