@@ -14,11 +14,15 @@ windows as (
     where cp.matched_on + 30 * k + 29 <= sp.a
 ),
 
-attended_in_window as (
-    -- the window of each attended session: (session_date - matched_on) // 30
-    select distinct s.pair_key, (date_diff('day', s.matched_on, s.session_date) // 30)::integer as k
+attended_windows as (
+    -- per pair, the windows k (0-11) with an attended session, as bits of one integer:
+    -- k = (session_date - matched_on) // 30
+    select s.pair_key,
+           bit_or(1::integer << (date_diff('day', s.matched_on, s.session_date) // 30)::integer) as mask
     from sessions_in_scope as s
     where s.status = 'attended' and s.pair_matched_in_period
+      and s.session_date < s.matched_on + 360
+    group by s.pair_key
 )
 
 select
@@ -26,9 +30,9 @@ select
     w.cohort_month,
     w.k,
     count(*) as pairs,
-    count(a.pair_key) as pairs_attending,
-    count(a.pair_key) / count(*) as share
+    count(*) filter (where (a.mask >> w.k) & 1 = 1) as pairs_attending,
+    count(*) filter (where (a.mask >> w.k) & 1 = 1) / count(*) as share
 from windows as w
-left join attended_in_window as a on a.pair_key = w.pair_key and a.k = w.k
+left join attended_windows as a on a.pair_key = w.pair_key
 group by w.grp, w.cohort_month, w.k
 order by w.grp, w.cohort_month, w.k
