@@ -11,15 +11,25 @@ mentor_pairs as (
     group by p.mentor_id
 ),
 
-mentor_sessions as (
-    select p.mentor_id,
+pair_sessions as (
+    -- sessions in the period summed per pair first (one integer-keyed pass), then per mentor
+    select s.pair_key,
            count(*) filter (where s.status = 'attended') as attended,
            count(*) filter (where s.status = 'no_show') as no_show,
-           coalesce(sum(s.duration_min) filter (where s.status = 'attended'), 0) / 60.0 as contact_hours
-    from sessions_in_scope as s
-    inner join pairs_in_scope as p on p.pair_key = s.pair_key
-    cross join scope_params as sp
-    where s.session_date between sp.s and sp.e
+           sum(s.duration_min) filter (where s.status = 'attended') as minutes
+    from mart_sessions as s, scope_params as sp
+    where s.inside_pair_dates and s.session_date <= sp.a and s.session_date between sp.s and sp.e
+      and s.pair_key in (select pair_key from pairs_in_scope)
+    group by s.pair_key
+),
+
+mentor_sessions as (
+    select p.mentor_id,
+           sum(ps.attended)::bigint as attended,
+           sum(ps.no_show)::bigint as no_show,
+           coalesce(sum(ps.minutes), 0) / 60.0 as contact_hours
+    from pair_sessions as ps
+    inner join pairs_in_scope as p on p.pair_key = ps.pair_key
     group by p.mentor_id
 )
 
