@@ -72,11 +72,14 @@ __all__ = [
     "chi_square_attendance",
     "cohens_dz",
     "kaplan_meier",
+    "kaplan_meier_groups",
     "logrank",
     "mean_ci",
     "median_survival",
+    "median_survival_groups",
     "ols_slope",
     "pooled_rate",
+    "rows_at",
     "survival_at",
     "welch_t_from_stats",
     "wilson_ci",
@@ -303,6 +306,83 @@ def kaplan_meier(durations: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     )
 
 
+def kaplan_meier_groups(durations: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """:func:`kaplan_meier` for every group of ``durations`` at once (columns ``grp, t, events,
+    censored``): the same rows and values, bit for bit, as each group's curve computed alone and
+    the curves stacked in ascending group order (columns ``grp`` then ``KM_COLUMNS``; a group
+    without pairs has no rows). One vectorised pass instead of one DataFrame pass per group,
+    which with hundreds of groups (mentors) was seconds; the running products and sums are taken
+    per group with numpy's sequential accumulation, as :func:`kaplan_meier` takes them.
+    """
+    z = _z(level)
+    what = "kaplan_meier"
+    _require(durations, ["grp", "t", "events", "censored"], what)
+    frame = pd.DataFrame(
+        {
+            "grp": durations["grp"].to_numpy(),
+            "t": _count_column(durations, "t", what),
+            "events": _count_column(durations, "events", what),
+            "censored": _count_column(durations, "censored", what),
+        }
+    )
+    frame = frame.groupby(["grp", "t"], as_index=False, sort=True)[["events", "censored"]].sum()
+    frame = frame[(frame["events"] + frame["censored"]) > 0]
+    if frame.empty:
+        return pd.DataFrame({"grp": pd.Series(dtype=object), **{c: s for c, s in _empty_curve().items()}})
+    # a t = 0 row for each group whose first day is later
+    first = frame.drop_duplicates("grp")
+    starts = first.loc[first["t"] != 0, ["grp"]].assign(t=0, events=0, censored=0)
+    if len(starts):
+        frame = pd.concat([starts, frame], ignore_index=True).sort_values(["grp", "t"], kind="stable")
+
+    grp = frame["grp"].to_numpy()
+    t = frame["t"].to_numpy(dtype=np.int64)
+    d = frame["events"].to_numpy(dtype=np.int64)
+    c = frame["censored"].to_numpy(dtype=np.int64)
+    bounds = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1], True])
+
+    at_risk = np.empty_like(d)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        at_risk[a:b] = np.cumsum((d[a:b] + c[a:b])[::-1])[::-1]  # pairs with duration >= t
+    factor = 1.0 - d / at_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(d > 0, d / (at_risk * (at_risk - d).astype(float)), 0.0)
+    survival = np.empty_like(factor)
+    greenwood = np.empty_like(term)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        survival[a:b] = np.cumprod(factor[a:b])
+        greenwood[a:b] = np.cumsum(term[a:b])  # +inf from the day S reaches 0
+
+    std_err = np.zeros_like(survival)
+    lower = np.ones_like(survival)
+    upper = np.ones_like(survival)
+    inner = (survival > 0) & (survival < 1)
+    s_in = survival[inner]
+    log_s = np.log(s_in)
+    se_loglog = np.sqrt(greenwood[inner]) / np.abs(log_s)
+    std_err[inner] = s_in * np.sqrt(greenwood[inner])
+    lower[inner] = np.exp(log_s * np.exp(z * se_loglog))
+    upper[inner] = np.exp(log_s * np.exp(-z * se_loglog))
+    zero = survival <= 0
+    survival[zero] = 0.0
+    lower[zero] = 0.0
+    upper[zero] = 0.0
+
+    return pd.DataFrame(
+        {
+            "grp": grp,
+            "t": t,
+            "at_risk": at_risk.astype(np.int64),
+            "events": d,
+            "censored": c,
+            "survival": survival,
+            "std_err": std_err,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
+
+
 def survival_at(
     curve: pd.DataFrame, t: float, *, column: str = "survival", carry_forward: bool = False
 ) -> float | None:
@@ -371,6 +451,20 @@ def median_survival(curve: pd.DataFrame) -> float | None:
         return None
     hit = curve.loc[curve["survival"] <= 0.5 + _EPS, "t"]
     return float(hit.iloc[0]) if len(hit) else None
+
+
+def median_survival_groups(curve: pd.DataFrame) -> dict[Hashable, float]:
+    """:func:`median_survival` of each group's curve (a :func:`kaplan_meier_groups` frame), for
+    the groups whose curve reaches 0.5 (the others are left out)."""
+    hit = curve.loc[curve["survival"] <= 0.5 + _EPS, ["grp", "t"]].drop_duplicates("grp")
+    return {g: float(t) for g, t in zip(hit["grp"], hit["t"], strict=True)}
+
+
+def rows_at(curve: pd.DataFrame, t: float) -> pd.DataFrame:
+    """Each group's row of a :func:`kaplan_meier_groups` frame at day t, indexed by group: the
+    last row with t <= day, i.e. :func:`survival_at` with ``carry_forward`` for every column
+    (a group whose curve starts after t has no row)."""
+    return curve[curve["t"] <= t].groupby("grp", sort=False).tail(1).set_index("grp")
 
 
 # --------------------------------------------------------------------------- log-rank

@@ -193,6 +193,45 @@ def test_km_properties(rows):
     assert med is None or S.survival_at(curve, med) <= 0.5 + 1e-9
 
 
+grouped_km_rows = st.lists(
+    st.tuples(st.sampled_from(["b", "a", "c d", "z"]), st.integers(0, 60), st.integers(0, 6), st.integers(0, 6)),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(grouped_km_rows)
+def test_km_groups_equal_each_group_alone_bit_for_bit(rows):
+    """The all-groups-at-once curve is each group's own kaplan_meier curve, stacked in group
+    order, to the last bit; so are the median and the values read off at a day."""
+    table = pd.DataFrame(rows, columns=["grp", "t", "events", "censored"])
+    together = S.kaplan_meier_groups(table)
+    alone = []
+    for grp, part in table.groupby("grp", sort=True):
+        curve = S.kaplan_meier(part[["t", "events", "censored"]])
+        curve.insert(0, "grp", grp)
+        alone.append(curve)
+    expected = pd.concat(alone, ignore_index=True)
+    if expected.empty:
+        assert together.empty and list(together.columns) == ["grp", *S.KM_COLUMNS]
+        return
+    pd.testing.assert_frame_equal(together, expected, check_exact=True)
+    medians = S.median_survival_groups(together)
+    for grp, curve in together.groupby("grp"):
+        assert medians.get(grp) == S.median_survival(curve)
+        for day in (0, 7, 30, 90):
+            at = S.rows_at(together, day)
+            for col in ("survival", "lower", "upper"):
+                assert at.at[grp, col] == S.survival_at(curve, day, column=col, carry_forward=True)
+
+
+def test_km_groups_checks_its_input():
+    with pytest.raises(ValueError, match="missing column"):
+        S.kaplan_meier_groups(pd.DataFrame({"t": [1], "events": [1], "censored": [0]}))
+    with pytest.raises(ValueError, match="non-negative integers"):
+        S.kaplan_meier_groups(pd.DataFrame({"grp": ["a"], "t": [1.5], "events": [1], "censored": [0]}))
+
+
 # =========================================================================== log-rank
 
 # Group A: events on days 1 and 3. Group B: event on day 2, censored on day 4.

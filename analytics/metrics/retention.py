@@ -12,6 +12,7 @@ import pandas as pd
 
 from analytics import stats
 from analytics.domain.contract import DISENGAGEMENT_REASONS
+from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
 from analytics.metrics.scope import run
@@ -33,16 +34,12 @@ def retention_curve(con: duckdb.DuckDBPyConnection, scope: Scope, counts: pd.Dat
     """
     if counts is None:
         counts = duration_counts(con, scope)
-    curves = []
-    for grp, part in counts.groupby("grp", sort=True):
-        curve = stats.kaplan_meier(part[["t", "events", "censored"]])
-        curve.insert(0, "grp", grp)
-        curves.append(curve)
-    if not curves:
+    if counts.empty:
         return pd.DataFrame(
             columns=["grp", "t", "at_risk", "events", "censored", "survival", "std_err", "lower", "upper"]
         )
-    return pd.concat(curves, ignore_index=True)
+    # every group's curve in one pass (the groups in ascending order, as one curve each gives)
+    return stats.kaplan_meier_groups(counts[["grp", "t", "events", "censored"]])
 
 
 def km_at(curve: pd.DataFrame, day: int) -> float | None:
@@ -69,30 +66,29 @@ def retention_summary(
     if curve is None:
         curve = retention_curve(con, scope, counts)
     r90 = run(con, scope, _RETAINED_90, {"disengagement": list(DISENGAGEMENT_REASONS)})
-    # Each group's rows split off once (the rows a boolean filter per group gives, in order).
-    counts_by = dict(tuple(counts.groupby("grp", sort=False))) if len(counts) else {}
-    curve_by = dict(tuple(curve.groupby("grp", sort=False))) if len(curve) else {}
-    no_counts, no_curve = counts.iloc[0:0], curve.iloc[0:0]
+    # Per group, read off once for all groups: pairs and events, the median, and S (with its
+    # band) at each KM day, i.e. on the curve's last row with t <= day (the curve starts at t = 0).
+    totals = counts.groupby("grp", sort=False)[["events", "censored"]].sum() if len(counts) else None
+    per_day = {day: stats.rows_at(curve, day) for day in KM_DAYS} if len(curve) else {}
+    medians = stats.median_survival_groups(curve) if len(curve) else {}
     rows = []
-    for _, r in r90.iterrows():
-        grp = r["grp"]
-        part = counts_by.get(grp, no_counts)
-        c = curve_by.get(grp, no_curve)
-        pairs = int(part["events"].sum() + part["censored"].sum())
-        eligible = int(r["eligible_90"])
+    for grp, eligible_raw, retained_raw in zip(r90["grp"], r90["eligible_90"], r90["retained_90_pairs"],
+                                               strict=True):
+        has = totals is not None and grp in totals.index
+        events = int(totals.at[grp, "events"]) if has else 0
+        pairs = int(totals.at[grp, "events"] + totals.at[grp, "censored"]) if has else 0
+        eligible = int(eligible_raw)
         row = {
             "grp": grp,
             "pairs": pairs,
-            "events": int(part["events"].sum()),
-            "median_days": stats.median_survival(c) if pairs else None,
+            "events": events,
+            "median_days": (float(medians[grp]) if grp in medians else None) if pairs else None,
             "eligible_90": eligible,
-            "retained_90": (int(r["retained_90_pairs"]) / eligible) if eligible else None,
+            "retained_90": (int(retained_raw) / eligible) if eligible else None,
         }
         for day in KM_DAYS:
             for col, suffix in (("survival", ""), ("lower", "_lower"), ("upper", "_upper")):
-                row[f"km_{day}{suffix}"] = (
-                    stats.survival_at(c, day, column=col, carry_forward=True) if pairs else None
-                )
+                row[f"km_{day}{suffix}"] = finite_or_none(per_day[day].at[grp, col]) if pairs else None
         rows.append(row)
     return pd.DataFrame(rows)
 
