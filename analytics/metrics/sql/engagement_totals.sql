@@ -13,6 +13,8 @@ per_pair as (
         -- first attended session on/after matched_on (the mart's flag) and on/before A
         min(s.session_date) filter (where s.status = 'attended') as first_attended
     from mart_sessions as s
+    -- only the pairs in scope: with a filter (one site, say) the rest are never summed
+    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = s.pair_key
     where s.inside_pair_dates and s.session_date <= $as_of::date
     group by s.pair_key
 ),

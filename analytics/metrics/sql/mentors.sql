@@ -17,9 +17,10 @@ pair_sessions as (
            count(*) filter (where s.status = 'attended') as attended,
            count(*) filter (where s.status = 'no_show') as no_show,
            sum(s.duration_min) filter (where s.status = 'attended') as minutes
-    from mart_sessions as s, scope_params as sp
+    from mart_sessions as s
+    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = s.pair_key
+    cross join scope_params as sp
     where s.inside_pair_dates and s.session_date <= sp.a and s.session_date between sp.s and sp.e
-      and s.pair_key in (select pair_key from pairs_in_scope)
     group by s.pair_key
 ),
 
