@@ -14,6 +14,7 @@ when n < 4 or the design is singular. `bands`: mean change and n for dose 0-3, 4
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics import stats
@@ -35,6 +36,16 @@ def band_of(dose: int) -> str:
         if dose >= lo and (hi is None or dose <= hi):
             return label
     raise ValueError("a dose is never negative")
+
+
+def bands_of(doses: np.ndarray) -> np.ndarray:
+    """``band_of`` of every dose at once (an array of band labels)."""
+    if (doses < 0).any():
+        raise ValueError("a dose is never negative")
+    labels = np.full(len(doses), BANDS[0][0], dtype=object)
+    for label, lo, _hi in BANDS[1:]:
+        labels[doses >= lo] = label
+    return labels
 
 
 def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -68,7 +79,7 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
                 "slope_ci95_low": fit[1] if fit else None,
                 "slope_ci95_high": fit[2] if fit else None,
             })
-            bands = part["dose"].map(band_of) if len(part) else pd.Series(dtype=object)
+            bands = bands_of(part["dose"].to_numpy())
             for label, _, _ in BANDS:
                 inside = part[bands == label] if len(part) else part
                 m = len(inside)
