@@ -270,7 +270,7 @@ class _Figures:
 def report_instruments(con) -> dict[str, Instrument]:
     """The instruments the report covers: every instrument reported (analytics.store.instruments.reported) that has
     at least one assessment in the store, with the store's definitions."""
-    with_data = {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()}
+    with_data = stored_instruments.with_data(con)
     return {c: i for c, i in stored_instruments.reported(con).items() if c in with_data}
 
 
