@@ -38,7 +38,7 @@ def band_of(dose: int) -> str:
     raise ValueError("a dose is never negative")
 
 
-def bands_of(doses: np.ndarray) -> np.ndarray:
+def _bands_of(doses: np.ndarray) -> np.ndarray:
     """``band_of`` of every dose at once (an array of band labels)."""
     if (doses < 0).any():
         raise ValueError("a dose is never negative")
@@ -79,7 +79,7 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
                 "slope_ci95_low": fit[1] if fit else None,
                 "slope_ci95_high": fit[2] if fit else None,
             })
-            bands = bands_of(part["dose"].to_numpy())
+            bands = _bands_of(part["dose"].to_numpy())
             for label, _, _ in BANDS:
                 inside = part[bands == label] if len(part) else part
                 m = len(inside)
