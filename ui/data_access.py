@@ -96,12 +96,24 @@ def _connection(stamp: StampKey):
     return store.connect_read(stamp[0])
 
 
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _registry_frame(stamp: StampKey) -> pd.DataFrame:
+    # The instruments reported in this version of the store, read once per version rather than
+    # by every cursor (it was most of a cursor's cost, paid by each metric computed). Keyed on
+    # the stamp like the connection; never modified by its readers (DuckDB only reads it).
+    cur = store.use_store(_connection(stamp).cursor())
+    try:
+        return views.checked_registry_frame(cur)
+    finally:
+        cur.close()
+
+
 @contextlib.contextmanager
 def analysis_cursor(stamp: StampKey) -> Iterator[Any]:
     """A cursor with the analysis views, private to this call."""
     # A damaged file's DuckDB errors come out as one store.StoreDamaged (ui.setup says it plainly).
     with store.reading(stamp[0]):
-        cur = views.analysis_connection(_connection(stamp))
+        cur = views.analysis_connection(_connection(stamp), _registry_frame(stamp))
         try:
             yield cur
         finally:

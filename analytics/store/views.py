@@ -51,10 +51,10 @@ class StoreOutdated(RuntimeError):
     """The store was written by an older release (no marts): a rebuild or any load fixes it."""
 
 
-def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Create the registry table and every view on this connection (or cursor); returns it."""
+def check_current(con: duckdb.DuckDBPyConnection) -> None:
+    """StoreOutdated unless the store has the marts and the instrument registry of this release."""
     # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
-    # and the register() below then fails with "connection has an unfinished result".
+    # and a register() after it then fails with "connection has an unfinished result".
     has_marts = con.execute(store_query("has_marts")).fetchall()[0][0]
     if not has_marts:
         raise StoreOutdated(
@@ -66,7 +66,23 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
             "this store was written by an older release (no instrument registry): load any export"
             " again, or rebuild the demo (python -m analytics demo), to bring it up to date"
         )
-    con.register("instrument_registry_src", instrument_registry_frame(con))
+
+
+def checked_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """``instrument_registry_frame`` of a store of this release (StoreOutdated otherwise): what
+    ``build_views`` registers, for a caller that keeps it for the life of one store version."""
+    check_current(con)
+    return instrument_registry_frame(con)
+
+
+def build_views(con: duckdb.DuckDBPyConnection, registry_frame: pd.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
+    """Create the registry table and every view on this connection (or cursor); returns it.
+
+    ``registry_frame``: the store's ``checked_registry_frame``, when the caller already has it
+    for this version of the store (reading the registry is most of the cost of a cursor)."""
+    if registry_frame is None:
+        registry_frame = checked_registry_frame(con)
+    con.register("instrument_registry_src", registry_frame)
     con.execute(store_query("instrument_registry_table"))
     con.unregister("instrument_registry_src")
     for name in VIEW_ORDER:
@@ -74,6 +90,9 @@ def build_views(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def analysis_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A cursor of `con` with the views built: cursors do not share temp objects."""
-    return build_views(store.use_store(con.cursor()))
+def analysis_connection(
+    con: duckdb.DuckDBPyConnection, registry_frame: pd.DataFrame | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A cursor of `con` with the views built: cursors do not share temp objects.
+    ``registry_frame``: as for ``build_views``."""
+    return build_views(store.use_store(con.cursor()), registry_frame)
