@@ -10,14 +10,16 @@ assessed as (
     -- least 28 days after the baseline. Any assessment 28 days after the baseline is on or
     -- before the latest, so "the latest at least 28 days after the baseline" is the latest or
     -- none; one assessment per participant, instrument and day, so no two tie on the date.
-    select participant_key, instrument,
-           arg_min(score, administered_on) as baseline_score,
-           min(administered_on) as baseline_on,
-           arg_max(score, administered_on) as latest_score,
-           max(administered_on) as latest_on
-    from mart_assessments
-    where administered_on <= $as_of::date
-    group by participant_key, instrument
+    -- Only the participants in scope: with a filter (one site, say) the rest are never grouped.
+    select a.participant_key, a.instrument,
+           arg_min(a.score, a.administered_on) as baseline_score,
+           min(a.administered_on) as baseline_on,
+           arg_max(a.score, a.administered_on) as latest_score,
+           max(a.administered_on) as latest_on
+    from mart_assessments as a
+    inner join (select distinct participant_key from pairs_in_scope) as ps on ps.participant_key = a.participant_key
+    where a.administered_on <= $as_of::date
+    group by a.participant_key, a.instrument
 ),
 
 baseline_followup as (
