@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import DISENGAGEMENT_REASONS
-from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
@@ -390,11 +390,11 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = DEFAULT_K) 
         lab = [lb for lb, d in zip(labels, agg["dis"], strict=True) if d == is_dis]
         small = [flagged_small(v, k) for v in part["pairs"]]
         flagged |= any(small)
-        share = [(_num(v) or 0) / n * 100 if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
+        share = [(_num(v) or 0) / n if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
         # With a count hidden (an export's suppressed frame) the shown bars do not add up to
         # all closures, so a share of their sum would be a share of the wrong total: counts only.
         text = [
-            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({fixed(sh, 0)}%)")
+            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({percent(sh)})")
             for v, s, sh in zip(part["pairs"], small, share, strict=True)
         ]
         bar = go.Bar(
