@@ -19,7 +19,6 @@ ctx = page_setup("followup")
 page_title(ctx, "Follow-up", "Participants in scope enrolled in the period, with their reassessment window")
 
 rule, target = followup_controls("followup")
-target_pct = round(target * 100)
 st.caption(ui.plain(followup_text.rule_text(rule) + "; window edges included."))
 settings = {"rule": rule, "target": target}
 # the defaults share the cache entries the server warmed (analytics.panels.followup_settings)
@@ -39,10 +38,10 @@ def value(col):
 
 due_small = numbers.is_small(value("due"), ctx.k)
 rate = value("rate")
-gap = None if ui.is_missing(rate) else (float(rate) - target) * 100
+gap = None if ui.is_missing(rate) else float(rate) - target
 ui.tiles(
     [
-        ui.Tile("Follow-up rate", ui.pct(rate), delta=None if gap is None else f"{gap:+.1f} pts vs {target_pct}% target",
+        ui.Tile("Follow-up rate", ui.pct(rate), delta=None if gap is None else f"{ui.points(gap)} vs {numbers.percent(target)} target",
                 delta_color="normal", small=due_small,
                 help="Reassessed inside the window / due (window closed by the as-of date, not excused)."),
         ui.Tile("Due", ui.num(value("due")), small=due_small),

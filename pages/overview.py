@@ -23,10 +23,12 @@ def total(*values) -> float | None:
     return None if any(ui.is_missing(v) for v in values) else sum(values)
 
 
-def delta(section: str, key: str, scale: float = 1.0, digits: int = 1, unit: str = "") -> str | None:
+def delta(section: str, key: str, digits: int = 1, *, share: bool = False) -> str | None:
+    """The change against the previous period: a share's in percentage points."""
     if not compare or ui.is_missing(now[section][key]) or ui.is_missing(before[section][key]):
         return None
-    return ui.signed((now[section][key] - before[section][key]) * scale, digits, unit)
+    change = now[section][key] - before[section][key]
+    return ui.points(change) if share else ui.signed(change, digits)
 
 
 def outcome_tile(code: str) -> ui.Tile:
@@ -50,7 +52,7 @@ ui.tiles(
                 small=numbers.is_small(now["pairs"]["in_scope"], ctx.k)),
         ui.Tile("Participants", ui.num(now["participants"]["in_scope"]), delta("participants", "in_scope", digits=0),
                 small=numbers.is_small(now["participants"]["in_scope"], ctx.k)),
-        ui.Tile("Attendance rate", ui.pct(e["attendance_rate"]), delta("engagement", "attendance_rate", 100, 1, " pts"),
+        ui.Tile("Attendance rate", ui.pct(e["attendance_rate"]), delta("engagement", "attendance_rate", share=True),
                 help=f"Attended / (attended + no-show): {ui.num(e['attended'])} of "
                 f"{ui.num(total(e['attended'], e['no_show']))} sessions.",
                 small=numbers.is_small(total(e["attended"], e["no_show"]), ctx.k)),
@@ -58,12 +60,12 @@ ui.tiles(
                 delta("engagement", "sessions_per_pair_month", digits=2),
                 help="Attended sessions per 30.4 days of pairs being open in the period.",
                 small=numbers.is_small(now["pairs"]["in_scope"], ctx.k)),
-        ui.Tile("Still meeting at 90 days", ui.pct(r["km_90"]), delta("retention", "km_90", 100, 1, " pts"),
+        ui.Tile("Still meeting at 90 days", ui.pct(r["km_90"]), delta("retention", "km_90", share=True),
                 help=f"Kaplan-Meier estimate over {ui.num(r['pairs'])} pairs matched in the period.",
                 small=numbers.is_small(r["pairs"], ctx.k)),
         outcome_tile("GSE10"),
         outcome_tile("BARC10"),
-        ui.Tile("Goals achieved", ui.pct(g["achievement_rate"]), delta("goals", "achievement_rate", 100, 1, " pts"),
+        ui.Tile("Goals achieved", ui.pct(g["achievement_rate"]), delta("goals", "achievement_rate", share=True),
                 help=f"{ui.num(g['achieved'])} of {ui.num(g['set'])} goals set in the period.",
                 small=numbers.is_small(g["set"], ctx.k)),
     ],

@@ -271,7 +271,7 @@ def test_km_on_the_tiny_program(frames):
     # pr1 lost contact on day 39 with 4 at risk: S = 3/4 from then on
     assert list(line.y) == [100, 75, 75, 75, 75]
     # the hover's share is numbers.percent of S, not the browser's %{y:.0f}
-    assert list(line.customdata[:, 3]) == ["100%", "75%", "75%", "75%", "75%"] and ":.0f" not in line.hovertemplate
+    assert list(line.customdata[:, 3]) == ["100.0%", "75.0%", "75.0%", "75.0%", "75.0%"] and ":.0f" not in line.hovertemplate
     assert list(line.x) == [0, 39, 48, 57, 84]
     bands = [t for t in fig.data if t.fill == "tonexty"]
     assert len(bands) == 1
@@ -334,7 +334,7 @@ def test_cohort_heatmap(frames):
     # Jan 2026: 3 pairs all attended in days 0-29, none in days 30-59; Feb 2026: pr4 attended
     assert z[0, 0] == 100 and z[0, 1] == 0 and z[1, 0] == 100
     assert np.isnan(z[1, 1]) and np.isnan(z[0, 2])  # not yet observed: blank
-    assert heat.text[0][0] == "100%" and heat.text[1][5] == ""
+    assert heat.text[0][0] == "100.0%" and heat.text[1][5] == ""
     small = charts.cohort_heatmap(frames["triangle"], k=11)
     assert np.isnan(np.asarray(small.data[0].z, dtype=float)).all()
     assert small.data[1].text[0][0] == "n<11"
@@ -347,7 +347,7 @@ def test_closure_reasons_highlight_disengagement(frames):
     dis = [t for t in bars.values() if list(t.y) == ["Lost contact"]][0]
     other = [t for t in bars.values() if list(t.y) == ["Goals met"]][0]
     assert dis.marker.color[0] == theme.DECLINED and other.marker.color[0] == theme.NEUTRAL
-    assert dis.text[0] == "1 (50%)"
+    assert dis.text[0] == "1 (50.0%)"
     legend = {t.name for t in fig.data if t.showlegend is not False}
     assert legend == {"Disengagement (counts as stopping)", "Other reason"}
     assert charts.closure_reasons_chart(frames["closures"], k=11).data[0].text[0] == "<11"
@@ -362,10 +362,10 @@ def test_closure_shares_only_when_every_count_is_shown():
     })
     texts = [t for tr in charts.closure_reasons_chart(frame, k=11).data if tr.type == "bar" for t in tr.text]
     assert sorted(texts) == ["20", "40", "<11"]
-    # All shown (lost_contact 15): 15 + 40 + 20 = 75, so 40 is 53% (40/75 = 0.533).
+    # All shown (lost_contact 15): 15 + 40 + 20 = 75, so 40 is 53.3% (40/75 = 0.5333) and 15 is 20.0%.
     shown = frame.assign(pairs=[15.0, 40.0, 20.0])
     texts = [t for tr in charts.closure_reasons_chart(shown, k=11).data if tr.type == "bar" for t in tr.text]
-    assert "40 (53%)" in texts and "15 (20%)" in texts
+    assert "40 (53.3%)" in texts and "15 (20.0%)" in texts
 
 
 def test_intake_followup_dumbbell(frames):
@@ -439,7 +439,7 @@ def test_goals_chart_skips_all_domains_row(frames):
     assert list(bars["Goals set"].x) == ["Health", "Home", "Purpose", "Community"]
     # gl1, gl3 health achieved; gl5 achieved after A: open
     assert list(bars["Goals set"].y) == [2, 1, 1, 1] and list(bars["Achieved"].y) == [2, 0, 0, 0]
-    assert _annotations(fig, "rate_label") == ["100% achieved", "0% achieved", "0% achieved", "0% achieved"]
+    assert _annotations(fig, "rate_label") == ["100.0% achieved", "0.0% achieved", "0.0% achieved", "0.0% achieved"]
     assert _annotations(charts.goals_chart(frames["goals"], k=11), "rate_label") == ["n<11"] * 4
 
 
@@ -496,9 +496,9 @@ def test_mentor_chart(frames):
     fig = charts.mentor_chart(frames["mentors"], k=1)
     points = [t for t in fig.data if t.mode == "markers" and t.x and t.x[0] is not None]
     assert {t.name for t in points} == {"Kim", "Lee"}
-    # mn1 (Lee): 4 attended, 2 no-show; mn2 (Kim): 2 attended, 1 no-show
+    # mn1 (Lee): 4 attended, 2 no-show; mn2 (Kim): 2 attended, 1 no-show; pooled 6 / 9 = 66.7%
     assert all(np.allclose(t.y, [200 / 3]) for t in points)
-    assert _annotations(fig, "pooled_label") == ["All mentors: 67%"]
+    assert _annotations(fig, "pooled_label") == ["All mentors: 66.7%"]
     small = charts.mentor_chart(frames["mentors"], k=11)
     open_points = [t for t in small.data if t.mode == "markers" and t.x and t.x[0] is not None]
     assert all(s.endswith("-open") for t in open_points for s in t.marker.symbol)
@@ -541,14 +541,14 @@ def test_cohort_heatmap_drops_cell_text_on_large_screen_grids(frames):
     # The tiny triangle: 2 match months x 12 windows = 24 cells, under the 240-cell limit, so
     # the screen mode (cell_text=None) still prints the shares, as the export mode does.
     auto = charts.cohort_heatmap(frames["triangle"], k=1, cell_text=None)
-    assert auto.data[0].texttemplate == "%{text}" and auto.data[0].text[0][0] == "100%"
+    assert auto.data[0].texttemplate == "%{text}" and auto.data[0].text[0][0] == "100.0%"
     assert auto.data[0].xgap == 2
     # Forced off (what a 42-month default period gets on screen: 42 x 12 = 504 cells > 240):
     # no printed shares, no cell gaps, the hover still carries each share.
     off = charts.cohort_heatmap(frames["triangle"], k=1, cell_text=False)
     assert off.data[0].texttemplate is None and off.data[0].xgap == 0
     assert all(t == "" for row in off.data[0].text for t in row)
-    assert "100% attended" in off.data[0].customdata[0][0]
+    assert "100.0% attended" in off.data[0].customdata[0][0]
     assert "in the data under the chart" in _notes(off)
     # Small cells stay flagged without their "n<11" label: grey, and said so in the footnote.
     small = charts.cohort_heatmap(frames["triangle"], k=11, cell_text=False)

@@ -264,8 +264,8 @@ def test_the_mentor_chart_pools_only_counts_it_has_and_says_who_is_not_drawn():
         "attendance_rate": [0.8, np.nan, 0.625],
     })
     fig = charts.mentor_chart(mentors, k=K)
-    # m2's no-show is hidden: pooled over m1 and m3, (40 + 25) / (50 + 40) = 72%, not 95 / 90 = 106%
-    assert [a.text for a in fig.layout.annotations if a.name == "pooled_label"] == ["Mentors with counts shown: 72%"]
+    # m2's no-show is hidden: pooled over m1 and m3, (40 + 25) / (50 + 40) = 72.2%, not 95 / 90 = 105.6%
+    assert [a.text for a in fig.layout.annotations if a.name == "pooled_label"] == ["Mentors with counts shown: 72.2%"]
     # m2 has no rate, m3 no caseload
     assert "2 of 3 mentors are not drawn" in fig.layout.meta["footnote"].replace("<br>", " ")
     assert not any("Open marker" in (t.name or "") for t in fig.data), "no flagged mentor is drawn"

@@ -28,14 +28,14 @@ def test_by_month_with_k_1_draws_each_rate_and_the_target(tiny_followup_con, sco
     frame = followup.followup_by_close_month(tiny_followup_con, scope)
     fig = followup_rate_chart(frame, by="month", target=0.8, k=1)
     bar = _bar(fig)
-    # closes: Aug 2025 2 due 0 done (0%), Sep 1/1, Oct 1/1 (f4 excused), Nov 1/1
+    # closes: Aug 2025 2 due 0 done (0.0%), Sep 1/1, Oct 1/1 (f4 excused), Nov 1/1
     assert list(bar.x) == ["Aug 2025", "Sep 2025", "Oct 2025", "Nov 2025"]
     assert list(bar.y) == [0.0, 100.0, 100.0, 100.0]
-    assert list(bar.text) == ["0%", "100%", "100%", "100%"]
+    assert list(bar.text) == ["0.0%", "100.0%", "100.0%", "100.0%"]
     assert fig.layout.title.text.startswith("Follow-up rate by month of window close (n = 5 due)")
     [line] = [s for s in fig.layout.shapes if s.type == "line"]
     assert (line.y0, line.y1) == (80.0, 80.0)
-    assert any(a.text == "Target 80%" for a in fig.layout.annotations)
+    assert any(a.text == "Target 80.0%" for a in fig.layout.annotations)
     # below the target in vermillion, meeting it in green
     colours = list(bar.marker.color)
     assert colours[0] != colours[1] and colours[1] == colours[2] == colours[3]
@@ -56,7 +56,7 @@ def test_a_suppressed_frame_draws_flags_only():
     frame = pd.DataFrame({"grp": ["A", "B"], "due": [float("nan"), 40.0], "done": [float("nan"), 30.0],
                           "rate": [float("nan"), 0.75]})
     bar = _bar(followup_rate_chart(frame, by="site", target=0.7, k=11))
-    assert list(bar.text) == ["n<11", "75%"]
+    assert list(bar.text) == ["n<11", "75.0%"]
 
 
 def test_group_labels_are_escaped():
@@ -72,15 +72,15 @@ def test_empty_frame_gives_the_no_data_figure():
 
 def test_rate_sentence():
     block = {"rule": "suprt", "target": 0.8, "due": 25, "done": 21, "excused": 3, "rate": 21 / 25}
-    # 21 / 25 = 84% >= 80%
+    # 21 / 25 = 84.0% >= 80.0%
     assert say.rate_sentence(block, as_of=date(2026, 6, 30)) == (
         "Of 25 participants whose SUPRT follow-up window (days 150-210 after intake, 180 \u00b1 30) closed by "
-        "30 Jun 2026, 21 were reassessed inside it: a follow-up rate of 84%, meeting the 80% target. 3 more "
+        "30 Jun 2026, 21 were reassessed inside it: a follow-up rate of 84.0%, meeting the 80.0% target. 3 more "
         "left the program before or during their window and are not counted."
     )
     gpra = {"rule": "gpra", "target": 0.8, "due": 20, "done": 15, "excused": 0, "rate": 0.75}
     assert "GPRA follow-up window (months 5 to 8 after intake)" in say.rate_sentence(gpra, as_of=date(2026, 6, 30))
-    assert "below the 80% target" in say.rate_sentence(gpra, as_of=date(2026, 6, 30))
+    assert "below the 80.0% target" in say.rate_sentence(gpra, as_of=date(2026, 6, 30))
     hidden = {**block, "due": None, "done": None, "rate": None}
     assert "too few to report" in say.rate_sentence(hidden, as_of=date(2026, 6, 30))
     none_due = {**block, "due": 0, "done": 0, "rate": None}

@@ -2,8 +2,8 @@
 tests/tiny_followup.py (S = 2025-01-01, E = A = 2025-12-31).
 
 Hand numbers (tests/test_followup_golden.py): suprt cohort 10, due 5 (f1 f2 f3 f5 f6), done 3
-(f3 f5 f6), missed 2, excused 1 (f4), open now 2 (f7 f11), opening in 30 days 1 (f8), rate 60%;
-gpra due 6, done 3 (f1 f5 f6), rate 50%. North (f1-f5): suprt due 4, done 2, rate 50%.
+(f3 f5 f6), missed 2, excused 1 (f4), open now 2 (f7 f11), opening in 30 days 1 (f8), rate 60.0%;
+gpra due 6, done 3 (f1 f5 f6), rate 50.0%. North (f1-f5): suprt due 4, done 2, rate 50.0%.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def test_local_user_sees_the_hand_numbers(local):
     assert (t["Due"], t["Reassessed"], t["Missed"], t["Excused"]) == ("5", "3", "2", "1")
     assert (t["Windows open now"], t["Opening in the next 30 days"], t["Cohort"]) == ("2", "1", "10")
     assert t["Follow-up rate"] == "60.0%"
-    assert "a follow-up rate of 60%, below the 80% target" in said(at)
+    # 0.6 - 0.8 = -0.2: the gap in points, with the decimals of the rate beside it
+    assert next(m.delta for m in at.metric if m.label == "Follow-up rate") == "-20.0 pts vs 80.0% target"
+    assert "a follow-up rate of 60.0%, below the 80.0% target" in said(at)
     titles = chart_titles(at)
     assert any(x.startswith("Follow-up rate by month of window close") for x in titles)
     assert any(x.startswith("Follow-up rate by site") for x in titles)
@@ -96,7 +98,8 @@ def test_rule_and_target_controls(local):
     # gpra: due 6, done 3, nobody excused
     assert (t["Due"], t["Reassessed"], t["Excused"], t["Follow-up rate"]) == ("6", "3", "0", "50.0%")
     at.number_input(key="followup__target").set_value(50).run()
-    assert "a follow-up rate of 50%, meeting the 50% target" in said(at)
+    assert "a follow-up rate of 50.0%, meeting the 50.0% target" in said(at)
+    assert next(m.delta for m in at.metric if m.label == "Follow-up rate") == "+0.0 pts vs 50.0% target"
 
 
 def test_program_manager(env):

@@ -15,8 +15,9 @@ CORE_FILES = sorted((ROOT / "analytics").rglob("*.py"))
 
 # SQL in a string literal: a statement keyword followed by what it needs to be a statement.
 SQL = re.compile(
-    r"\b(select\b[\s\S]+\bfrom|insert\s+into|update\s+\w+\s+set|delete\s+from|create\s+(or\s+replace\s+)?"
-    r"(temp\s+)?(table|view)|drop\s+(table|view)|attach\s+'|copy\s+\w+\s+(from|to))\b",
+    r"\b(select\b[\s\S]+\bfrom|insert\s+(or\s+replace\s+)?into|update\s+[\w{}]+\s+set|delete\s+from"
+    r"|create\s+(or\s+replace\s+)?(temp\s+)?(table|view)|drop\s+(table|view)|alter\s+table"
+    r"|copy\s+\w+\s+(from|to))\b|\battach\s+['?$]|^\s*describe\s+\w+\s*$",
     re.IGNORECASE,
 )
 
@@ -81,8 +82,14 @@ def test_the_sql_detector_detects():
     assert SQL.search("select count(*) from sessions")
     assert SQL.search("INSERT INTO pairs VALUES (?)")
     assert SQL.search("create or replace temp view x as select 1")
+    assert SQL.search("insert or replace into schema_meta values (?, ?)")
+    assert SQL.search("update {raw} set {c} = m.dst from text_map m")
+    assert SQL.search("alter table load_audit add column x varchar")
+    assert SQL.search("attach ? as live (read_only)")
+    assert SQL.search("describe pair_facts")
     assert not SQL.search("Select a dimension to compare by")
     assert not SQL.search("Pairs selected from the sidebar")  # 'selected' is not 'select'
+    assert not SQL.search("describe the change in words")
 
 
 def test_the_command_line_loads_neither_streamlit_nor_plotly():
@@ -104,17 +111,71 @@ def test_the_command_line_loads_neither_streamlit_nor_plotly():
     assert out.stdout.strip() == "[]", out.stdout
 
 
-METRIC_FILES = sorted([*(ROOT / "analytics" / "metrics").glob("*.py"),
-                       ROOT / "analytics" / "exports" / "fingerprint.py", ROOT / "analytics" / "cli" / "relink.py"])
 SQL_FILES = sorted([*(ROOT / "analytics" / "metrics" / "sql").glob("*.sql"),
-                    *(ROOT / "analytics" / "store" / "sql").rglob("*.sql")])
+                    *(ROOT / "analytics" / "store" / "sql").rglob("*.sql"),
+                    *(ROOT / "analytics" / "load" / "sql").glob("*.sql")])
+
+# The statements that stay in Python, written where they run: one-word transaction and storage
+# statements, the catalog switch after an attach, one connection setting, and the no-op read
+# that closes an open result before DuckDB's register(). Every other statement is a .sql file
+# (metrics.queries.query, store.sqlfiles.store_query/store_sql, load.sqltext.statement); its
+# {slots}, where it has any, are filled by load.sqltext.render with the contract's fixed names only.
+STATEMENTS_IN_PYTHON = {
+    "begin transaction", "commit", "checkpoint", "use live", "use store", "select 1",
+    "set preserve_insertion_order = true",
+}
+_RUNS_SQL = {"execute", "executemany", "sql"}
 
 
-@pytest.mark.parametrize("path", METRIC_FILES, ids=_rel)
-def test_metric_functions_hold_no_sql_text(path):
-    # Every metric query is a file in analytics/metrics/sql/ (metrics.queries.query).
+def literal_statements(source: str) -> list[str]:
+    """SQL text written inline where it runs: the first argument of execute/executemany/sql
+    calls when it is a string literal, an f-string or an operation on them, and a template given
+    to render() that is a whole statement (render's other templates are the per-column
+    expressions the load composes: "{c} is null", a date parse, a codebook lookup)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+        first = node.args[0]
+        if not isinstance(first, ast.Constant | ast.JoinedStr | ast.BinOp):
+            continue
+        text = str(first.value) if isinstance(first, ast.Constant) else ast.unparse(first)
+        if name in _RUNS_SQL or (name == "render" and SQL.search(text)):
+            found.append(text)
+    return found
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=_rel)
+def test_analytics_python_holds_no_sql_text(path):
+    # Every query is a file: analytics/metrics/sql, analytics/store/sql, analytics/load/sql.
     hits = [s[:60] for s in string_literals(path) if SQL.search(s)]
-    assert not hits, f"{_rel(path)} holds SQL text {hits}: put it in analytics/metrics/sql/"
+    assert not hits, f"{_rel(path)} holds SQL text {hits}: put it in a .sql file beside the others"
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=_rel)
+def test_statements_run_from_sql_files(path):
+    inline = [s for s in literal_statements(path.read_text()) if s not in STATEMENTS_IN_PYTHON]
+    assert not inline, f"{_rel(path)} runs SQL written inline {inline}: put it in a .sql file"
+
+
+def test_the_inline_statement_check_detects():
+    # The check above is only as good as this function.
+    assert literal_statements('con.execute("select count(*) from pairs")') == ["select count(*) from pairs"]
+    assert literal_statements('con.executemany("insert into t values (?)", rows)') == ["insert into t values (?)"]
+    assert literal_statements('con.execute(f"drop table {name}")') == ["f'drop table {name}'"]
+    assert literal_statements('render("create temp table {t} as select * from {n}", t=x, n=y)')
+    assert not literal_statements('render("{c} is null", c=name)')  # an expression, not a statement
+    assert literal_statements('con.execute("use store")') == ["use store"]  # found, then allowed
+    assert not literal_statements('con.execute(store_query("meta_get"), [key])')
+    assert not literal_statements('con.execute(render(statement("count_rows"), t=name))')
+
+
+def test_every_statement_left_in_python_is_still_used():
+    # The allow-list holds nothing that no longer runs (so it cannot grow stale and hide one).
+    used = {s for path in CORE_FILES for s in literal_statements(path.read_text())}
+    assert STATEMENTS_IN_PYTHON <= used, sorted(STATEMENTS_IN_PYTHON - used)
 
 
 @pytest.mark.parametrize("path", SQL_FILES, ids=_rel)

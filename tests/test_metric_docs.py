@@ -14,6 +14,8 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "metrics.md").read_text
 
 def _public_metric_functions():
     for mod in pkgutil.iter_modules(analytics.metrics.__path__):
+        if mod.name == "queries":  # reads the .sql files (analytics.store.sqlfiles): no metric
+            continue
         module = importlib.import_module(f"analytics.metrics.{mod.name}")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_") and name != "run":

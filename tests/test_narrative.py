@@ -46,9 +46,9 @@ def frames(tiny_store):
 
 
 def test_engagement(frames):
-    # attended ss1, ss3, ss6, ss7, ss9, ss11 = 6; no-show ss2, ss8, ss10 = 3; 6/9 = 66.7% -> 67%
+    # attended ss1, ss3, ss6, ss7, ss9, ss11 = 6; no-show ss2, ss8, ss10 = 3; 6/9 = 66.67% -> 66.7%
     assert nv.engagement_sentence(frames["totals"], start=S, end=E, k=1) == (
-        "Pairs met for 67% of their scheduled sessions between Jan 2026 and Mar 2026 "
+        "Pairs met for 66.7% of their scheduled sessions between Jan 2026 and Mar 2026 "
         "(n = 9 sessions, not counting cancellations)."
     )
     assert "too few to report" in nv.engagement_sentence(frames["totals"], start=S, end=E)
@@ -57,20 +57,20 @@ def test_engagement(frames):
 def test_retention(frames):
     # pairs matched in [S, E]: pr1..pr4; pr1 lost contact on day 39 with 4 at risk: S(90) = 3/4
     assert nv.retention_sentence(frames["summary"], start=S, end=E, k=1) == (
-        "75% of pairs matched between Jan 2026 and Mar 2026 were still meeting at 90 days (n = 4)."
+        "75.0% of pairs matched between Jan 2026 and Mar 2026 were still meeting at 90 days (n = 4)."
     )
     # with the curve: the longest follow-up is 84 days (pr2, Jan 6 to Mar 31), so day 90 is not known yet
     with_curve = nv.retention_sentence(frames["summary"], start=S, end=E, k=1, curve=frames["curve"])
     assert "has yet been followed for 90 days" in with_curve
     # day 30: nobody has stopped yet
-    assert nv.retention_sentence(frames["summary"], day=30, k=1, curve=frames["curve"]).startswith("100% of pairs")
+    assert nv.retention_sentence(frames["summary"], day=30, k=1, curve=frames["curve"]).startswith("100.0% of pairs")
     assert "too few to report" in nv.retention_sentence(frames["summary"], start=S, end=E)
 
 
 def test_cohort(frames):
     # days 0-29: pr1 (Jan 5), pr2 (Jan 13), pr3 (Jan 20), pr4 (Feb 10) all attended: 4 of 4
     assert nv.cohort_sentence(frames["triangle"], window=0, k=1) == (
-        "In days 0-29 after matching, 100% of pairs attended at least one session "
+        "In days 0-29 after matching, 100.0% of pairs attended at least one session "
         "(n = 4 pairs followed that long)."
     )
     # days 60-89 end after A for every pair
@@ -81,7 +81,7 @@ def test_cohort(frames):
 def test_closures(frames):
     # closed in [S, E]: pr1 lost_contact (disengagement), pr3 goals_met: 1 of 2
     assert nv.closure_sentence(frames["closures"], start=S, end=E, k=1) == (
-        "Of 2 pairs that closed between Jan 2026 and Mar 2026, 50% closed because the participant "
+        "Of 2 pairs that closed between Jan 2026 and Mar 2026, 50.0% closed because the participant "
         "withdrew or lost contact."
     )
     assert "too few to report" in nv.closure_sentence(frames["closures"])
@@ -91,10 +91,10 @@ def test_outcome(frames):
     # GSE10 paired: pt1 20 -> 26 (+6), pt2 22 -> 25 (+3), pt3 30 -> 27 (-3): mean 2.0, sd sqrt(21) = 4.583,
     # t(0.975, 2) = 4.303, half-width 4.303 * 4.583 / sqrt(3) = 11.38: CI -9.4 to 13.4.
     # S_diff = sqrt(2) * sd(20, 22, 30) * sqrt(1 - 0.86) = sqrt(2) * 5.292 * 0.3742 = 2.80;
-    # RC +2.14 (improved), +1.07, -1.07: 1 of 3 = 33%.
+    # RC +2.14 (improved), +1.07, -1.07: 1 of 3 = 33.3%.
     assert nv.outcome_sentence("GSE10", frames["change"], k=1) == (
         "Across 3 participants with an intake and a follow-up, General Self-Efficacy Scale scores rose "
-        f"by 2.0 points on average (95% CI {MINUS}9.4 to 13.4); 33% improved reliably."
+        f"by 2.0 points on average (95% CI {MINUS}9.4 to 13.4); 33.3% improved reliably."
     )
     # BARC10: pt1 only, 30 -> 38; no CI and no reliable change from one person
     assert nv.outcome_sentence("BARC10", frames["change"], k=1) == (
@@ -111,8 +111,8 @@ def test_outcome(frames):
 def test_reliable_change(frames):
     # improved 1, no reliable change 2, declined 0, of 3
     assert nv.reliable_change_sentence("GSE10", frames["change"], k=1) == (
-        "Of 3 participants with an intake and a follow-up, 33% improved reliably on the General "
-        "Self-Efficacy Scale, 67% showed no reliable change and 0% declined reliably."
+        "Of 3 participants with an intake and a follow-up, 33.3% improved reliably on the General "
+        "Self-Efficacy Scale, 66.7% showed no reliable change and 0.0% declined reliably."
     )
     assert "too few to report" in nv.reliable_change_sentence("GSE10", frames["change"])
 
@@ -129,11 +129,11 @@ def test_trend(frames):
 
 
 def test_goals(frames):
-    # set in [S, E] by pairs in scope: gl1..gl5 = 5; achieved by A: gl1, gl3 (gl5 after A) = 40%;
-    # health 2 of 2 = 100%
+    # set in [S, E] by pairs in scope: gl1..gl5 = 5; achieved by A: gl1, gl3 (gl5 after A) = 40.0%;
+    # health 2 of 2 = 100.0%
     assert nv.goals_sentence(frames["goals"], start=S, end=E, as_of=E, k=1) == (
-        "Of 5 goals set between Jan 2026 and Mar 2026, 40% had been achieved by 31 Mar 2026; "
-        "health goals were achieved most often (100%)."
+        "Of 5 goals set between Jan 2026 and Mar 2026, 40.0% had been achieved by 31 Mar 2026; "
+        "health goals were achieved most often (100.0%)."
     )
     assert "too few to report" in nv.goals_sentence(frames["goals"], start=S, end=E)
 
@@ -142,16 +142,16 @@ def test_mentors(frames):
     # open at E: pr2 (mn1), pr4 (mn2, closes after A): 1 each; sessions 6 attended of 9
     assert nv.mentor_sentence(frames["mentors"], k=1) == (
         "2 mentors had a median caseload of 1 open pair at the end of the period (all 1); "
-        "their pairs met for 67% of scheduled sessions (n = 9 sessions)."
+        "their pairs met for 66.7% of scheduled sessions (n = 9 sessions)."
     )
     assert "too few to report" in nv.mentor_sentence(frames["mentors"])
 
 
 def test_compare(frames):
     t = frames["totals_site"].assign(n=lambda d: d["attended"] + d["no_show"])
-    # North 4 of 6, South 2 of 3: both 67%
+    # North 4 of 6, South 2 of 3: both 66.7%
     assert nv.compare_sentence(t, metric="attendance rate", estimate="attendance_rate", percent=True,
-                               dimension="site", k=1) == "Across 2 sites, attendance rate was 67% in each."
+                               dimension="site", k=1) == "Across 2 sites, attendance rate was 66.7% in each."
     assert "too few to report" in nv.compare_sentence(t, metric="attendance rate", estimate="attendance_rate")
     effects = pd.DataFrame({"grp": ["North", "South", "East"], "change": [3.94, 2.05, 9.0], "n": [120, 85, 4]})
     assert nv.compare_sentence(effects, metric="the mean GSE10 change", estimate="change", unit=" points",
@@ -204,11 +204,11 @@ def test_period_text():
 def test_sentences_for_a_full_sized_program():
     summary = {"grp": "all", "pairs": 412, "km_90": 0.7212}
     assert nv.retention_sentence(summary, start="2025-01-01", end="2025-12-31") == (
-        "72% of pairs matched between Jan 2025 and Dec 2025 were still meeting at 90 days (n = 412)."
+        "72.1% of pairs matched between Jan 2025 and Dec 2025 were still meeting at 90 days (n = 412)."
     )
     row = {"n_paired": 120, "mean_change": 3.94, "ci95_low": 3.12, "ci95_high": 4.71,
            "reliable_improvement_rate": 0.38}
     assert nv.outcome_sentence("GSE10", row) == (
         "Across 120 participants with an intake and a follow-up, General Self-Efficacy Scale scores rose "
-        "by 3.9 points on average (95% CI 3.1 to 4.7); 38% improved reliably."
+        "by 3.9 points on average (95% CI 3.1 to 4.7); 38.0% improved reliably."
     )

@@ -5,6 +5,7 @@ a tile and the grant report."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from analytics.domain import numbers
 from analytics.domain.numbers import DEFAULT_K, MINUS
@@ -36,10 +37,18 @@ def test_the_small_number_rule_and_its_two_readings():
 
 
 def test_rounding_is_half_up_as_read_in_decimal():
-    # 0.285 * 100 is 28.499999999999996 in binary: Python's f"{x:.0f}" gives 28, people expect 29
-    assert f"{0.285 * 100:.0f}" == "28"
-    assert [numbers.percent(x) for x in (0.125, 0.285, 2 / 3, 0.004, 1)] == ["13%", "29%", "67%", "0%", "100%"]
-    assert numbers.percent(0.74257, 1) == "74.3%" and numbers.percent(0.0005, 1) == "0.1%"
+    # 6.25% and 28.45% are 6.25 and 28.449999999999996 in binary: Python's f"{x:.1f}" gives 6.2
+    # and 28.4, people expect 6.3 and 28.5
+    assert f"{0.0625 * 100:.1f}" == "6.2" and f"{0.2845 * 100:.1f}" == "28.4"
+    assert numbers.PERCENT_PLACES == 1
+    assert [numbers.percent(x) for x in (0.0625, 0.2845, 2 / 3, 0.0004, 0.0005, 1)] == [
+        "6.3%", "28.5%", "66.7%", "0.0%", "0.1%", "100.0%"]
+    assert numbers.percent(0.74257) == "74.3%" and numbers.percent(0.285) == "28.5%"
+    assert numbers.percent(-0.0004) == "0.0%" and numbers.percent(-0.0625, minus=MINUS) == f"{MINUS}6.3%"
+    # a difference of two shares, in points, with the decimals of a percentage
+    assert numbers.points(0.882 - 0.8) == "+8.2 pts" and numbers.points(-0.000625) == "-0.1 pts"
+    assert numbers.points(0) == "0.0 pts" and numbers.points(None, missing="–") == "–"
+    assert numbers.spreadsheet_percent_format() == "0.0%"
     assert numbers.fixed(2.25) == "2.3" and numbers.fixed(-2.25, minus=MINUS) == f"{MINUS}2.3"
     assert numbers.fixed(-0.04) == "0.0"  # never "-0.0"
     assert numbers.fixed(1234.56) == "1,234.6" and numbers.fixed(1234.56, grouping=False) == "1234.6"
@@ -48,27 +57,99 @@ def test_rounding_is_half_up_as_read_in_decimal():
     assert numbers.count(1234.0) == "1,234"
 
 
+def test_no_surface_chooses_its_own_percent_decimals():
+    import inspect
+
+    # percent() and points() take no places: the decimals are PERCENT_PLACES, for every caller
+    assert "places" not in inspect.signature(numbers.percent).parameters
+    assert "places" not in inspect.signature(numbers.points).parameters
+    from ui import components
+
+    assert "digits" not in inspect.signature(components.pct).parameters
+
+
 def test_a_share_prints_the_same_in_sentence_hover_table_and_report():
-    # Goals: 57 of 200 achieved = 0.285 -> "29%" wherever it is printed.
+    # Goals: 57 of 200 achieved = 0.285 -> "28.5%" wherever it is printed.
     goals = pd.DataFrame({
         "grp": ["all"] * 5, "domain": ["*", "health", "home", "purpose", "community"],
         "goals_set": [200, 50, 50, 50, 50], "achieved": [57, 15, 14, 14, 14],
         "achievement_rate": [0.285, 0.3, 0.28, 0.28, 0.28], "median_days_to_achieve": [40.0] * 5,
     })
     sentence = narrative.goals_sentence(goals, k=DEFAULT_K)
-    assert "29%" in sentence and "28%" not in sentence
+    assert "28.5%" in sentence and "29%" not in sentence
     fig = charts.engagement_monthly_chart(pd.DataFrame({
         "grp": ["all"], "month": [pd.Timestamp("2026-01-01")], "attended": [57], "no_show": [143],
         "cancelled": [0], "active_pairs": [30],
     }), k=DEFAULT_K)
     hover = [str(c) for t in fig.data if t.name == "Attendance rate" and t.customdata is not None for c in t.customdata]
-    assert hover == ["29% of 200"]  # 57 / (57 + 143) = 0.285
+    assert hover == ["28.5% of 200"]  # 57 / (57 + 143) = 0.285
     from ui import components
 
-    assert components.pct(0.285, 0) == "29%"
+    assert components.pct(0.285) == "28.5%"
     from analytics.exports import report
 
     assert report.percent is numbers.percent  # the report prints through the same rule
+
+
+TINY = {"as_of": "2026-03-31", "start": "2026-01-01", "end": "2026-03-31"}
+
+
+def test_the_attendance_rate_prints_one_way_on_every_surface(tiny_con, monkeypatch):
+    """The same share through a sentence, a chart's hover and label, a tile, a screen table, the
+    grant report's row and sentence, and the XLSX cell format: one text, "66.7%"."""
+    import io
+
+    import openpyxl
+
+    from analytics.exports import tables
+    from analytics.exports.context import ExportContext
+    from analytics.exports.report import Table, build_report
+    from analytics.metrics import engagement, mentors
+    from analytics.metrics.scope import resolve_scope
+    from ui import components
+
+    # The tiny program (tests/tiny_program.py), 2026-01-01 to 2026-03-31. Sessions of the pairs
+    # in scope: attended ss1, ss3, ss6, ss7, ss9, ss11 = 6; no-show ss2, ss8, ss10 = 3 (ss4 is
+    # after pr1 closed, ss5 cancelled, ss12 before the period). 6 / (6 + 3) = 0.6666... prints
+    # "66.7%" (a whole percent would print "67%"). By mentor: mn1 (pr1, pr2) attended 4 of 6,
+    # mn2 (pr3, pr4) 2 of 3: 66.7% each, and pooled 6 of 9.
+    shown = "66.7%"
+    scope = resolve_scope(tiny_con, **TINY)
+    totals = engagement.engagement_totals(tiny_con, scope)
+    rate = totals.iloc[0]["attendance_rate"]
+    assert rate == pytest.approx(6 / 9)
+
+    # the sentence under the chart (k = 1: the tiny program is below the default k)
+    assert f"Pairs met for {shown} of their scheduled sessions" in narrative.engagement_sentence(totals, k=1)
+
+    # the mentor chart's hovers (one per mentor) and its pooled line's label
+    by_mentor = mentors.mentor_caseloads(tiny_con, scope)
+    fig = charts.mentor_chart(by_mentor, k=1)
+    hovers = sorted(str(row[2]) for t in fig.data if t.customdata is not None for row in t.customdata)
+    assert hovers == [f"{shown} of 3 sessions", f"{shown} of 6 sessions"]
+    assert [a.text for a in fig.layout.annotations if a.name == "pooled_label"] == [f"All mentors: {shown}"]
+
+    # a screen tile, and a screen table's percent column
+    assert components.pct(rate) == shown
+    drawn = []
+    monkeypatch.setattr(components.st, "dataframe", lambda data, **kwargs: drawn.append(data))
+    components.table(totals[["attendance_rate"]].rename(columns={"attendance_rate": "Attendance rate"}),
+                     percent=["Attendance rate"])
+    assert shown in drawn[0].to_string() and "0.66" not in drawn[0].to_string()
+
+    # the grant report: its headline row and its engagement sentence
+    report = build_report(tiny_con, k=1, charts_wanted=False, **TINY)
+    blocks = [b for section in report.sections for b in section.blocks]
+    rows = {row[0]: row[1] for b in blocks if isinstance(b, Table) for row in b.rows}
+    assert rows["Attendance rate"] == shown
+    assert any(f"Pairs met for {shown}" in getattr(b, "text", "") for b in blocks)
+
+    # the XLSX keeps the share as a number and shows it with the same decimals
+    context = ExportContext.from_scope(scope, 4, k=1)
+    book = openpyxl.load_workbook(io.BytesIO(tables.to_xlsx_bytes(by_mentor, spec="mentor_caseloads", context=context)))
+    cells = [c for row in book.worksheets[0].iter_rows() for c in row if isinstance(c.value, float)
+             and c.value == pytest.approx(2 / 3)]
+    assert len(cells) == 2 and {c.number_format for c in cells} == {numbers.spreadsheet_percent_format()} == {"0.0%"}
 
 
 def test_a_p_value_prints_the_same_in_the_tests_table_and_the_sentence():

@@ -9,7 +9,7 @@ tests/tiny_program.py and tests/test_metrics_golden.py:
 - pair-days: pr1 40 (Jan 2 - Feb 10) + pr2 85 (Jan 6 - Mar 31) + pr3 49 (Jan 12 - Mar 1)
   + pr4 58 (Feb 2 - Mar 31, closed after A) = 232;
 - GSE10: pt1 +6, pt2 +3 (Mar 20; Jan 20 is too early), pt3 -3 -> n 3, mean change 2.0;
-- goals set in the period 5 (gl1-gl5), achieved by A 2 (gl1, gl3) = 40%.
+- goals set in the period 5 (gl1-gl5), achieved by A 2 (gl1, gl3) = 40.0%.
 Site North (pr1, pr2): attended 4 (ss1 ss3 ss6 ss7), no-show 2 (ss2 ss8), pair-days 40 + 85 = 125.
 """
 
@@ -95,6 +95,10 @@ def test_overview_flags_small_numbers_and_compares_with_previous_period(app_db):
     # Oct-Dec 2025 held pr5 only: one pair before, four now.
     pairs = next(m for m in at.metric if m.label == "Pairs in scope")
     assert pairs.delta == "+3"
+    # Shares change in points, with the decimals of a percentage: pr5 attended ss12, its only
+    # session, so 6/9 - 1/1 = -0.333 -> "-33.3 pts"; its one goal gl6 was achieved, 0.4 - 1 -> "-60.0 pts"
+    deltas = {m.label: m.delta for m in at.metric}
+    assert (deltas["Attendance rate"], deltas["Goals achieved"]) == ("-33.3 pts", "-60.0 pts")
 
 
 def test_engagement_golden_numbers(app_db):

@@ -126,7 +126,7 @@ def rate(doc: dict, path: str, k: int) -> str:
     if path in doc["suppressed"]:
         return f"not reported (fewer than {k})"
     v = get(doc, path)
-    return "\u2013" if v is None else f"{v * 100:.1f}%"
+    return "\u2013" if v is None else pct(v)
 
 
 def mean(v: float, signed: bool = False) -> str:
@@ -136,9 +136,9 @@ def mean(v: float, signed: bool = False) -> str:
     return ("+" + text) if signed and text != "0.0" else text
 
 
-def whole_pct(v: float) -> str:
-    """narrative's rounding: whole percent, half up."""
-    return f"{Decimal(repr(round(v * 100, 9))).quantize(Decimal(1), rounding=ROUND_HALF_UP):.0f}%"
+def pct(v: float) -> str:
+    """A percentage as every surface prints it: one decimal, half up."""
+    return f"{Decimal(repr(round(float(v) * 100, 9))).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):.1f}%"
 
 
 def expected_headline(doc: dict, k: int) -> dict[str, tuple[str, list[str]]]:
@@ -156,7 +156,7 @@ def expected_headline(doc: dict, k: int) -> dict[str, tuple[str, list[str]]]:
     }
     fu = doc["followup"]
     fu_rate = r("followup.rate")
-    target = f"target {fu['target'] * 100:.1f}%"
+    target = f"target {pct(fu['target'])}"
     if "followup.rate" not in hidden and fu["rate"] is not None:
         fu_rate += f" ({target}: {'met' if fu['meets_target'] else 'not met'})"
     else:
@@ -170,7 +170,7 @@ def expected_headline(doc: dict, k: int) -> dict[str, tuple[str, list[str]]]:
         result = r(f"retention.km_{day}")
         lo, hi = doc["_km_ci"][day]
         if get(doc, f"retention.km_{day}") is not None and f"retention.km_{day}" not in hidden:
-            result += f" (95% CI {lo * 100:.1f}% to {hi * 100:.1f}%)"
+            result += f" (95% CI {pct(lo)} to {pct(hi)})"
         rows[f"Still meeting at {day} days"] = (result, [c("retention.pairs"), c("retention.events")])
     for code in ("GSE10", "BARC10"):
         base = f"outcomes.{code}"
@@ -251,17 +251,17 @@ def test_sentences_carry_the_summary_numbers(full):
     doc = full["summary"]
     text = flat(docx_text(full["docx"]))
     e, r = doc["engagement"], doc["retention"]
-    assert f"Pairs met for {whole_pct(e['attendance_rate'])} of their scheduled sessions" in text
+    assert f"Pairs met for {pct(e['attendance_rate'])} of their scheduled sessions" in text
     assert f"(n = {e['attended'] + e['no_show']:,} sessions" in text
-    assert f"{whole_pct(r['km_90'])} of pairs matched" in text and f"at 90 days (n = {r['pairs']:,})" in text
+    assert f"{pct(r['km_90'])} of pairs matched" in text and f"at 90 days (n = {r['pairs']:,})" in text
     for code in ("GSE10", "BARC10"):
         o = doc["outcomes"][code]
         assert f"Across {o['n_paired']:,} participants with an intake and a follow-up" in text
         assert f"rose by {mean(o['mean_change'])} points on average" in text
         assert f"(95% CI {mean(o['ci95'][0])} to {mean(o['ci95'][1])})" in text
-        assert f"{whole_pct(o['reliable_improvement_rate'])} improved reliably" in text
+        assert f"{pct(o['reliable_improvement_rate'])} improved reliably" in text
     g = doc["goals"]
-    assert f"Of {g['set']:,} goals set" in text and f"{whole_pct(g['achievement_rate'])} had been achieved" in text
+    assert f"Of {g['set']:,} goals set" in text and f"{pct(g['achievement_rate'])} had been achieved" in text
 
 
 def test_every_instrument_with_data_is_reported_with_its_shares(full):
@@ -274,7 +274,7 @@ def test_every_instrument_with_data_is_reported_with_its_shares(full):
     assert phq["mean_change"] < 0
     assert f"fell by {mean(-phq['mean_change'])} points on average" in text
     assert "lower is better, so an improvement" in text
-    assert f"{whole_pct(phq['meaningful_improvement_rate'])} improved by at least the minimal important change" in text
+    assert f"{pct(phq['meaningful_improvement_rate'])} improved by at least the minimal important change" in text
     k = full["k"]
 
     def r(path):
@@ -308,8 +308,9 @@ NOT_COUNTS = [
     r"\b\d+-\d+\b", r"n?<\d+", r"fewer than \d+", r"\b(?:GSE|BARC)10\b", r"\bd_z\b", r"\b[0-9a-f]{12,}\b",
     r"--min-cell \d+", r"SHA-256", r"MD5", r"\b\d+ (?:days|items|tables|64-bit)\b", r"\bdays? \d+\b",
     r"\b(?:two|four) 64-bit\b", r"\b1991\b", r"k = \d+", r"\bpeer-outcomes \S+", r"DuckDB \S+",
-    # scale points of the instrument registry (minimal important change, cut-offs) and codes
-    r"\b\d+ points\b", r"\b\d+ or\s+(?:more|less)\b", r"\b(?:PHQ|GAD)\d\b", r"\b(?:PHQ|GAD)-\d\b",
+    # scale points of the instrument registry (minimal important change, cut-offs) and codes; a
+    # PDF line may break between the number and its words
+    r"\b\d+\s+points\b", r"\b\d+\s+or\s+(?:more|less)\b", r"\b(?:PHQ|GAD)\d\b", r"\b(?:PHQ|GAD)-\d\b",
     r"Questionnaire-\d\b", r"Disorder-\d\b",
 ]
 

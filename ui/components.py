@@ -49,9 +49,9 @@ def is_missing(x: object) -> bool:
         return False
 
 
-def pct(x: object, digits: int = 1) -> str:
-    """A share on screen (``numbers.percent``), "–" when undefined."""
-    return numbers.percent(x, digits, missing="–")
+def pct(x: object) -> str:
+    """A share on screen (``numbers.percent``, one decimal as everywhere), "–" when undefined."""
+    return numbers.percent(x, missing="–")
 
 
 def num(x: object, digits: int = 0) -> str:
@@ -65,6 +65,15 @@ def signed(x: object, digits: int = 1, unit: str = "") -> str | None:
         return None
     text = numbers.fixed(x, digits, signed=True)
     return (text if text[0] in "+-" else "+" + text) + unit
+
+
+def points(x: object) -> str | None:
+    """A change of a share for st.metric, in percentage points (``numbers.points``: "+1.2 pts";
+    a zero change "+0.0 pts"), or None when undefined."""
+    if is_missing(x):
+        return None
+    text = numbers.points(x)
+    return text if text[0] in "+-" else "+" + text
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,7 @@ def table(
     def shown(fmt: Callable[[object], str]) -> Callable[[object], str]:
         return lambda v: v if isinstance(v, str) else fmt(v)  # a flag ("n<11") stays as it is
 
-    formats = {c: shown(lambda v: pct(v, 1)) for c in percent if c in df.columns}
+    formats = {c: shown(pct) for c in percent if c in df.columns}
     formats |= {c: shown(lambda v, d=d: num(v, d)) for c, d in (decimals or {}).items() if c in df.columns}
     data = df.style.format(formats, na_rep="–") if formats else df
     st.dataframe(data, hide_index=True, width="stretch", **kwargs)

@@ -2,8 +2,12 @@
 rule, and how a number prints. Sentences, chart labels and hovers, screen tables and tiles,
 CSV/XLSX headers and the grant report all format through here, so one fact prints one way.
 
-Rounding: half up, on the decimal value a person reads (0.285 is 28.5%, which prints "29%";
-0.125 prints "13%"), never Python's binary round-half-even. docs/metrics.md says so.
+Rounding: half up, on the decimal value a person reads (0.0625 is 6.25%, which prints "6.3%";
+0.2845 is 28.449999... in binary and prints "28.5%"), never Python's round-half-even.
+
+Decimals: every percentage prints with ``PERCENT_PLACES`` (one) decimal, and so does a
+difference of two percentages in points; ``percent`` and ``points`` take no places of their
+own, so no surface can print a share differently. docs/metrics.md says so.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import pandas as pd
 DEFAULT_K = 11
 
 MINUS = "\u2212"  # a real minus sign, for text meant to be read
+
+# Decimals of every percentage printed for people (sentences, chart labels and hovers, tiles,
+# tables, the grant report) and of the XLSX percent format: 0.882 prints "88.2%".
+PERCENT_PLACES = 1
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -60,7 +68,7 @@ def too_few(n: Any, k: int = DEFAULT_K) -> bool:
 
 def round_half_up(x: float, places: int = 0) -> Decimal:
     """``x`` rounded half up to ``places`` decimals, as read in decimal: round(x, 9) first,
-    since 0.285 * 100 is 28.499999999999996 in binary and people expect 29."""
+    since 0.2845 * 100 is 28.449999999999996 in binary and people expect 28.5."""
     return Decimal(repr(round(x, 9))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
@@ -81,13 +89,27 @@ def fixed(x: Any, places: int = 1, *, signed: bool = False, minus: str = "-", mi
     return ("+" + text) if signed and d > 0 else text
 
 
-def percent(share: Any, places: int = 0, *, signed: bool = False, minus: str = "-", missing: str = "") -> str:
-    """A 0-1 share as a percentage, rounded half up: 0.285 -> "29%", with places=1 0.74257 ->
-    "74.3%". ``missing`` for an undefined share."""
+def percent(share: Any, *, signed: bool = False, minus: str = "-", missing: str = "") -> str:
+    """A 0-1 share as a percentage with ``PERCENT_PLACES`` decimals, rounded half up: 0.74257 ->
+    "74.3%", 0.2845 -> "28.5%". ``missing`` for an undefined share."""
     v = finite_or_none(share)
     if v is None:
         return missing
-    return fixed(v * 100, places, signed=signed, minus=minus, grouping=False) + "%"
+    return fixed(v * 100, PERCENT_PLACES, signed=signed, minus=minus, grouping=False) + "%"
+
+
+def points(difference: Any, *, signed: bool = True, minus: str = "-", missing: str = "") -> str:
+    """A difference of two 0-1 shares in percentage points, with the decimals of ``percent``:
+    0.882 - 0.8 -> "+8.2 pts". ``missing`` for an undefined difference."""
+    v = finite_or_none(difference)
+    if v is None:
+        return missing
+    return fixed(v * 100, PERCENT_PLACES, signed=signed, minus=minus, grouping=False) + " pts"
+
+
+def spreadsheet_percent_format() -> str:
+    """The XLSX number format of a 0-1 share column, with the decimals of ``percent`` ("0.0%")."""
+    return ("0." + "0" * PERCENT_PLACES if PERCENT_PLACES else "0") + "%"
 
 
 def count(n: Any, *, missing: str = "") -> str:

@@ -33,11 +33,12 @@ from analytics.metrics.scope import run
 _SCOPE_PAIRS_WITH_IDS = query("fingerprint_pairs_with_ids")
 _SCOPE_PAIRS_VIA_KEYS = query("fingerprint_pairs_via_keys")
 _FINGERPRINT = query("fingerprint")
+_PAIR_FACTS_COLUMNS = query("fingerprint_columns")
 
 
 def data_digest(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, list[tuple[str, int]]]:
     """SHA-256 (hex) of the data in scope, and the row count per table that went into it."""
-    columns = {row[0] for row in con.execute("describe pair_facts").fetchall()}
+    columns = {row[0] for row in con.execute(_PAIR_FACTS_COLUMNS).fetchall()}
     pairs = _SCOPE_PAIRS_WITH_IDS if {"pair_id", "participant_id"} <= columns else _SCOPE_PAIRS_VIA_KEYS
     df = run(con, scope, _FINGERPRINT.replace("{scope_pairs}", pairs))
     lines = [f"{r.tbl} {int(r.n_rows)} {r.sum_low} {r.sum_high}" for r in df.itertuples(index=False)]

@@ -143,7 +143,7 @@ class _Numbers:
         if self.is_hidden(path):
             return self.not_reported
         v = self.value(path)
-        return UNDEFINED if not _finite(v) else percent(v, 1)
+        return UNDEFINED if not _finite(v) else percent(v)
 
     def mean(self, path: str, *, signed: bool = False) -> str:
         if self.is_hidden(path):
@@ -270,7 +270,7 @@ class _Figures:
 def report_instruments(con) -> dict[str, Instrument]:
     """The instruments the report covers: every instrument reported (analytics.store.instruments.reported) that has
     at least one assessment in the store, with the store's definitions."""
-    with_data = {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()}
+    with_data = stored_instruments.with_data(con)
     return {c: i for c, i in stored_instruments.reported(con).items() if c in with_data}
 
 
@@ -416,7 +416,7 @@ def _headline_table(con, scope: Scope, nums: _Numbers, instruments: Mapping[str,
     for day in (90, 180):
         value = r(f"retention.km_{day}")
         if ci[day]:
-            value += f" (95% CI {percent(ci[day][0], 1)} to {percent(ci[day][1], 1)})"
+            value += f" (95% CI {percent(ci[day][0])} to {percent(ci[day][1])})"
         rows.append((f"Still meeting at {day} days", value,
                      f"Kaplan-Meier estimate, {c('retention.pairs')} pairs matched in the period, "
                      f"{c('retention.events')} of them stopped meeting"))
@@ -467,9 +467,9 @@ def _followup_row(scope: Scope, nums: _Numbers) -> tuple[str, str, str]:
     rule, target = fu["rule"], fu["target"]
     value = nums.rate("followup.rate")
     if nums.shown("followup.rate"):
-        value += f" (target {percent(target, 1)}: {'met' if fu['meets_target'] else 'not met'})"
+        value += f" (target {percent(target)}: {'met' if fu['meets_target'] else 'not met'})"
     else:
-        value += f" (target {percent(target, 1)})"
+        value += f" (target {percent(target)})"
     basis = (
         f"{nums.count('followup.done')} of {nums.count('followup.due')} participants due were reassessed inside "
         f"the {followup_text.rule_text(rule)}, windows closed by {long_date(scope.as_of)}"
@@ -681,7 +681,7 @@ def _methods_section(
          + ". Reassessed: any assessment inside the window on or before the as-of date. "
          + ("A participant who left the program before or during the window without a reassessment is excused. "
             if fu["rule"] == "suprt" else "")
-         + f"Rate = reassessed ÷ due (windows closed by {a}, excused not counted); target {percent(fu['target'], 1)}."),
+         + f"Rate = reassessed ÷ due (windows closed by {a}, excused not counted); target {percent(fu['target'])}."),
         ("Small numbers", f"{suppression_rule(k)} Where exactly one group of a breakdown is hidden, the next "
          "smallest is hidden too, so totals cannot reveal it. Zero is shown. Reports are not produced for a "
          f"selection of fewer than {k} pairs."),

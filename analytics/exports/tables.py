@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import privacy
+from analytics.domain.numbers import spreadsheet_percent_format
 from analytics.exports.context import ExportContext
 from analytics.privacy.frames import (
     FrameSpec,
@@ -126,7 +127,7 @@ _RATE_HINTS = ("rate", "share", "survival", "km_", "retained_90", "lower", "uppe
 def _number_format(col: str, values: pd.Series) -> str:
     name = col.lower()
     if any(h in name for h in _RATE_HINTS) and not name.startswith(("ci95", "median")):
-        return "0.0%"
+        return spreadsheet_percent_format()  # the cell holds the share; Excel shows it as percent() prints
     nums = [v for v in values if isinstance(v, numbers.Real) and not isinstance(v, bool)]
     if nums and all(float(v).is_integer() for v in nums if not math.isnan(float(v))):
         return "#,##0"

@@ -29,7 +29,7 @@ from analytics.load.errors import LoadError
 from analytics.load.readers import Staged
 from analytics.load.report import LoadReport, TableReport
 from analytics.load.sources import Source, check_unique_tables, discover
-from analytics.load.sqltext import render
+from analytics.load.sqltext import render, statement
 from analytics.store import instruments as stored_instruments
 from analytics.store import pseudonym, scratch
 
@@ -158,7 +158,7 @@ def _connection(
     con = duckdb.connect(config={"temp_directory": str(workdir / "spill")})
     try:
         if path.exists() and not damaged:
-            con.execute("attach ? as live (read_only)", [str(path)])
+            con.execute(statement("attach_live"), [str(path)])
             con.execute("use live")
         else:
             store.migrate(con)
@@ -209,11 +209,11 @@ def _run(
     for i, st in enumerate(staged):
         say(f"typing and pseudonymizing {st.label}", 0.5 + 0.2 * i / len(staged))
         new = validate.build_typed(con, st, params)
-        con.execute(render("drop table {r}", r=st.raw))  # source IDs leave with it
+        con.execute(render(statement("drop_table"), t=st.raw))  # source IDs leave with it
         validate.check_typed(con, st, new, params, today)
         validate.dedupe(con, st, new)
     for entity in validate.foreign_entities(staged):
-        con.execute(render("drop table {m}", m="pmap_" + entity))  # the last source IDs
+        con.execute(render(statement("drop_table"), t="pmap_" + entity))  # the last source IDs
     loaded = {st.table.name for st in staged}
     for st in staged:
         validate.check_references(con, st, loaded)

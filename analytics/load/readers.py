@@ -25,7 +25,7 @@ from analytics.load import limits, sniff, workbook
 from analytics.load.columns import ColumnPlan, build_plan
 from analytics.load.errors import LoadError, where
 from analytics.load.sources import Source
-from analytics.load.sqltext import Frag, Params, ident, join, render
+from analytics.load.sqltext import Frag, Params, ident, join, render, statement
 from analytics.store.pseudonym import ID_TRIM
 
 DELIMITERS = (",", ";", "\t")
@@ -275,12 +275,7 @@ def stage(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
             path=str(st.csv_path), delim=st.delimiter, quote='"', escape='"',
             columns={ident(n): "VARCHAR" for n in st.plan.sql_names},
         )
-        sql = render(
-            "create temp table {raw} as select {sel} from read_csv($path, auto_detect = false, "
-            "header = true, delim = $delim, quote = $quote, escape = $escape, strict_mode = true, "
-            "null_padding = false, ignore_errors = false, columns = $columns)",
-            raw=st.raw, sel=selected,
-        )
+        sql = render(statement("stage_csv"), raw=st.raw, sel=selected)
         try:
             con.execute(sql, params.used_in(sql))
         except (duckdb.OutOfMemoryException, duckdb.IOException):
@@ -298,7 +293,7 @@ def stage(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
         con.execute("select 1").fetchall()  # register() refuses while an earlier result is open
         con.register(view, frame)
         try:
-            sql = render("create temp table {raw} as select _row, {sel} from {v}", raw=st.raw, sel=selected, v=view)
+            sql = render(statement("stage_sheet"), raw=st.raw, sel=selected, v=view)
             con.execute(sql, params.used_in(sql))
         finally:
             con.unregister(view)

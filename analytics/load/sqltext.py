@@ -1,14 +1,24 @@
 """Building SQL text safely.
 
-Values are always bound parameters (`Params`); SQL text is assembled only from identifiers
-that come from the contract or are generated here, and `render` checks each one. Nothing a
-file contains (cell values, header names, file names) is ever pasted into SQL.
+Every statement of the load is a file of analytics/load/sql (`statement`), its grain on the
+first line. Values are always bound parameters (`Params`); a file's `{name}` slots are filled by
+`render` only with identifiers from the contract's fixed names (tables, columns, keys) or the
+names the load makes from them (raw_<table>, new_<table>, pmap_<entity>...), each checked, or
+with fragments rendered the same way: the per-column expressions (cleaning, date parsing,
+codebook lookup, the HMAC, each rule's condition) composed here from one small template per
+column kind. Nothing a file contains (cell values, header names, file names) is ever pasted
+into SQL.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+
+from analytics.store.sqlfiles import read
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -27,6 +37,12 @@ def render(template: str, **parts: str) -> Frag:
     """Fill `{name}` slots of a fixed template with identifiers or already-rendered fragments."""
     checked = {k: v if isinstance(v, Frag) else ident(v) for k, v in parts.items()}
     return Frag(template.format(**checked))
+
+
+def statement(name: str) -> str:
+    """The text of ``sql/<name>.sql``: a statement of the load (or a part of one), slots to
+    fill with `render`."""
+    return read(SQL_DIR, name)
 
 
 def join(frags: list[Frag] | tuple[Frag, ...], sep: str = ", ") -> Frag:

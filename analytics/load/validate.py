@@ -24,7 +24,7 @@ from analytics.load import identifiers
 from analytics.load.columns import AGE_SOURCE_COLUMN, known_names
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
-from analytics.load.sqltext import Frag, Params, join, render
+from analytics.load.sqltext import Frag, Params, join, render, statement
 from analytics.store import pseudonym
 
 NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
@@ -105,10 +105,7 @@ def fail_first(
         render("min({r}) filter (where {c}), count(*) filter (where {c})", r=row_sql, c=rule.cond)
         for rule in rules
     ])
-    if where_sql is None:
-        sql = render("select {aggs} from {rel}", aggs=aggs, rel=relation)
-    else:
-        sql = render("select {aggs} from {rel} where {w}", aggs=aggs, rel=relation, w=where_sql)
+    sql = render(statement("rule_scan"), aggs=aggs, rel=relation, w=Frag("true") if where_sql is None else where_sql)
     result = con.execute(sql, params.used_in(sql)).fetchone()
     best: tuple[int, int, Rule] | None = None
     for i, rule in enumerate(rules):
@@ -150,16 +147,9 @@ def _profile_dates(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -
         # Only cells with a slash can be M/D/YYYY: the WHERE keeps the pattern off ISO cells.
         m, d = _parts(c)
         is_mdy = render("regexp_full_match({c}, $mdy_re)", c=c)
-        sql = render(
-            "select count(*) filter (where {s}), "
-            "count(*) filter (where {s} and {m} > 12 and {d} <= 12), "
-            "count(*) filter (where {s} and {m} <= 12 and {d} > 12), "
-            "count(*) filter (where {s} and {m} <= 12 and {d} <= 12 and {m} <> {d}) "
-            "from {raw} where strpos({c}, '/') > 0",
-            c=c, s=is_mdy, m=m, d=d, raw=st.raw,
-        )
+        sql = render(statement("date_profile"), c=c, s=is_mdy, m=m, d=d, raw=st.raw)
         n_mdy, n_dmy_only, n_mdy_only, n_ambiguous = con.execute(sql, params.used_in(sql)).fetchone()
-        n = con.execute(render("select count({c}) from {raw}", c=c, raw=st.raw)).fetchone()[0]
+        n = con.execute(render(statement("count_present"), c=c, raw=st.raw)).fetchone()[0]
         if n == 0 or n_mdy < n:
             st.date_formats[c] = ISO
         elif n_dmy_only and not n_mdy_only:
@@ -214,10 +204,7 @@ def _date_rules(c: str, fmt: str) -> list[Rule]:
 
 
 def _why_not_a_date(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row: int) -> str:
-    sql = render(
-        "select regexp_full_match({c}, $yy_re), regexp_full_match({c}, $mdy_re) from {raw} where {r} = $row",
-        c=column, raw=st.raw, r=st.row_sql,
-    )
+    sql = render(statement("date_kind"), c=column, raw=st.raw, r=st.row_sql)
     two_digit, mdy = con.execute(sql, {"yy_re": TWO_DIGIT_YEAR_RE, "mdy_re": MDY4_RE, "row": row}).fetchone()
     if two_digit:
         return f"has a two-digit year, which is ambiguous; {_ISO_HINT}"
@@ -276,7 +263,7 @@ def _text_rules(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -> l
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, st: Staged, column: str) -> Iterator[str]:
-    cur = con.execute(render("select distinct {c} from {raw} where {c} is not null", c=column, raw=st.raw))
+    cur = con.execute(render(statement("distinct_values"), c=column, raw=st.raw))
     while batch := cur.fetchmany(10_000):
         for (value,) in batch:
             yield value
@@ -299,8 +286,7 @@ def normalize_text(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
         con.execute("select 1").fetchall()  # register() refuses while an earlier result is open
         con.register("text_map", frame)
         try:
-            con.execute(render("update {raw} set {c} = nullif(m.dst, '') from text_map m where {raw}.{c} = m.src",
-                               raw=st.raw, c=c))
+            con.execute(render(statement("normalize_text"), raw=st.raw, c=c))
         finally:
             con.unregister("text_map")
 
@@ -330,7 +316,7 @@ def _unknown_instrument(params: Params) -> Callable[[duckdb.DuckDBPyConnection, 
     reg = params.instruments
 
     def what(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row: int) -> str:
-        sql = render("select {c} from {raw} where {r} = $row", c=column, raw=st.raw, r=st.row_sql)
+        sql = render(statement("cell"), c=column, raw=st.raw, r=st.row_sql)
         raw = con.execute(sql, {"row": row}).fetchone()[0] or ""
         code = raw.strip()
         named = f"instrument {code}" if _SHOWN_CODE_RE.match(code) else "the instrument"
@@ -350,7 +336,7 @@ def check_text(
 ) -> None:
     """Stage A: count rows, settle date formats, and check every cell's text."""
     params = base_params(today, instruments)
-    sql = render("select count(*), count(*) filter (where {e}) from {raw}", e=_all_null(st), raw=st.raw)
+    sql = render(statement("row_counts"), e=_all_null(st), raw=st.raw)
     total, empty = con.execute(sql).fetchone()
     if total > max_rows:
         raise LoadError(f"{st.label}: {total:,} rows, more than the limit of {max_rows:,} per file")
@@ -392,12 +378,8 @@ def foreign_entities(staged: list[Staged]) -> dict[str, list[tuple[str, str]]]:
 def build_pseudonym_maps(con: duckdb.DuckDBPyConnection, staged: list[Staged], params: Params) -> None:
     # A reference column repeats few distinct IDs (6M sessions, 200k pairs): hash each once.
     for entity, columns in foreign_entities(staged).items():
-        sources = join([render("select {c} as src from {t}", c=c, t=t) for t, c in columns], " union all ")
-        sql = render(
-            "create temp table {m} as select src, {h} as pid from (select distinct src from ({u}) "
-            "where src is not null)",
-            m="pmap_" + entity, h=hmac_sql(Frag("src"), entity, params), u=sources,
-        )
+        sources = join([render(statement("id_column"), c=c, t=t) for t, c in columns], " union all ")
+        sql = render(statement("pseudonym_map"), m="pmap_" + entity, h=hmac_sql(Frag("src"), entity, params), u=sources)
         con.execute(sql, params.used_in(sql))
 
 
@@ -451,10 +433,7 @@ def build_typed(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -> s
             expr = render("coalesce({e}, {d})", e=expr, d=params.bind(contract.GOAL_DEFAULT_STATUS))
         exprs.append(render("{e} as {c}", e=expr, c=col.name))
     not_empty = join([render("r.{c} is null", c=c) for c in st.plan.read_columns], " and ")
-    sql = render(
-        "create temp table {new} as select {exprs} from {raw} r {joins} where not ({ne})",
-        new=new, exprs=join(exprs), raw=st.raw, joins=Frag(" ".join(joins)), ne=not_empty,
-    )
+    sql = render(statement("typed"), new=new, exprs=join(exprs), raw=st.raw, joins=Frag(" ".join(joins)), ne=not_empty)
     con.execute(sql, params.used_in(sql))
     return new
 
@@ -510,7 +489,7 @@ def _num(v: float | None) -> str:
 def check_typed(con: duckdb.DuckDBPyConnection, st: Staged, new: str, params: Params, today: date) -> None:
     fail_first(con, st, new, _typed_rules(st, params, today), params, Frag("_row"))
     if st.plan.age_source:
-        con.execute(render("alter table {n} drop column _age", n=new))
+        con.execute(render(statement("drop_age"), n=new))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,22 +500,16 @@ def check_typed(con: duckdb.DuckDBPyConnection, st: Staged, new: str, params: Pa
 def dedupe(con: duckdb.DuckDBPyConnection, st: Staged, new: str) -> None:
     """Drop exact duplicate rows (counted); the same key with different values is refused."""
     key = st.table.key
-    n, distinct = con.execute(render("select count(*), count(distinct {k}) from {n}", k=key, n=new)).fetchone()
+    n, distinct = con.execute(render(statement("key_counts"), k=key, n=new)).fetchone()
     if n == distinct:
         return
     cols = join([Frag(c) for c in st.table.column_names])
-    con.execute(render(
-        "create temp table dd as select min(_row) as _row, {cols} from {n} group by all", cols=cols, n=new,
-    ))
-    kept = con.execute("select count(*) from dd").fetchone()[0]
+    con.execute(render(statement("collapse_duplicates"), cols=cols, n=new))
+    kept = con.execute(render(statement("count_rows"), t="dd")).fetchone()[0]
     st.duplicates_removed = n - kept
-    con.execute(render("drop table {n}", n=new))
-    con.execute(render("alter table dd rename to {n}", n=new))
-    row = con.execute(render(
-        "select _row, first_row, count(*) over () from (select _row, row_number() over (partition by {k} "
-        "order by _row) as rn, min(_row) over (partition by {k}) as first_row from {n}) where rn > 1 "
-        "order by _row limit 1", k=key, n=new,
-    )).fetchone()
+    con.execute(render(statement("drop_table"), t=new))
+    con.execute(render(statement("rename_collapsed"), n=new))
+    row = con.execute(render(statement("key_conflict"), k=key, n=new)).fetchone()
     if row:
         second, first, count = row
         raise cell_error(
@@ -556,10 +529,10 @@ def check_references(con: duckdb.DuckDBPyConnection, st: Staged, loaded: set[str
     rules = []
     for column, parent in st.table.references:
         pkey = contract.TABLES[parent].key
-        lookups = [render("not exists (select 1 from {p} s where s.{k} = n.{c})", p=parent, k=pkey, c=column)]
+        absent = statement("reference_absent")
+        lookups = [render(absent, p=parent, a="s", k=pkey, c=column)]
         if parent in loaded:
-            lookups.append(render("not exists (select 1 from {p} l where l.{k} = n.{c})",
-                                  p="new_" + parent, k=pkey, c=column))
+            lookups.append(render(absent, p="new_" + parent, a="l", k=pkey, c=column))
         entity = contract.TABLES[parent].column(pkey).entity
         rules.append(Rule(column, join(lookups, " and "),
                           f"no such {entity} in this load or in the store (an orphan row)"))
@@ -568,17 +541,7 @@ def check_references(con: duckdb.DuckDBPyConnection, st: Staged, loaded: set[str
 
 def check_one_assessment_a_day(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
     """One assessment per participant, instrument and day, counting rows already stored."""
-    sql = (
-        "with effective as ("
-        " select participant_id, instrument, administered_on, _row from new_assessments"
-        " union all"
-        " select participant_id, instrument, administered_on, null from assessments s"
-        " where not exists (select 1 from new_assessments n where n.assessment_id = s.assessment_id)),"
-        " ranked as (select _row, row_number() over (partition by participant_id, instrument,"
-        " administered_on order by _row nulls first) as rn from effective)"
-        " select min(_row), count(*) from ranked where rn > 1 and _row is not null"
-    )
-    row, count = con.execute(sql).fetchone()
+    row, count = con.execute(statement("one_assessment_a_day")).fetchone()
     if count:
         raise cell_error(
             st.label, st.display_row(row), "administered_on",

@@ -4,13 +4,13 @@ hold no SQL text of their own."""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
+
+from analytics.store.sqlfiles import read
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 
-@cache
 def query(name: str) -> str:
     """The text of ``sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text()
+    return read(SQL_DIR, name)

@@ -3,8 +3,8 @@ Follow-up page and the grant report (so both say it the same way).
 
 Inputs are the `followup` block of the summary (or one row of `followup_counts` /
 `followup_attrition`): a hidden value is None/NaN and the sentence then says so instead of
-guessing. Numbers print by the one format rule (analytics.domain.numbers: whole percentages,
-rounded half up).
+guessing. Numbers print by the one format rule (analytics.domain.numbers: percentages with one
+decimal, rounded half up).
 """
 
 from __future__ import annotations

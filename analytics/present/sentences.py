@@ -1,9 +1,9 @@
 """One plain-language sentence under each chart, carrying its main number.
 
 Each function takes the frame (or one row of it) a metric function returns and gives a sentence
-a grant writer can paste: "72% of pairs matched between Jan 2025 and Dec 2025 were still
-meeting at 90 days (n = 412)." Percentages are whole numbers, means one decimal, both rounded
-half up as people expect (12.5% -> 13%). When the number a sentence rests on is below the
+a grant writer can paste: "72.3% of pairs matched between Jan 2025 and Dec 2025 were still
+meeting at 90 days (n = 412)." Percentages and means print with one decimal, rounded half up as
+people expect (6.25% -> 6.3%), by the one format rule in analytics.domain.numbers. When the number a sentence rests on is below the
 small-number threshold k (default 11) the sentence says "too few to report" instead, since
 screens and exports must never state a rate or mean from fewer than k; k = 1 turns that off.
 Missing input gives "No data for this selection." rather than an error.
@@ -163,7 +163,7 @@ def _rows(df: Any, grp: str | None) -> pd.DataFrame | None:
 def engagement_sentence(
     totals: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
-    """Attendance rate: "Pairs met for 76% of their scheduled sessions between Jan 2026 and
+    """Attendance rate: "Pairs met for 76.4% of their scheduled sessions between Jan 2026 and
     Mar 2026 (n = 27,374 sessions, not counting cancellations)."
 
     `totals`: engagement_totals (attended, no_show; a frame or one row).
@@ -194,7 +194,7 @@ def retention_sentence(
     grp: str | None = None,
     curve: pd.DataFrame | None = None,
 ) -> str:
-    """Kaplan-Meier retention at `day` (30, 90 or 180): "72% of pairs matched between Jan 2025
+    """Kaplan-Meier retention at `day` (30, 90 or 180): "72.3% of pairs matched between Jan 2025
     and Dec 2025 were still meeting at 90 days (n = 412)."
 
     `summary`: retention_summary (pairs, km_30, km_90, km_180; a frame or one row). With the
@@ -224,7 +224,7 @@ def retention_sentence(
 
 def cohort_sentence(triangle: Any, *, window: int = 2, k: int = DEFAULT_K, grp: str | None = None) -> str:
     """Share of pairs with an attended session in 30-day window `window` after matching, pooled
-    over match months: "In days 60-89 after matching, 64% of pairs attended at least one
+    over match months: "In days 60-89 after matching, 64.2% of pairs attended at least one
     session (n = 300 pairs followed that long)."
 
     `triangle`: cohort_triangle (cohort_month, k, pairs, pairs_attending).
@@ -250,7 +250,7 @@ def closure_sentence(
     closures: Any, *, start: Any = None, end: Any = None, k: int = DEFAULT_K, grp: str | None = None
 ) -> str:
     """Share of closures that were disengagement: "Of 725 pairs that closed between Oct 2025 and
-    Sep 2026, 37% closed because the participant withdrew or lost contact."
+    Sep 2026, 36.8% closed because the participant withdrew or lost contact."
 
     `closures`: closure_reasons (close_reason, pairs, is_disengagement).
     """
@@ -334,8 +334,8 @@ def outcome_sentence(
 def reliable_change_sentence(
     instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str:
-    """"Of 120 participants with an intake and a follow-up, 38% improved reliably on the General
-    Self-Efficacy Scale, 55% showed no reliable change and 7% declined reliably."
+    """"Of 120 participants with an intake and a follow-up, 38.3% improved reliably on the General
+    Self-Efficacy Scale, 55.0% showed no reliable change and 6.7% declined reliably."
 
     `change_row`: a row of outcome_change (n_paired, improved, no_reliable_change, declined),
     or the frame. "Improved" follows the instrument's direction (a PHQ-9 drop is an improvement).
@@ -401,8 +401,8 @@ def trend_sentence(
 def threshold_sentence(
     instrument: str, change_row: Any, *, k: int = DEFAULT_K, grp: str | None = None, inst: Instrument | None = None,
 ) -> str | None:
-    """The cut-off shares: "Of 120 participants with an intake and a follow-up, 31% had a Brief
-    Assessment of Recovery Capital score of 47 or more at intake and 44% at follow-up." None for
+    """The cut-off shares: "Of 120 participants with an intake and a follow-up, 30.8% had a Brief
+    Assessment of Recovery Capital score of 47 or more at intake and 44.2% at follow-up." None for
     an instrument without a cut-off."""
     inst = _entry(instrument, inst)
     if inst is None or inst.threshold is None:
@@ -475,8 +475,8 @@ def goals_sentence(
     k: int = DEFAULT_K,
     grp: str | None = None,
 ) -> str:
-    """"Of 1,606 goals set between Oct 2025 and Sep 2026, 37% had been achieved by 30 Sep 2026;
-    health goals were achieved most often (38%)."
+    """"Of 1,606 goals set between Oct 2025 and Sep 2026, 37.1% had been achieved by 30 Sep 2026;
+    health goals were achieved most often (38.4%)."
 
     `goals`: goals_by_domain (domain with '*' for all domains, goals_set, achieved).
     """
@@ -527,7 +527,7 @@ def compare_sentence(
     k: int = DEFAULT_K,
 ) -> str:
     """The spread across groups and whether it is likely chance: "Across 5 sites, attendance rate
-    ranged from 68% (Harbor, n = 4,392) to 82% (Northside, n = 7,955); a difference this large is
+    ranged from 68.2% (Harbor, n = 4,392) to 81.9% (Northside, n = 7,955); a difference this large is
     unlikely to be chance alone (chi-square test, p < 0.001)."
 
     `effects`: one row per group with `label`, `estimate` (a 0-1 share when `percent`) and `n`.
@@ -577,7 +577,7 @@ def compare_sentence(
 
 def mentor_sentence(mentors: Any, *, k: int = DEFAULT_K) -> str:
     """"52 mentors had a median caseload of 14 open pairs at the end of the period (range 2 to
-    27); their pairs met for 76% of scheduled sessions (n = 27,374 sessions)."
+    27); their pairs met for 76.4% of scheduled sessions (n = 27,374 sessions)."
 
     `mentors`: mentor_caseloads (caseload_at_end, attended, no_show, pairs_in_scope).
     """

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.domain.paths import PROJECT_ROOT
+from analytics.store.sqlfiles import store_query, store_sql
 
 DEFAULT_DB = PROJECT_ROOT / "data" / "outcomes.duckdb"
 
@@ -81,10 +82,7 @@ CORE_TABLES = ("schema_meta", "participants", "mentors", "pairs", "sessions", "g
 def probe(con: duckdb.DuckDBPyConnection, thorough: bool = False) -> None:
     """Read the schema and count every core table: a damaged file fails here, not halfway through
     a page. `thorough` reads every value too (a checksum error in a data block shows only then)."""
-    present = {t for (t,) in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main' "
-        "and table_catalog = current_database()"
-    ).fetchall()}
+    present = {t for (t,) in con.execute(store_query("main_tables")).fetchall()}
     if "schema_meta" not in present:
         raise duckdb.IOException("not a valid DuckDB database of this dashboard: no schema_meta")
     for table in CORE_TABLES:
@@ -125,70 +123,22 @@ def _instrument_definitions(con: duckdb.DuckDBPyConnection) -> None:
     instruments.seed_builtin(con)
 
 
-# Each migration is (version it produces, statements). A statement is SQL text, or a function of
-# the connection for a step that needs data from Python. Version 1 is the initial schema;
-# version 2 keeps the instrument definitions each load used (analytics.store.instruments).
+# Each migration is (version it produces, statements). A statement is the SQL text of a file of
+# sql/schema/, or a function of the connection for a step that needs data from Python. Version 1
+# is the initial schema; version 2 keeps the instrument definitions each load used
+# (analytics.store.instruments); version 3 records a load's mapping profile.
 MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], None]]]] = [
-    (
-        1,
-        [
-            """create table if not exists schema_meta (key varchar primary key, value varchar)""",
-            """create table if not exists participants (
-                participant_id varchar not null, site varchar not null, enrolled_on date not null,
-                exited_on date, exit_reason varchar, age_band varchar, gender varchar,
-                race_ethnicity varchar, funding_stream varchar, referral_source varchar)""",
-            """create table if not exists mentors (
-                mentor_id varchar not null, site varchar not null, supervisor varchar,
-                certified_on date)""",
-            """create table if not exists pairs (
-                pair_id varchar not null, mentor_id varchar not null,
-                participant_id varchar not null, matched_on date not null, closed_on date,
-                close_reason varchar)""",
-            """create table if not exists sessions (
-                session_id varchar not null, pair_id varchar not null, session_date date not null,
-                status varchar not null, duration_min double, modality varchar)""",
-            """create table if not exists goals (
-                goal_id varchar not null, pair_id varchar not null, domain varchar not null,
-                set_on date not null, target_on date, status varchar not null,
-                achieved_on date)""",
-            """create table if not exists assessments (
-                assessment_id varchar not null, participant_id varchar not null,
-                instrument varchar not null, administered_on date not null, score double not null)""",
-            # One row per load; per-table counts in load_audit_tables. No cell values, ever.
-            """create table if not exists load_audit (
-                load_id integer not null, loaded_at timestamp not null, loaded_by varchar,
-                source varchar, outcome varchar not null, note varchar)""",
-            """create table if not exists load_audit_tables (
-                load_id integer not null, table_name varchar not null, file_sha256 varchar,
-                rows_read bigint, inserted bigint, updated bigint, unchanged bigint,
-                duplicates_removed bigint, rejected bigint, flagged bigint,
-                dropped_columns varchar)""",
-            # Findings kept at load time (sessions outside their pair's dates). Findings that
-            # depend on the as-of date are computed by views instead.
-            """create table if not exists dq_findings (
-                finding varchar not null, table_name varchar not null, record_id varchar not null,
-                detail varchar, load_id integer)""",
-        ],
-    ),
+    (1, [store_sql("schema", "v1")]),
     (2, [_instrument_definitions]),
-    (
-        3,
-        [
-            # The mapping profile a load was read with (name and sha256), when it used one.
-            "alter table load_audit add column if not exists mapping_profile varchar",
-            "alter table load_audit add column if not exists mapping_sha256 varchar",
-        ],
-    ),
+    (3, [store_sql("schema", "v3")]),
 ]
 
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'schema_meta'"
-    ).fetchone()[0]
+    exists = con.execute(store_query("has_schema_meta")).fetchone()[0]
     if not exists:
         return 0
-    row = con.execute("select value from schema_meta where key = 'schema_version'").fetchone()
+    row = con.execute(store_query("schema_version")).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -209,20 +159,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 sql(con)
             else:
                 con.execute(sql)
-        con.execute(
-            "insert or replace into schema_meta values ('schema_version', ?)", [str(target)]
-        )
+        set_meta(con, "schema_version", str(target))
         version = target
     return version
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("select value from schema_meta where key = ?", [key]).fetchone()
+    row = con.execute(store_query("meta_get"), [key]).fetchone()
     return row[0] if row else None
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    con.execute("insert or replace into schema_meta values (?, ?)", [key, value])
+    con.execute(store_query("meta_set"), [key, value])
 
 
 @dataclass(frozen=True)
@@ -261,7 +209,7 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
     con = duckdb.connect(":memory:")
     try:
         with reading(p):
-            con.execute("attach ? as store (read_only)", [str(p)])
+            con.execute(store_query("attach_store"), [str(p)])
             use_store(con)
             probe(con)
     except BaseException:
@@ -273,9 +221,7 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
 def use_store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Make the attached store the default catalog of this connection or cursor (cursors do not
     inherit it). A connection opened on the file directly is left as it is."""
-    attached = con.execute(
-        "select count(*) from duckdb_databases() where database_name = ?", [STORE_ALIAS]
-    ).fetchone()[0]
+    attached = con.execute(store_query("is_attached"), [STORE_ALIAS]).fetchone()[0]
     if attached:
         con.execute("use store")
     return con

@@ -21,17 +21,14 @@ from analytics.domain.instruments import (
     RegistryError,
     builtin,
 )
+from analytics.store.sqlfiles import store_query, store_sql
 
 _COLUMNS = (
     "code", "name", "min_score", "max_score", "higher_is_better", "reliability", "mcid",
     "threshold", "construct", "items", "source", "origin",
 )
 
-CREATE_TABLE = """create table if not exists instrument_definitions (
-    load_id integer not null, position integer not null, code varchar not null,
-    name varchar not null, min_score double not null, max_score double not null,
-    higher_is_better boolean not null, reliability double not null, mcid double,
-    threshold double, construct varchar, items varchar, source varchar, origin varchar)"""
+CREATE_TABLE = store_sql("schema", "instrument_definitions")
 
 
 def write(con: duckdb.DuckDBPyConnection, load_id: int, registry: Mapping[str, Instrument]) -> None:
@@ -41,36 +38,30 @@ def write(con: duckdb.DuckDBPyConnection, load_id: int, registry: Mapping[str, I
                          i.reliability, i.mcid, i.threshold, i.construct, i.items, i.source, i.origin)]
         for pos, i in enumerate(registry.values())
     ]
-    con.executemany(
-        "insert into instrument_definitions (load_id, position, code, name, min_score, max_score,"
-        " higher_is_better, reliability, mcid, threshold, construct, items, source, origin)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    con.executemany(store_query("instrument_definitions_write"), rows)
 
 
 def seed_builtin(con: duckdb.DuckDBPyConnection) -> None:
     """Migration step: a store written before the registry was kept gets the built-in entries
     under load 0 (GSE10 and BARC10 carry the same ranges, directions and r as before)."""
     con.execute(CREATE_TABLE)
-    if not con.execute("select count(*) from instrument_definitions").fetchall()[0][0]:
+    if not con.execute(store_query("instrument_definitions_count")).fetchall()[0][0]:
         write(con, 0, builtin())
 
 
 def has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'instrument_definitions' and not temporary"
-    ).fetchall()[0][0])
+    return _has_table(con, "instrument_definitions")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute(store_query("has_table"), [name]).fetchall()[0][0])
 
 
 def stored(con: duckdb.DuckDBPyConnection) -> Registry:
     """The registry in force in a store: the definitions the latest load used (empty when none)."""
     if not has_table(con):
         return {}
-    rows = con.execute(
-        "select code, name, min_score, max_score, higher_is_better, reliability, mcid, threshold,"
-        " construct, items, source, origin from instrument_definitions where load_id = (select max(load_id) from instrument_definitions) order by position"
-    ).fetchall()
+    rows = con.execute(store_query("instrument_definitions_latest")).fetchall()
     out: Registry = {}
     for row in rows:
         d = dict(zip(_COLUMNS, row, strict=True))
@@ -83,12 +74,17 @@ def stored(con: duckdb.DuckDBPyConnection) -> Registry:
     return out
 
 
+def with_data(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The instruments with at least one assessment in the store."""
+    return {r[0] for r in con.execute(store_query("instruments_with_data")).fetchall()}
+
+
 def reported_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The instruments reported everywhere (outcomes, groups, attrition, tests.change):
     GSE10 and BARC10 always, and every other instrument with at least one assessment in the
     store, in the registry's order."""
     registry = stored(con)
-    present = {r[0] for r in con.execute("select distinct instrument from assessments").fetchall()}
+    present = with_data(con)
     codes = [c for c in ALWAYS_REPORTED]
     codes += [c for c in registry if c not in ALWAYS_REPORTED and c in present]
     # a stored score of an instrument the registry lost cannot happen (loads refuse it); kept last
@@ -107,14 +103,10 @@ def reported(con: duckdb.DuckDBPyConnection) -> Registry:
 def check_fits_store(con: duckdb.DuckDBPyConnection, registry: InForce) -> None:
     """Refuse a registry that would put stored scores out of range, flip the direction of an
     instrument with stored data, or leave a stored instrument undefined."""
-    if not con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'assessments' and not temporary"
-    ).fetchall()[0][0]:
+    if not _has_table(con, "assessments"):
         return
     previous = stored(con)
-    rows = con.execute(
-        "select instrument, min(score), max(score), count(*) from assessments group by instrument order by instrument"
-    ).fetchall()
+    rows = con.execute(store_query("assessment_ranges")).fetchall()
     for code, lo, hi, n in rows:
         inst = registry.instruments.get(code)
         if inst is None:

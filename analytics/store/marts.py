@@ -8,11 +8,9 @@ rebuilt whole by `store.swap_writer` before the swap, so they always match the t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 
-MART_DIR = Path(__file__).resolve().parent / "sql" / "marts"
+from analytics.store.sqlfiles import store_sql
 
 # Dependencies first; each file's first line states its grain and inputs.
 MART_ORDER = ["mart_participants", "mart_pairs", "mart_sessions", "mart_goals", "mart_assessments"]
@@ -20,4 +18,4 @@ MART_ORDER = ["mart_participants", "mart_pairs", "mart_sessions", "mart_goals", 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     for name in MART_ORDER:
-        con.execute((MART_DIR / f"{name}.sql").read_text())
+        con.execute(store_sql("marts", name))

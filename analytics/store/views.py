@@ -6,15 +6,12 @@ create them, and an upgraded release never meets stale view text inside an old s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pandas as pd
 
 from analytics import store
 from analytics.store import instruments as registry
-
-SQL_DIR = Path(__file__).resolve().parent / "sql" / "views"
+from analytics.store.sqlfiles import store_query, store_sql
 
 # Dependencies first. Each file's first line states its grain and inputs.
 VIEW_ORDER = [
@@ -26,12 +23,7 @@ VIEW_ORDER = [
 
 
 def view_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
-
-
-def store_query(name: str) -> str:
-    """The text of ``sql/queries/<name>.sql``: the store's own small queries (grain first)."""
-    return (SQL_DIR.parent / "queries" / f"{name}.sql").read_text()
+    return store_sql("views", name)
 
 
 def instrument_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
+from analytics.domain.numbers import percent as share_text
 from analytics.domain.scope import DIMENSION_LABELS
 from analytics.present.charts.retention import km_chart
 from analytics.present.escape import escaped_inputs
@@ -175,7 +176,7 @@ def forest_plot(
             arr[arr <= 0] = np.nan
 
     def fmt(v: float) -> str:
-        return f"{fixed(v, 1, grouping=False)}%" if percent else fixed(v, 2 if log_x else 1, grouping=False)
+        return share_text(v / scale) if percent else fixed(v, 2 if log_x else 1, grouping=False)
 
     ci_text = [
         "" if np.isnan(e) else fmt(e) + ("" if np.isnan(a) or np.isnan(b) else f" ({fmt(a)} to {fmt(b)})")

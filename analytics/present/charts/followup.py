@@ -78,7 +78,7 @@ def followup_rate_chart(
     ]
     horizontal = by != "month"
     heights = [r if r is not None else 4.0 for r in rates]  # a flagged bar keeps a stub, so it is seen
-    text = [small_label(k) if r is None else percent(r / 100) for r in rates]
+    text = [small_label(k) if r is None else percent(v) for r, v in zip(rates, df["rate"], strict=True)]
     marker = {
         "color": [_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)],
         "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": MUTED},

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import Instrument
-from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
@@ -78,7 +78,7 @@ def threshold_chart(
                 "color": [_rgba(c, 0.45) if hidden else c for c in (BASELINE, FOLLOWUP)],
                 "pattern": {"shape": [SMALL_PATTERN if hidden else ""] * 2},
             },
-            text=[small_label(k) if hidden else f"{fixed(v, 0)}%" for v in y], textposition="outside",
+            text=[small_label(k) if hidden else percent(v) for v in shares], textposition="outside",
             cliponaxis=False, textfont={"size": 13, "color": MUTED if hidden else TEXT},
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
@@ -138,7 +138,7 @@ def dose_change_chart(
                      "color": AXIS, "thickness": 1.2, "width": 6},
             # the mean inside its bar, by the zero line, clear of the CI whiskers; a hidden band's
             # label above its empty slot
-            text=[small_label(k) if s else f"{m:+.1f}" for m, s in zip(means, smalls, strict=True)],
+            text=[small_label(k) if s else fixed(m, 1, signed=True, grouping=False) for m, s in zip(means, smalls, strict=True)],
             textposition=["outside" if s else "inside" for s in smalls], insidetextanchor="start",
             cliponaxis=False, textfont={"size": 12, "color": [TEXT if s else "white" for s in smalls]},
             customdata=[n_text(v, k) for v in rows["n"]],

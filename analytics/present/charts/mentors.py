@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
@@ -86,11 +86,11 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
         )
     counted = denom.notna()  # a suppressed (blank) count cannot be pooled
     if has_counts and denom[counted].sum() > 0:
-        pooled = df.loc[counted, "attended"].sum() / denom[counted].sum() * 100
-        fig.add_hline(y=pooled, line={"color": MUTED, "width": 1, "dash": "dash"})
+        pooled = df.loc[counted, "attended"].sum() / denom[counted].sum()
+        fig.add_hline(y=pooled * 100, line={"color": MUTED, "width": 1, "dash": "dash"})
         fig.add_annotation(
-            name="pooled_label", x=1, xref="paper", xanchor="right", y=pooled, yanchor="bottom",
-            text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {fixed(pooled, 0)}%",
+            name="pooled_label", x=1, xref="paper", xanchor="right", y=pooled * 100, yanchor="bottom",
+            text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {percent(pooled)}",
             showarrow=False, font={"size": 11, "color": MUTED},
         )
     if flagged:

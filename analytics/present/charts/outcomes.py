@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import Instrument
-from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
+from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
@@ -303,20 +303,20 @@ def reliable_change_chart(
     flagged = any(smalls)
     fig = go.Figure()
     for key, colour in zip(cols, (IMPROVED, NEUTRAL, DECLINED), strict=True):
-        share = (df[key] / df["classified"] * 100).tolist()
+        share = (df[key] / df["classified"]).tolist()
         fig.add_trace(
             go.Bar(
-                y=labels, x=[0 if _num(v) is None else v for v in share], orientation="h",
+                y=labels, x=[0 if _num(v) is None else v * 100 for v in share], orientation="h",
                 name=RELIABLE_CHANGE_LABELS[key], showlegend=False,
                 marker={
                     "color": [_rgba(colour, 0.4) if s else colour for s in smalls],
                     "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colour},
                     "line": {"color": "white", "width": 1},
                 },
-                text=["" if s or _num(v) is None or v < 4 else f"{fixed(v, 0)}%" for v, s in zip(share, smalls, strict=True)],
+                text=["" if s or _num(v) is None or v < 0.04 else percent(v) for v, s in zip(share, smalls, strict=True)],
                 textposition="inside", insidetextanchor="middle",
                 textfont={"color": "white", "size": 12},
-                customdata=[small_label(k) if s else f"{fixed(_num(v) or 0, 0)}%" for v, s in zip(share, smalls, strict=True)],
+                customdata=[small_label(k) if s else percent(_num(v) or 0) for v, s in zip(share, smalls, strict=True)],
                 hovertemplate=f"%{{y}}<br>{RELIABLE_CHANGE_LABELS[key]}: %{{customdata}}<extra></extra>",
             )
         )

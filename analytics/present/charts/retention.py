@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.domain.contract import DISENGAGEMENT_REASONS
-from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small, percent
+from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
@@ -37,6 +38,7 @@ from analytics.present.theme import (
     no_data_figure,
     small_label,
 )
+from analytics.stats import at_risk_days, at_risk_table
 
 # --------------------------------------------------------------------------- retention
 
@@ -57,104 +59,141 @@ def km_chart(
     risk below k print as "<11".
     """
     title = "Pairs still meeting, by days since match"
-    need = ("grp", "t", "at_risk", "survival")
-    if _missing(curve, need):
+    if _missing(curve, ("grp", "t", "at_risk", "survival")):
         return no_data_figure(title)
     df = curve.sort_values(["grp", "t"], kind="stable")
-    groups = list(dict.fromkeys(curve["grp"]))
-    # Imported here: the metrics module brings the database driver, which charts do not need.
-    from analytics.stats import at_risk_days, at_risk_table
-
+    groups = _KmGroups.of(df, list(dict.fromkeys(curve["grp"])), k, set(small_groups))
     max_t = float(df["t"].max())
-    days = at_risk_days(max_t)
-    if at_risk is None or at_risk.empty:
-        at_risk = at_risk_table(df, days=days)
-    else:
-        at_risk = at_risk[at_risk["day"] <= max(max_t, 0)]
-        days = sorted(int(d) for d in at_risk["day"].unique()) or days
-
-    small_set = set(small_groups)
-    sizes = {g: df.loc[df["grp"] == g, "at_risk"].iloc[0] for g in groups}
-    smalls = {g: flagged_small(sizes[g], k) or g in small_set for g in groups}
-    # Small groups keep a faded version of their colour (several grey curves could not be told
-    # apart) and are dashed, without a band.
-    colours = {
-        g: _rgba(PALETTE[0] if len(groups) == 1 else _colour(i), 0.5) if smalls[g]
-        else (PALETTE[0] if len(groups) == 1 else _colour(i))
-        for i, g in enumerate(groups)
-    }
-    n_total = float(sum(_num(v) or 0 for v in sizes.values()))
-    if any(_num(v) is None for v in sizes.values()):
-        n_total = np.nan
-    flagged = any(smalls.values())
+    at_risk, days = _at_risk_rows(df, at_risk, max_t)
 
     fig = go.Figure()
-    for grp in groups:
+    for grp in groups.names:
         part = df[df["grp"] == grp]
-        small, colour = smalls[grp], colours[grp]
-        label = group_label(grp, "All pairs")
-        name = f"{label} ({small_label(k) if small else n_text(sizes[grp], k)})"
-        x = part["t"].to_numpy(dtype=float)
-        has_band = {"lower", "upper"} <= set(part.columns)
-        if not small and has_band:
-            # The band: upper edge, then the lower edge filled up to it, both as steps.
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=part["upper"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
-                    hoverinfo="skip", showlegend=False, legendgroup=str(grp), name=f"{label} 95% band (upper)",
-                )
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=x, y=part["lower"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
-                    fill="tonexty", fillcolor=_rgba(colour, _band_alpha(len(groups))), hoverinfo="skip",
-                    showlegend=False, legendgroup=str(grp), name=f"{label} 95% band",
-                )
-            )
-        nan = [np.nan] * len(part)
-        custom = np.column_stack(
-            [
-                [count_text(v, k) for v in part["at_risk"]],
-                [percent(v) for v in (part["lower"] if has_band else nan)],
-                [percent(v) for v in (part["upper"] if has_band else nan)],
-                [percent(v) for v in part["survival"]],
-            ]
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=part["survival"] * 100,
-                mode="lines",
-                name=name,
-                legendgroup=str(grp),
-                line={"color": colour, "width": 2.5, "shape": "hv", "dash": "dash" if small else "solid"},
-                customdata=custom,
-                hovertemplate=(
-                    f"{label}<br>Day %{{x}}: %{{customdata[3]}} still meeting"
-                    "<br>95% CI %{customdata[1]} to %{customdata[2]}"
-                    "<br>At risk: %{customdata[0]}<extra></extra>"
-                ),
-            )
-        )
+        if not groups.small[grp] and {"lower", "upper"} <= set(part.columns):
+            _add_km_band(fig, part, grp, groups)
+        _add_km_curve(fig, part, grp, groups, k)
+    row_labels, small_at_risk = _add_at_risk_rows(fig, at_risk, groups, k)
+    geometry = _KmGeometry.for_groups(len(groups.names))
+    _km_layout(fig, groups, row_labels, days, max_t, geometry)
+    note = (
+        "Kaplan-Meier estimate with 95% confidence band. A pair counts as stopped when it closed "
+        "because the participant withdrew or was lost to contact; other pairs are followed until they close "
+        "or until the data end."
+    )
+    # title, legend and footnote take about 150 px around the plot area
+    return _finish(
+        fig,
+        title=_title(title, groups.n_total, k, "pairs"),
+        n=groups.n_total,
+        footnote=_source(note, any(groups.small.values()) or small_at_risk, k, "curves and counts"),
+        height=geometry.plot_px + 150,
+        below=6,
+    )
 
-    # Numbers at risk: a text row per group under the x axis, at the x tick positions. Heights
-    # are worked out in pixels so the table keeps one line per group whatever the group count.
-    row_px, gap_px, main_px = 22, 92, 330
-    table_px = row_px * len(groups) + 6
-    plot_px = main_px + gap_px + table_px
-    split = table_px / plot_px
+
+def _at_risk_rows(df: pd.DataFrame, at_risk: pd.DataFrame | None, max_t: float) -> tuple[pd.DataFrame, list[int]]:
+    """The numbers-at-risk rows and their tick days: the given table up to the longest
+    follow-up (its days become the ticks), else the table computed at the standard tick days."""
+    days = at_risk_days(max_t)
+    if at_risk is None or at_risk.empty:
+        return at_risk_table(df, days=days), days
+    at_risk = at_risk[at_risk["day"] <= max(max_t, 0)]
+    return at_risk, sorted(int(d) for d in at_risk["day"].unique()) or days
+
+
+@dataclass(frozen=True)
+class _KmGroups:
+    """The groups of a retention chart in drawing order: size (pairs at risk on day 0), whether
+    each is small (fewer than k pairs, or named small by the caller), label and colour."""
+
+    names: list
+    sizes: dict
+    small: dict
+    labels: dict
+    colours: dict
+    n_total: float
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, names: list, k: int, named_small: set[str]) -> _KmGroups:
+        sizes = {g: df.loc[df["grp"] == g, "at_risk"].iloc[0] for g in names}
+        small = {g: flagged_small(sizes[g], k) or g in named_small for g in names}
+        # Small groups keep a faded version of their colour (several grey curves could not be
+        # told apart) and are dashed, without a band.
+        base = {g: PALETTE[0] if len(names) == 1 else _colour(i) for i, g in enumerate(names)}
+        colours = {g: _rgba(base[g], 0.5) if small[g] else base[g] for g in names}
+        n_total = float(sum(_num(v) or 0 for v in sizes.values()))
+        if any(_num(v) is None for v in sizes.values()):
+            n_total = np.nan
+        labels = {g: group_label(g, "All pairs") for g in names}
+        return cls(names, sizes, small, labels, colours, n_total)
+
+
+def _add_km_band(fig: go.Figure, part: pd.DataFrame, grp, groups: _KmGroups) -> None:
+    """A group's 95% band: the upper edge, then the lower edge filled up to it, both as steps."""
+    x = part["t"].to_numpy(dtype=float)
+    label = groups.labels[grp]
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=part["upper"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
+            hoverinfo="skip", showlegend=False, legendgroup=str(grp), name=f"{label} 95% band (upper)",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=part["lower"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
+            fill="tonexty", fillcolor=_rgba(groups.colours[grp], _band_alpha(len(groups.names))),
+            hoverinfo="skip", showlegend=False, legendgroup=str(grp), name=f"{label} 95% band",
+        )
+    )
+
+
+def _add_km_curve(fig: go.Figure, part: pd.DataFrame, grp, groups: _KmGroups, k: int) -> None:
+    """A group's step curve (dashed when small), its legend entry naming n, and its hover."""
+    small, label = groups.small[grp], groups.labels[grp]
+    has_band = {"lower", "upper"} <= set(part.columns)
+    nan = [np.nan] * len(part)
+    custom = np.column_stack(
+        [
+            [count_text(v, k) for v in part["at_risk"]],
+            [percent(v) for v in (part["lower"] if has_band else nan)],
+            [percent(v) for v in (part["upper"] if has_band else nan)],
+            [percent(v) for v in part["survival"]],
+        ]
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=part["t"].to_numpy(dtype=float),
+            y=part["survival"] * 100,
+            mode="lines",
+            name=f"{label} ({small_label(k) if small else n_text(groups.sizes[grp], k)})",
+            legendgroup=str(grp),
+            line={"color": groups.colours[grp], "width": 2.5, "shape": "hv", "dash": "dash" if small else "solid"},
+            customdata=custom,
+            hovertemplate=(
+                f"{label}<br>Day %{{x}}: %{{customdata[3]}} still meeting"
+                "<br>95% CI %{customdata[1]} to %{customdata[2]}"
+                "<br>At risk: %{customdata[0]}<extra></extra>"
+            ),
+        )
+    )
+
+
+def _add_at_risk_rows(fig: go.Figure, at_risk: pd.DataFrame, groups: _KmGroups, k: int) -> tuple[list[str], bool]:
+    """Numbers at risk: a text row per group under the x axis, at the tick days. Returns the
+    rows' coloured labels and whether any number printed is small."""
     row_labels = []
-    for grp in groups:
+    small_seen = False
+    for grp in groups.names:
         rows = at_risk[at_risk["grp"] == grp]
-        lab = group_label(grp, "All pairs")
-        row_labels.append(f'<span style="color:{colours[grp]}">{lab}</span>')
+        lab = groups.labels[grp]
+        row_labels.append(f'<span style="color:{groups.colours[grp]}">{lab}</span>')
         fig.add_trace(
             go.Scatter(
                 x=rows["day"],
                 y=[lab] * len(rows),
                 mode="text",
                 text=["0" if _num(v) == 0 else count_text(v, k) for v in rows["at_risk"]],
-                textfont={"size": 11, "color": MUTED if smalls[grp] else TEXT},
+                textfont={"size": 11, "color": MUTED if groups.small[grp] else TEXT},
                 showlegend=False,
                 hoverinfo="skip",
                 name=f"{lab} at risk",
@@ -162,18 +201,45 @@ def km_chart(
                 yaxis="y2",
             )
         )
-        flagged |= any(flagged_small(v, k) for v in rows["at_risk"])
+        small_seen |= any(flagged_small(v, k) for v in rows["at_risk"])
+    return row_labels, small_seen
 
+
+@dataclass(frozen=True)
+class _KmGeometry:
+    """Heights in pixels, so the numbers-at-risk table keeps one line per group whatever the
+    group count: the curves' plot, the gap for the x axis title, the table."""
+
+    plot_px: int
+    gap_px: int
+    table_px: int
+
+    @classmethod
+    def for_groups(cls, n_groups: int, row_px: int = 22, gap_px: int = 92, main_px: int = 330) -> _KmGeometry:
+        table_px = row_px * n_groups + 6
+        return cls(main_px + gap_px + table_px, gap_px, table_px)
+
+    @property
+    def split(self) -> float:
+        """The share of the plot height the table takes (the lower y axis's domain)."""
+        return self.table_px / self.plot_px
+
+
+def _km_layout(fig: go.Figure, groups: _KmGroups, row_labels: list[str], days: list[int], max_t: float,
+               geometry: _KmGeometry) -> None:
+    """The curves' axes above, the numbers-at-risk rows' category axis below, sharing x."""
     x_range = [-max_t * 0.025 - 1, max_t * 1.03 + 1]
-    labels = [group_label(g, "All pairs") for g in groups]
+    labels = [groups.labels[g] for g in groups.names]
+    split = geometry.split
     fig.update_layout(
         xaxis={"range": x_range, "tickmode": "array", "tickvals": days, "title": {"text": "Days since match"},
                "domain": [0, 1]},
-        yaxis={"domain": [split + gap_px / plot_px, 1], "title": {"text": "Still meeting"}, **_percent_axis()},
+        yaxis={"domain": [split + geometry.gap_px / geometry.plot_px, 1], "title": {"text": "Still meeting"},
+               **_percent_axis()},
         xaxis2={"range": x_range, "visible": False, "matches": "x", "anchor": "y2", "domain": [0, 1]},
         yaxis2={
             "domain": [0, split], "anchor": "x2", "type": "category", "categoryorder": "array",
-            "categoryarray": labels, "range": [len(groups) - 0.5, -0.5], "tickmode": "array",
+            "categoryarray": labels, "range": [len(groups.names) - 0.5, -0.5], "tickmode": "array",
             "tickvals": labels, "ticktext": row_labels, "showline": False, "ticks": "", "showgrid": False,
             "fixedrange": True, "tickfont": {"size": 11},
         },
@@ -183,20 +249,6 @@ def km_chart(
         name="at_risk_title", text="Number at risk", xref="paper", yref="y2 domain", x=0, y=1,
         xanchor="left", yanchor="bottom", yshift=4, showarrow=False,
         font={"size": 12, "color": TEXT, "weight": "bold"},
-    )
-    note = (
-        "Kaplan-Meier estimate with 95% confidence band. A pair counts as stopped when it closed "
-        "because the participant withdrew or was lost to contact; other pairs are followed until they close "
-        "or until the data end."
-    )
-    # title, legend and footnote take about 150 px around the plot area
-    return _finish(
-        fig,
-        title=_title(title, n_total, k, "pairs"),
-        n=n_total,
-        footnote=_source(note, flagged, k, "curves and counts"),
-        height=plot_px + 150,
-        below=6,
     )
 
 
@@ -338,11 +390,11 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = DEFAULT_K) 
         lab = [lb for lb, d in zip(labels, agg["dis"], strict=True) if d == is_dis]
         small = [flagged_small(v, k) for v in part["pairs"]]
         flagged |= any(small)
-        share = [(_num(v) or 0) / n * 100 if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
+        share = [(_num(v) or 0) / n if n and not s else None for v, s in zip(part["pairs"], small, strict=True)]
         # With a count hidden (an export's suppressed frame) the shown bars do not add up to
         # all closures, so a share of their sum would be a share of the wrong total: counts only.
         text = [
-            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({fixed(sh, 0)}%)")
+            count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({percent(sh)})")
             for v, s, sh in zip(part["pairs"], small, share, strict=True)
         ]
         bar = go.Bar(

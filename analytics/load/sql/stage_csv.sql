@@ -1,0 +1,2 @@
+-- grain: the temp table raw_<table>: one row per record of a CSV file, in file order, the kept columns as cleaned text; every reader option explicit (no sniffing). Slots: raw, the table made; sel, the cleaned columns
+create temp table {raw} as select {sel} from read_csv($path, auto_detect = false, header = true, delim = $delim, quote = $quote, escape = $escape, strict_mode = true, null_padding = false, ignore_errors = false, columns = $columns)
