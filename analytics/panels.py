@@ -15,7 +15,8 @@ A panel is drawn from a *view*: where its frames come from.
 
 Parameters: ``code`` (an instrument reported in the store, for per-instrument panels; None draws
 every instrument where the chart allows it) and ``by`` (the grouping of the metric, when it
-differs from the panel's own); the follow-up panels also take ``rule`` and ``target`` (the
+differs from the panel's own; on the Compare page's panels, the dimension compared, the first
+of ``DIMENSIONS`` by default); the follow-up panels also take ``rule`` and ``target`` (the
 metric's settings, ``analytics.metrics.followup``). Per-instrument charts and sentences take
 the instrument's definition from the store (the ``instrument_registry`` frame), so names,
 ranges and the direction of improvement are the registry's in force.
@@ -24,8 +25,8 @@ ranges and the direction of improvement are the registry's in force.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,10 +35,11 @@ from analytics import stats, summary
 from analytics.domain.contract import INSTRUMENTS, Instrument
 from analytics.domain.instruments import ALWAYS_REPORTED
 from analytics.domain.numbers import finite_or_none
-from analytics.domain.scope import Scope
+from analytics.domain.scope import DIMENSION_LABELS, DIMENSIONS, Scope
 from analytics.metrics import (
     admin,
     attention,
+    compare,
     dose,
     engagement,
     followup,
@@ -50,6 +52,8 @@ from analytics.metrics import (
 )
 from analytics.present import charts
 from analytics.present import sentences as say
+from analytics.present.charts import compare as forest
+from analytics.present.charts.compare import ForestSpec
 from analytics.privacy import frames
 
 # The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
@@ -78,7 +82,18 @@ METRICS: dict[str, Callable[..., Any]] = {
     "followup_counts": followup.followup_counts,
     "followup_attrition": followup.followup_attrition,
     "followup_by_close_month": followup.followup_by_close_month,
+    # the Compare page's groups and tests (a dict): ask with compare_settings(by, k); refused to
+    # roles with suppressed screens, since a comparison shows its small groups
+    "compare_groups": compare.compare_groups,
 }
+# Metrics asked only with their settings (no default view of their own).
+WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
+
+
+def compare_settings(by: str, k: int) -> tuple:
+    """The settings ``compare_groups`` is asked with, as (name, value) pairs."""
+    return (("by", by), ("k", int(k)))
+
 # Store facts pages read beside the metrics (not per scope).
 STORE_FACTS = {"store_info": admin.store_info}
 
@@ -98,6 +113,7 @@ class ScreenView:
     scope: Scope
     k: int
     suppressed: bool = False  # the user's screens are suppressed as exports are
+    for_export: ClassVar[bool] = False
 
     def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
         """The metric's frame (grouped ``by``; ``settings``: the metric's own (name, value) pairs)."""
@@ -119,6 +135,21 @@ class ScreenView:
         curve = self.frame("retention_curve")
         return frames.km_chart_frames(curve, self.k)[1] if self.suppressed else curve
 
+    def comparison(self, by: str) -> dict:
+        """The groups compared ``by`` a dimension and the tests across them, as the Compare page
+        shows them (``compare.compare_groups``: small groups in, flagged)."""
+        return self.get("compare_groups", self.scope.grouped(None), compare_settings(by, self.k))
+
+    def compare_frame(self, groups: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """The compared groups a chart is drawn from (``columns``: the ones it draws, with the
+        counts they rest on): on screen the whole frame."""
+        return groups
+
+    def compare_curve(self, result: dict) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The Kaplan-Meier curves of the groups compared, and their numbers at risk (None:
+        the chart's own)."""
+        return result["curve"], None
+
 
 @dataclass
 class ExportView(ScreenView):
@@ -126,6 +157,7 @@ class ExportView(ScreenView):
     cells hidden (or a group's curve left out) so far."""
 
     hidden: list[str] = field(default_factory=list)
+    for_export: ClassVar[bool] = True
 
     def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
         shown, hidden = frames.chart_frame(super().frame(metric, by, settings), metric, self.k)
@@ -137,6 +169,21 @@ class ExportView(ScreenView):
 
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         shown, at_risk, hidden = frames.km_chart_frames(ScreenView.frame(self, "retention_curve"), self.k)
+        self.hidden.extend(hidden)
+        return shown, at_risk
+
+    def compare_frame(self, groups: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        # Only the columns drawn: each count column is suppressed on its own and a value goes
+        # with its own counts, so the cells are as in the whole frame, and only hidden cells
+        # the chart draws take the total out of its title.
+        shown, hidden = frames.chart_frame(groups[[c for c in columns if c in groups]], "compare_groups", self.k)
+        self.hidden.extend(hidden)
+        return shown
+
+    def compare_curve(self, result: dict) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        # each group's curve while at least k of its pairs remain at risk; a group with fewer
+        # than k pairs matched is left out
+        shown, at_risk, hidden = frames.km_chart_frames(result["curve"], self.k)
         self.hidden.extend(hidden)
         return shown, at_risk
 
@@ -185,15 +232,17 @@ class Panel:
     and its CSV/XLSX (default: the builder's first argument; None: no expander).
     """
 
-    title: str  # what the chart shows; "{instrument}" is the instrument's name
+    title: str  # what the chart shows; "{instrument}" is the instrument's name, "{by}" the grouping
     metric: str  # the metric frame it is drawn from (METRICS), whose rules suppress its data
     chart: Callable[..., go.Figure]
     inputs: Inputs
     key: str  # the widget key on its page: "{page}__{key}[_{code}]"
     sentence: Callable[[ScreenView, Params], str | None] | None = None
     data: Callable[[ScreenView, Params, tuple], pd.DataFrame | None] | None = None
-    stem: str | None = None  # image file stem (default: the metric's name), "_{code}" added
-    data_stem: str | None = None  # table file stem (default: the metric's name)
+    # image file stem (default: the metric's name), "_{code}" added; a pattern with "{code}" and
+    # "{by}" places them itself ("compare_{code}_change_by_{by}")
+    stem: str | None = None
+    data_stem: str | None = None  # table file stem (default: the metric's name; "_by_{by}" added), or a pattern
     by: str | None = None  # the metric's grouping
     per_instrument: bool = False
     takes_k: bool = True
@@ -203,6 +252,7 @@ class Panel:
     report: Mapping[str, Any] | None = None  # on the Reports page, with these parameters
     # per-instrument panels: whether the instrument (its stored entry) has this chart at all
     applies: Callable[[Instrument | None], bool] | None = None
+    unsuppressed_only: bool = False  # refused to roles with suppressed screens (comparisons)
 
     def params(self, **params: Any) -> dict:
         out = {"code": None, "by": self.by}
@@ -236,10 +286,15 @@ class Panel:
         return f"_{params['code']}" if params.get("code") else ""
 
     def file_stem(self, **params: Any) -> str:
-        return (self.stem or self.metric) + self._suffix(self.params(**params))
+        p = self.params(**params)
+        if self.stem and "{" in self.stem:  # the names say where the code and grouping go
+            return self.stem.format(**p)
+        return (self.stem or self.metric) + self._suffix(p)
 
     def data_file_stem(self, **params: Any) -> str:
         p = self.params(**params)
+        if self.data_stem and "{" in self.data_stem:
+            return self.data_stem.format(**p)
         by = f"_by_{p['by']}" if p.get("by") else ""
         return (self.data_stem or self.metric) + self._suffix(p) + by
 
@@ -248,9 +303,11 @@ class Panel:
 
     def chart_title(self, registry: Mapping[str, Instrument] | None = None, **params: Any) -> str:
         """The title; an instrument's name from ``registry`` (the store's), else the built-in one."""
-        code = self.params(**params)["code"]
+        p = self.params(**params)
+        code, by = p["code"], p["by"]
         entry = (registry or {}).get(code) or INSTRUMENTS.get(code) if code else None
-        return self.title.format(instrument=entry.name if entry else (code or ""))
+        return self.title.format(instrument=entry.name if entry else (code or ""),
+                                 by=DIMENSION_LABELS.get(by, by or "").lower())
 
 
 def _frame(metric: str) -> Inputs:
@@ -489,6 +546,168 @@ PANELS.update({
 })
 
 
+# ---------------------------------------------------------------------------- the Compare page
+# Pairs in scope grouped by one dimension (``compare.compare_groups``, the one result the page's
+# tables and the summary's `tests` block read too); ``by`` is the page's choice.
+
+# The columns of the groups behind the hazard-ratio and attendance charts.
+HR_COLUMNS = ["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]
+ATTENDANCE_COLUMNS = ["grp", "attended", "no_show", "attendance_rate", "attendance_low", "attendance_high"]
+
+
+def forest_columns(spec: ForestSpec) -> list[str]:
+    """The columns a forest plot of the groups draws, with the counts its values rest on."""
+    rules = frames.spec_for("compare_groups", [spec.n])
+    cols = list(spec.columns)
+    for col in list(cols):
+        dens = rules.derived.get(col, ())
+        cols += [*((dens,) if isinstance(dens, str) else dens), *rules.inputs.get(col, ())]
+    return ["grp", *dict.fromkeys(cols)]
+
+
+def _compared(v: ScreenView, p: Params) -> tuple[dict, pd.DataFrame]:
+    result = v.comparison(p["by"])
+    return result, compare.with_sessions(result["groups"])
+
+
+def _compare_km(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+    # An export draws each group's curve while at least k of its pairs remain at risk and
+    # names the groups it leaves out (fewer than k pairs matched).
+    result = v.comparison(p["by"])
+    curve, at_risk = v.compare_curve(result)
+    drawn = set() if curve.empty else set(curve["grp"])
+    left_out = [g for g in dict.fromkeys(result["curve"]["grp"]) if g not in drawn]
+    notes = (forest.not_drawn_note(left_out, v.k),) if left_out else ()
+    return (curve, at_risk), {"small_groups": result["small_groups"], "notes": notes}
+
+
+def pooled_attendance(v: ScreenView, raw: pd.DataFrame, shown: pd.DataFrame) -> tuple[float, tuple[str, ...]]:
+    """The attendance chart's reference line, attended / (attended + no-show) over the groups,
+    and the note it needs. An export pools every group only when that total may be stated
+    beside the suppressed groups (``frames.total_publishable``), else the groups whose counts
+    are shown, and says so."""
+    columns = forest_columns(forest.ATTENDANCE)
+    whole = not v.for_export or all(
+        frames.total_publishable(raw[columns], "compare_groups", v.k, c) for c in ("attended", "no_show")
+    )
+    if whole:
+        return stats.pooled_rate(raw["attended"], raw["sessions"]), ()
+    counted = shown[shown[["attended", "no_show"]].notna().all(axis=1)]
+    return stats.pooled_rate(counted["attended"], counted["sessions"]), (forest.SHOWN_ATTENDANCE_NOTE,)
+
+
+def _compare_forest(spec_of: Callable[[ScreenView, Params], ForestSpec], *, pooled: bool = False) -> Inputs:
+    """A forest plot of the groups (``spec_of``: its columns and axis); ``pooled``: its reference
+    line is the pooled attendance. A row whose estimate an export hides gets a footnote."""
+
+    def inputs(v: ScreenView, p: Params) -> tuple[tuple, dict]:
+        result, raw = _compared(v, p)
+        spec = spec_of(v, p)
+        groups = v.compare_frame(raw, forest_columns(spec))
+        notes: tuple[str, ...] = ()
+        if pooled:
+            line, notes = pooled_attendance(v, raw, groups)
+            spec = replace(spec, null_value=line)
+        est = spec.estimate  # absent: an instrument the comparison has no columns for (no data)
+        if est in raw and (groups[est].isna().to_numpy() & raw[est].notna().to_numpy()).any():
+            notes += (forest.blanked_note(v.k),)
+        return (groups, spec), {"by": result["by"], "small_groups": result["small_groups"], "notes": notes}
+
+    return inputs
+
+
+def _higher_is_better(v: ScreenView, p: Params) -> bool:
+    inst = _inst(v, p)
+    return inst.higher_is_better if inst is not None else True
+
+
+def _change_spec(v: ScreenView, p: Params) -> ForestSpec:
+    if not p["code"]:
+        raise TypeError("the mean change by group is drawn for one instrument: give its code")
+    return forest.mean_change(p["code"], _higher_is_better(v, p))
+
+
+def _compare_sentence(v: ScreenView, p: Params, result: dict, **what: Any) -> str:
+    return say.compare_sentence(compare.with_sessions(result["groups"]), label="grp", dimension=result["by"],
+                                k=v.k, **what)
+
+
+def _km_sentence(v: ScreenView, p: Params) -> str:
+    result = v.comparison(p["by"])
+    return _compare_sentence(v, p, result, metric="the share still meeting at 90 days", estimate="km_90",
+                             n="pairs", percent=True, p_value=(result["retention_test"] or {}).get("p_value"),
+                             test="log-rank test")
+
+
+def _attendance_sentence(v: ScreenView, p: Params) -> str:
+    result = v.comparison(p["by"])
+    return _compare_sentence(v, p, result, metric="attendance rate", estimate="attendance_rate", n="sessions",
+                             percent=True, p_value=(result["attendance_test"] or {}).get("p_value"),
+                             test="chi-square test")
+
+
+def _change_sentence(v: ScreenView, p: Params) -> str:
+    code, spec, result = p["code"], _change_spec(v, p), v.comparison(p["by"])
+    test = result["outcome_tests"].get(code) or {}
+    better = "" if _higher_is_better(v, p) else " (lower is better)"
+    return _compare_sentence(v, p, result, metric=f"the mean {code} change{better}", estimate=spec.estimate,
+                             n=spec.n, unit=" points", p_value=test.get("p_value"),
+                             test=say.TEST_NAMES.get(test.get("test")))
+
+
+def _columns(columns: Callable[[Params], list[str]]) -> Callable[[ScreenView, Params, tuple], pd.DataFrame]:
+    return lambda v, p, args: args[0][columns(p)]
+
+
+_COMPARE = {"metric": "compare_groups", "by": DIMENSIONS[0], "unsuppressed_only": True, "report": {}}
+
+PANELS.update({
+    "compare_km": Panel(
+        title="Pairs still meeting, by days since match, by {by}",
+        chart=forest.km_by_group_chart,
+        inputs=_compare_km,
+        key="km",
+        stem="compare_km_by_{by}",
+        sentence=_km_sentence,
+        has_data=False,  # the curves' steps would give back small daily counts (as retention_km)
+        **_COMPARE,
+    ),
+    "compare_hazard_ratios": Panel(
+        title="Hazard of disengaging vs all other groups, by {by}",
+        chart=charts.forest_plot,
+        inputs=_compare_forest(lambda v, p: forest.HAZARD_RATIOS),
+        key="hr",
+        stem="compare_hazard_ratios_by_{by}",
+        data_stem="compare_hazard_ratios_by_{by}",
+        data=_columns(lambda p: HR_COLUMNS),
+        **_COMPARE,
+    ),
+    "compare_attendance": Panel(
+        title="Attendance rate, by {by}",
+        chart=charts.forest_plot,
+        inputs=_compare_forest(lambda v, p: forest.ATTENDANCE, pooled=True),
+        key="attendance",
+        stem="compare_attendance_by_{by}",
+        data_stem="compare_attendance_by_{by}",
+        sentence=_attendance_sentence,
+        data=_columns(lambda p: ATTENDANCE_COLUMNS),
+        **_COMPARE,
+    ),
+    "compare_change": Panel(
+        title="{instrument}: mean change, by {by}",
+        chart=charts.forest_plot,
+        inputs=_compare_forest(_change_spec),
+        key="change",
+        stem="compare_{code}_change_by_{by}",
+        data_stem="compare_{code}_change_by_{by}",
+        per_instrument=True,
+        sentence=_change_sentence,
+        data=_columns(lambda p: ["grp", *forest.mean_change(p["code"]).columns]),
+        **_COMPARE,
+    ),
+})
+
+
 def panels_for(registry: Mapping[str, Instrument], name: str) -> list[str]:
     """The instruments of ``registry`` (the store's, in order) a per-instrument panel draws."""
     panel = PANELS[name]
@@ -498,7 +717,9 @@ def panels_for(registry: Mapping[str, Instrument], name: str) -> list[str]:
 def report_charts(registry: Mapping[str, Instrument] | None = None) -> Iterator[tuple[str, dict]]:
     """(panel name, parameters) of every chart the Reports page offers as an image, in order:
     per-instrument panels once per instrument reported (``registry``, the store's; GSE10 and
-    BARC10 without one) unless their report parameters fix ``code``."""
+    BARC10 without one) unless their report parameters fix ``code``. (The Reports page shows
+    no numbers, only files drawn from suppressed frames, so every role that opens it may have
+    the comparisons' images too: ``ui.setup.EXPORT_ONLY_PAGES``.)"""
     registry = registry if registry is not None else {c: INSTRUMENTS[c] for c in ALWAYS_REPORTED}
     for name, panel in PANELS.items():
         if panel.report is None:

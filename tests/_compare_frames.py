@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ui.compare_view import with_sessions
+from analytics.metrics.compare import with_sessions
 
 K = 11
 

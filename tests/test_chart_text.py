@@ -94,10 +94,10 @@ def _view(con, by: str | None) -> ScreenView:
     scope = resolve_scope(con, start="2026-01-01", end="2026-03-31", as_of="2026-03-31").grouped(by)
     seen = {}
 
-    def get(name, other=None):
-        key = (name, other or scope)
+    def get(name, other=None, settings=()):
+        key = (name, other or scope, settings)
         if key not in seen:
-            seen[key] = METRICS[name](con, other or scope)
+            seen[key] = METRICS[name](con, other or scope, **dict(settings))
         return seen[key]
 
     return ScreenView(get=get, scope=scope, k=K)

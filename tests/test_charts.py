@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from analytics import stats
 from analytics.metrics import engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import resolve_scope
 from analytics.present import charts, theme
+from analytics.present.charts.compare import ForestSpec
 
 N_IN_TITLE = re.compile(r"\((n = [\d,]+|n<\d+)")
 
@@ -69,8 +71,8 @@ def _builders(f, k):
         "reliable": charts.reliable_change_chart(f["change"], k=k),
         "distribution": charts.change_distribution_chart(f["dist"], "GSE10", k=k),
         "goals": charts.goals_chart(f["goals"], k=k),
-        "forest": charts.forest_plot(gse_site, estimate="mean_change", low="ci95_low", high="ci95_high",
-                                     n="n_paired", x_title="Mean GSE10 change", k=k),
+        "forest": charts.forest_plot(gse_site, ForestSpec(estimate="mean_change", low="ci95_low", high="ci95_high",
+                                                           n="n_paired", x_title="Mean GSE10 change"), k=k),
         "mentors": charts.mentor_chart(f["mentors"], k=k),
         "quality": charts.quality_chart(f["findings"]),
     }
@@ -446,7 +448,7 @@ def test_forest_plot_generic():
         {"grp": ["North", "South", "East"], "estimate": [3.9, -1.0, 2.0], "low": [3.1, -2.5, None],
          "high": [4.7, 0.5, None], "n": [120, 40, 7]}
     )
-    fig = charts.forest_plot(effects, x_title="Mean change", by="site")
+    fig = charts.forest_plot(effects, ForestSpec(x_title="Mean change"), by="site")
     assert _title(fig) == "Mean change by site (n = 167)"
     points = _trace(fig, "Estimate")
     assert list(points.y) == ["North", "South", "East"] and list(points.x) == [3.9, -1.0, 2.0]
@@ -463,8 +465,8 @@ def test_forest_plot_generic():
 def test_forest_plot_hazard_ratios_on_a_log_axis():
     effects = pd.DataFrame({"grp": ["A", "B"], "hr": [0.6, 1.5], "hr_lower": [0.4, 1.1], "hr_upper": [0.9, 2.0],
                             "pairs": [200, 180]})
-    fig = charts.forest_plot(effects, estimate="hr", low="hr_lower", high="hr_upper", n="pairs",
-                             null_value=1.0, log_x=True, x_title="Hazard ratio")
+    ratios = ForestSpec(estimate="hr", low="hr_lower", high="hr_upper", n="pairs", null_value=1.0, log_x=True)
+    fig = charts.forest_plot(effects, replace(ratios, x_title="Hazard ratio"))
     assert fig.layout.xaxis.type == "log"
     lo, hi = fig.layout.xaxis.range
     assert lo < math.log10(0.4) and hi > math.log10(2.0)  # log axis ranges are log10 units
@@ -476,15 +478,14 @@ def test_forest_plot_hazard_ratios_on_a_log_axis():
     wide = effects.assign(hr_lower=[0.02, 1.1], hr_upper=[0.9, 40.0])
     # 0.02-40 spans 3.3 decades (pad 0.26): 0.011-74, where the fine set would give 12 ticks, so
     # the coarse one is used, 0.02 to 50.
-    ticks = charts.forest_plot(wide, estimate="hr", low="hr_lower", high="hr_upper", n="pairs",
-                               null_value=1.0, log_x=True).layout.xaxis.tickvals
+    ticks = charts.forest_plot(wide, ratios).layout.xaxis.tickvals
     assert list(ticks) == [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]
 
 
 def test_forest_plot_percent_and_suppressed_rows():
     effects = pd.DataFrame({"grp": ["A", "B"], "estimate": [0.75, np.nan], "low": [0.7, np.nan],
                             "high": [0.8, np.nan], "n": [400, np.nan]})
-    fig = charts.forest_plot(effects, percent=True, null_value=0.76, x_title="Attendance rate")
+    fig = charts.forest_plot(effects, ForestSpec(percent=True, null_value=0.76, x_title="Attendance rate"))
     assert list(_trace(fig, "Estimate").x[:1]) == [75.0]
     assert _annotations(fig, "n_label") == ["75.0% (70.0% to 80.0%)   n = 400", "n<11"]
     assert [s.x0 for s in fig.layout.shapes if s.name == "null_line"] == [76.0]

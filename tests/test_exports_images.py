@@ -292,11 +292,25 @@ def compare_result(no_show=(30, 15, 4, 12)) -> dict:
     return {"by": "site", "groups": groups, "curve": km_curve_by_group(), "small_groups": ["C"]}
 
 
-def test_the_compare_forest_plots_blank_a_small_group():
-    from ui import compare_view
+def compare_export(name: str, result: dict, **params):
+    """The Compare panel ``name`` drawn for export (``panels.export_figure``) from ``result`` as
+    the comparison, and the frames it hid; no instrument definitions (so higher is better)."""
+    from analytics.domain.scope import Filters, Scope
+    from analytics.metrics.instruments import COLUMNS
+    from analytics.panels import export_figure
 
-    fig, title = images.build_for_export(lambda: compare_view.forest_export(compare_result(), K,
-                                                                            compare_view.HAZARD_RATIOS))
+    def get(metric, other=None, settings=()):
+        if metric == "instrument_registry":
+            return pd.DataFrame(columns=list(COLUMNS))
+        assert metric == "compare_groups" and dict(settings) == {"by": "site", "k": K}
+        return result
+
+    scope = Scope(as_of=date(2026, 3, 31), start=date(2026, 1, 1), end=date(2026, 3, 31), filters=Filters())
+    return export_figure(name, get, scope, K, by="site", **params)
+
+
+def test_the_compare_forest_plots_blank_a_small_group():
+    fig, title = images.build_for_export(lambda: compare_export("compare_hazard_ratios", compare_result()))
     labels = [a.text for a in fig.layout.annotations if a.name == "n_label"]
     # A shown with its n; B's pairs hidden (complement), C below k: flagged; D: pairs 48 shown,
     # its events hidden, so no estimate beside its n
@@ -309,23 +323,19 @@ def test_the_compare_forest_plots_blank_a_small_group():
 
 
 def test_the_compare_attendance_line_is_the_pooled_rate_only_when_it_may_be_stated():
-    from ui import compare_view
-
-    fig, _ = compare_view.attendance_export(compare_result(), K)
+    fig, _ = compare_export("compare_attendance", compare_result())
     # no-show 4 (C) and 12 (D) hidden, 16 >= 11: all groups' rate, 288 / (288 + 61) = 82.5%
     (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
     assert line.x0 == pytest.approx(100 * 288 / 349)
     # no-show 3 (B) and 4 (C) hidden, 7 would come back: the rate of A and D, 210 / (210 + 50) = 80.8%
-    fig, _ = compare_view.attendance_export(compare_result((30, 3, 4, 20)), K)
+    fig, _ = compare_export("compare_attendance", compare_result((30, 3, 4, 20)))
     (line,) = [s for s in fig.layout.shapes if s.name == "null_line"]
     assert line.x0 == pytest.approx(100 * 210 / 260)
     assert "groups whose session counts are shown" in fig.layout.meta["footnote"].replace("<br>", " ")
 
 
 def test_the_compare_km_export_leaves_out_and_names_a_small_group():
-    from ui import compare_view
-
-    fig, title = images.build_for_export(lambda: compare_view.km_export(compare_result(), K))
+    fig, title = images.build_for_export(lambda: compare_export("compare_km", compare_result()))
     curves = [t.name for t in fig.data if t.name and "band" not in t.name and "at risk" not in t.name]
     assert curves == ["A (n = 20)"]
     assert "Not drawn (fewer than 11 pairs matched): B." in fig.layout.meta["footnote"].replace("<br>", " ")
@@ -334,12 +344,10 @@ def test_the_compare_km_export_leaves_out_and_names_a_small_group():
 
 @needs_browser
 def test_a_compare_forest_plot_exports_as_png_and_svg():
-    from ui import compare_view
-
     context = ExportContext(filters="Site: A, B, C, D", start=date(2026, 1, 1), end=date(2026, 3, 31),
                             as_of=date(2026, 3, 31), n=101, k=K)
     fig, title = images.build_for_export(
-        lambda: compare_view.forest_export(compare_result(), K, compare_view.mean_change("GSE10")))
+        lambda: compare_export("compare_change", compare_result(), code="GSE10"))
     png = images.export_chart(fig, "png", context=context, title=title)
     assert Image.open(io.BytesIO(png)).format == "PNG"
     texts = svg_texts(images.export_chart(fig, "svg", context=context, title=title))

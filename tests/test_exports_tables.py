@@ -294,8 +294,7 @@ def test_compare_groups_refuses_an_undeclared_number():
 
 def test_every_comparison_of_the_demo_is_accepted(demo_db):
     from analytics.domain.scope import DIMENSIONS
-    from analytics.metrics.compare import compare_groups
-    from ui.compare_view import with_sessions
+    from analytics.metrics.compare import compare_groups, with_sessions
 
     con = views.analysis_connection(store.connect_read(demo_db))
     scope = resolve_scope(con, start="2026-01-01", end="2026-03-31")

@@ -160,7 +160,7 @@ def test_compare(frames):
         "(North, n = 120); a difference this large is unlikely to be chance alone (Welch's t-test, "
         "p < 0.001); 1 site with fewer than 11 or no estimate is left out."
     )
-    assert "could be chance (p = 0.42)" in nv.compare_sentence(
+    assert "could be chance (p = 0.420)" in nv.compare_sentence(
         effects, metric="x", estimate="change", p_value=0.42
     )
 

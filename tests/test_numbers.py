@@ -150,3 +150,25 @@ def test_the_attendance_rate_prints_one_way_on_every_surface(tiny_con, monkeypat
     cells = [c for row in book.worksheets[0].iter_rows() for c in row if isinstance(c.value, float)
              and c.value == pytest.approx(2 / 3)]
     assert len(cells) == 2 and {c.number_format for c in cells} == {numbers.spreadsheet_percent_format()} == {"0.0%"}
+
+
+def test_a_p_value_prints_the_same_in_the_tests_table_and_the_sentence():
+    from ui import compare_view
+
+    assert [numbers.p_value(p) for p in (0.0004, 0.001, 0.0423, 0.0425, 0.42, 1.0)] == [
+        "< 0.001", "0.001", "0.042", "0.043", "0.420", "1.000"]  # 0.0425: half up, as read
+    assert numbers.p_value(None, missing="–") == numbers.p_value(float("nan"), missing="–") == "–"
+    assert [numbers.p_statement(p) for p in (0.0004, 0.0423, None)] == ["p < 0.001", "p = 0.042", ""]
+    effects = pd.DataFrame({"grp": ["North", "South"], "change": [3.9, 2.1], "n": [120, 85]})
+    for p in (0.0004, 0.0423, 0.42):
+        table = compare_view.tests_table({
+            "retention_test": {"chi2": 1.0, "df": 1, "p_value": p}, "attendance_test": None, "outcome_tests": {}})
+        sentence = narrative.compare_sentence(effects, metric="x", estimate="change", p_value=p)
+        assert f"p {table['p-value'][0]}" in sentence or f"p = {table['p-value'][0]}" in sentence
+
+
+def test_an_estimate_prints_with_its_interval():
+    assert numbers.estimate_ci(1.234, 0.9, 1.5) == "1.23 (0.90 to 1.50)"
+    assert numbers.estimate_ci(-0.125, -0.5, 0.25) == "-0.13 (-0.50 to 0.25)"
+    assert numbers.estimate_ci(0.2, None, 0.4) == "0.20 (– to 0.40)"
+    assert numbers.estimate_ci(None, 0.1, 0.2) == "–"

@@ -38,12 +38,11 @@ from analytics.domain import access as core
 from analytics.domain.scope import Filters
 from analytics.exports.context import ExportContext
 from analytics.metrics import engagement, goals, mentors, quality, retention
-from analytics.metrics.compare import compare_groups
+from analytics.metrics.compare import compare_groups, with_sessions
 from analytics.metrics.scope import resolve_scope
 from analytics.privacy import frames as privacy_frames
 from analytics.store import audit, views
 from ui import downloads
-from ui.compare_view import with_sessions
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 11

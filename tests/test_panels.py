@@ -12,10 +12,12 @@ from analytics import stats, store
 from analytics.domain.contract import INSTRUMENTS
 from analytics.domain.instruments import ALWAYS_REPORTED
 from analytics.metrics import outcomes
+from analytics.metrics.compare import compare_groups, with_sessions
 from analytics.metrics.scope import resolve_scope
-from analytics.panels import METRICS, PANELS, ExportView, ScreenView, report_charts
-from analytics.present import charts
+from analytics.panels import METRICS, PANELS, WITH_SETTINGS_ONLY, ExportView, ScreenView, report_charts
+from analytics.present import charts, theme
 from analytics.present import sentences as narrative
+from analytics.present.charts.compare import ForestSpec
 from analytics.privacy import frames
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
@@ -43,10 +45,10 @@ def _getter(con, scope):
     # between two runs of one query, and both sides here must read the same frames.
     seen = {}
 
-    def get(name, other=None):
-        key = (name, other or scope)
+    def get(name, other=None, settings=()):
+        key = (name, other or scope, settings)
         if key not in seen:
-            seen[key] = METRICS[name](con, other or scope)
+            seen[key] = METRICS[name](con, other or scope, **dict(settings))
         return seen[key]
 
     return get
@@ -68,9 +70,11 @@ def test_every_metric_has_a_screen_rule(con):
     # (a row-level one is given only to the roles of its page, never suppressed).
     from ui.data_access import ROW_LEVEL
 
+    # The comparison is refused to roles with suppressed screens (ui.data_access), never shown
+    # suppressed: it shows its small groups.
     scope = resolve_scope(con)
     for name, fn in METRICS.items():
-        if name not in ROW_LEVEL:
+        if name not in ROW_LEVEL and name not in WITH_SETTINGS_ONLY:
             suppressed_for_screen(name, fn(con, scope), K)
 
 
@@ -176,6 +180,17 @@ def test_file_names_and_keys_are_the_pages_own():
     assert p["engagement_by_month"].widget_key("overview") == "overview__monthly"
     assert p["dose_change"].file_stem(code="PHQ9") == "dose_change_PHQ9"
     assert p["threshold"].widget_key("outcomes", code="BARC10") == "outcomes__threshold_BARC10"
+    # the Compare page's, grouped by its choice
+    assert p["compare_km"].file_stem(by="mentor") == "compare_km_by_mentor"
+    assert p["compare_km"].widget_key("compare", by="mentor") == "compare__km"
+    assert p["compare_hazard_ratios"].file_stem(by="site") == "compare_hazard_ratios_by_site"
+    assert p["compare_hazard_ratios"].data_file_stem(by="site") == "compare_hazard_ratios_by_site"
+    assert p["compare_hazard_ratios"].widget_key("compare", by="site") == "compare__hr"
+    assert p["compare_attendance"].data_file_stem(by="funding_stream") == "compare_attendance_by_funding_stream"
+    assert p["compare_attendance"].widget_key("compare") == "compare__attendance"
+    assert p["compare_change"].file_stem(code="GSE10", by="site") == "compare_GSE10_change_by_site"
+    assert p["compare_change"].data_file_stem(code="PHQ9", by="mentor") == "compare_PHQ9_change_by_mentor"
+    assert p["compare_change"].widget_key("compare", code="BARC10", by="site") == "compare__change_BARC10"
     with pytest.raises(KeyError):
         p["trend"].params(code="")
 
@@ -195,6 +210,11 @@ def test_the_reports_page_offers_the_charts_it_offered():
         ("reliable_change", "Reliable change from intake to follow-up"),
         *((f"dose_change_{c}", f"{i.name}: change by sessions attended") for c, i in BUILT_IN),
         ("goals_by_domain", "Goals set and achieved by recovery domain"),
+        # the Compare page's charts, by site
+        ("compare_km_by_site", "Pairs still meeting, by days since match, by site"),
+        ("compare_hazard_ratios_by_site", "Hazard of disengaging vs all other groups, by site"),
+        ("compare_attendance_by_site", "Attendance rate, by site"),
+        *((f"compare_{c}_change_by_site", f"{i.name}: mean change, by site") for c, i in BUILT_IN),
     ]
 
 
@@ -210,3 +230,158 @@ def test_per_instrument_panels_follow_the_stores_registry(con):
     assert offered == ["GSE10", "BARC10", "PHQ9"]
     assert PANELS["trend"].chart_title(reported, code="PHQ9") == (
         "Patient Health Questionnaire-9: mean score by months since enrollment")
+
+
+# ------------------------------------------------------------------------------- the Compare page
+# The page's charts as it built them before the catalogue (ui/compare_view.py): forest_plot with
+# these arguments, on screen from the groups with sessions, for images from the groups suppressed
+# column by column, with the footnotes the exports added.
+
+OLD_HAZARD_RATIOS = {
+    "estimate": "hr", "low": "hr_lower", "high": "hr_upper", "n": "pairs", "n_unit": "pairs", "null_value": 1.0,
+    "log_x": True, "x_title": "Hazard of disengaging vs all other groups",
+}
+OLD_ATTENDANCE = {
+    "estimate": "attendance_rate", "low": "attendance_low", "high": "attendance_high", "n": "sessions",
+    "n_unit": "sessions", "percent": True, "x_title": "Attendance rate",
+}
+
+
+def old_mean_change(code, higher_is_better=True):
+    better = "" if higher_is_better else " (lower is better)"
+    return {"estimate": f"{code}_mean_change", "low": f"{code}_ci95_low", "high": f"{code}_ci95_high",
+            "n": f"{code}_n_paired", "n_unit": "participants", "null_value": 0.0,
+            "x_title": f"{code} mean change{better}"}
+
+
+# the columns each image was drawn from: the chart's, with the counts its values rest on
+OLD_COLUMNS = {
+    "hr": ["grp", "pairs", "hr", "hr_lower", "hr_upper", "events"],
+    "attendance": ["grp", "sessions", "attendance_rate", "attendance_low", "attendance_high", "attended", "no_show"],
+}
+BLANKED = ("No estimate is shown where it rests on a suppressed count (1-10, or one hidden with such a count so "
+           "that totals cannot give it back).")
+
+
+def old_forest(groups, args, **kwargs):
+    return charts.forest_plot(groups, ForestSpec(**args), **kwargs)
+
+
+def _pooled(groups):
+    return float(groups["attended"].sum() / groups["sessions"].sum())
+
+
+def _old_images(result, code_args):
+    """The Compare page's images as ui/compare_view.py drew them: {name: figure}."""
+    raw = with_sessions(result["groups"])
+    common = {"by": result["by"], "k": K, "small_groups": result["small_groups"]}
+
+    def blanks(fig, shown, estimate):
+        blanked = shown[estimate].isna().to_numpy() & raw[estimate].notna().to_numpy()
+        return theme.with_footnote(fig, BLANKED) if blanked.any() else fig
+
+    shown, at_risk, _ = frames.km_chart_frames(result["curve"], K)
+    km = charts.km_chart(shown, at_risk, k=K, small_groups=result["small_groups"])
+    left_out = [g for g in dict.fromkeys(result["curve"]["grp"]) if shown.empty or g not in set(shown["grp"])]
+    if left_out:
+        names = ", ".join(map(str, left_out)) if len(left_out) <= 6 else f"{len(left_out)} groups"
+        km = theme.with_footnote(km, f"Not drawn (fewer than {K} pairs matched): {names}.")
+    out = {"compare_km": km}
+
+    hr = frames.chart_frame(raw[OLD_COLUMNS["hr"]], "compare_groups", K)[0]
+    out["compare_hazard_ratios"] = blanks(old_forest(hr, OLD_HAZARD_RATIOS, **common), hr, "hr")
+
+    cols = OLD_COLUMNS["attendance"]
+    att = frames.chart_frame(raw[cols], "compare_groups", K)[0]
+    whole = all(frames.total_publishable(raw[cols], "compare_groups", K, c) for c in ("attended", "no_show"))
+    counted = att[att[["attended", "no_show"]].notna().all(axis=1)]
+    fig = old_forest(att, {**OLD_ATTENDANCE, "null_value": _pooled(raw if whole else counted)}, **common)
+    if not whole:
+        fig = theme.with_footnote(fig, "Dashed line: attendance of the groups whose session counts are shown.")
+    out["compare_attendance"] = blanks(fig, att, "attendance_rate")
+
+    for code, args in code_args.items():
+        cols = ["grp", args["n"], args["estimate"], args["low"], args["high"]]
+        change = frames.chart_frame(raw[cols], "compare_groups", K)[0]
+        out[f"compare_change_{code}"] = blanks(old_forest(change, args, **common), change, args["estimate"])
+    return out
+
+
+@pytest.mark.parametrize("by", ["site", "mentor"])
+def test_compare_panels_are_the_charts_the_page_drew(con, scope, by):
+    get = _getter(con, scope)
+    view = ScreenView(get=get, scope=scope, k=K)
+    result = compare_groups(con, scope, by, k=K)
+    # the panels read the very compare_groups result the page's tables show
+    got = view.comparison(by)
+    assert got["groups"].to_json() == result["groups"].to_json()
+    assert got["curve"].to_json() == result["curve"].to_json() and got["small_groups"] == result["small_groups"]
+    groups = with_sessions(got["groups"])
+    registry = {c: i for c, i in outcomes.instruments(con).items()}
+    code_args = {c: old_mean_change(c, bool(registry[c]["higher_is_better"])) for c in got["instruments"]}
+    assert code_args["PHQ9"]["x_title"] == "PHQ9 mean change (lower is better)"
+
+    def screen(name, **params):
+        panel = PANELS[name]
+        p = panel.params(by=by, **params)
+        args, kwargs = panel.call(view, p, screen=True)
+        return panel.chart(*args, **kwargs), panel.say(view, p), panel.data_frame(view, p, args)
+
+    common = {"label": "grp", "dimension": by, "k": K}
+    forest = {"by": by, "k": K, "small_groups": got["small_groups"]}
+    rt, at = got["retention_test"] or {}, got["attendance_test"] or {}
+
+    fig, sentence, data = screen("compare_km")
+    _same(fig, charts.km_chart(got["curve"], k=K, small_groups=got["small_groups"]))
+    assert sentence == narrative.compare_sentence(
+        groups, metric="the share still meeting at 90 days", estimate="km_90", n="pairs", percent=True,
+        p_value=rt.get("p_value"), test="log-rank test", **common)
+    assert data is None
+
+    fig, sentence, data = screen("compare_hazard_ratios")
+    _same(fig, old_forest(groups, OLD_HAZARD_RATIOS, **forest))
+    assert sentence is None
+    pd.testing.assert_frame_equal(data, groups[["grp", "pairs", "events", "hr", "hr_lower", "hr_upper"]])
+
+    fig, sentence, data = screen("compare_attendance")
+    _same(fig, old_forest(groups, {**OLD_ATTENDANCE, "null_value": _pooled(groups)}, **forest))
+    assert sentence == narrative.compare_sentence(
+        groups, metric="attendance rate", estimate="attendance_rate", n="sessions", percent=True,
+        p_value=at.get("p_value"), test="chi-square test", **common)
+    pd.testing.assert_frame_equal(data, groups[["grp", "attended", "no_show", "attendance_rate", "attendance_low",
+                                                "attendance_high"]])
+
+    names = {"welch": "Welch's t-test", "anova": "one-way ANOVA"}
+    for code, args in code_args.items():
+        fig, sentence, data = screen("compare_change", code=code)
+        _same(fig, old_forest(groups, args, **forest))
+        test = got["outcome_tests"][code]
+        better = "" if registry[code]["higher_is_better"] else " (lower is better)"
+        assert sentence == narrative.compare_sentence(
+            groups, metric=f"the mean {code} change{better}", estimate=args["estimate"], n=args["n"],
+            unit=" points", p_value=test.get("p_value"), test=names.get(test.get("test")), **common)
+        pd.testing.assert_frame_equal(data, groups[["grp", args["n"], args["estimate"], args["low"], args["high"]]])
+
+    # images: drawn from the suppressed groups, with the exports' footnotes
+    old = _old_images(got, code_args)
+    for name, fig in old.items():
+        panel, code = (name, None) if not name.startswith("compare_change_") else ("compare_change", name[15:])
+        _same(PANELS[panel].figure(ExportView(get=get, scope=scope, k=K), by=by, code=code), fig)
+
+
+def test_compare_images_say_what_they_leave_out(con):
+    # On the narrow slice by mentor the images hide cells: the footnotes and the title's total
+    # must show up (so the comparison above is not of figures without them).
+    from analytics.exports import images
+    from analytics.panels import export_figure
+
+    scope = resolve_scope(con, start=NARROW["start"], end=NARROW["end"],
+                          filters={"site": list(NARROW["sites"]), "funding_stream": list(NARROW["funding_streams"])})
+    get = _getter(con, scope)
+    notes = []
+    for name in ("compare_km", "compare_hazard_ratios", "compare_attendance"):
+        fig, title = images.build_for_export(lambda name=name: export_figure(name, get, scope, K, by="mentor"))
+        notes.append(fig.layout.meta["footnote"].replace("<br>", " "))
+        assert title is not None and images.NO_TOTAL in title, name
+    assert "Not drawn (fewer than 11 pairs matched)" in notes[0]
+    assert "No estimate is shown where it rests on a suppressed count" in " ".join(notes[1:])

@@ -33,7 +33,7 @@ from analytics.domain.access import Access, restrict_filters
 from analytics.domain.scope import Filters, Scope, ScopeError
 from analytics.metrics import admin
 from analytics.metrics.scope import resolve_scope
-from analytics.panels import METRICS
+from analytics.panels import METRICS, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
 from ui import auth
@@ -241,6 +241,12 @@ def metric(name: str, stamp: StampKey, scope: Scope, access: Access | None = Non
         raise PermissionError("mentor-level views are not part of this role")
     if name in ROW_LEVEL and not a.may_open(ROW_LEVEL[name]):
         raise PermissionError("this list is not part of this role")
+    if name == "compare_groups":
+        # Comparisons show small groups unsuppressed: refused to roles with suppressed screens.
+        settings = dict(params)
+        if a.suppress_on_screen or (settings["by"] == "mentor" and not a.can_see_mentors):
+            raise PermissionError("this comparison is not part of this role")
+        params = compare_settings(settings["by"], max(settings.get("k", a.k), a.k))
     return _metric(name, stamp, _scoped_key(scope, a), a.cache_key(), tuple(params))
 
 
@@ -267,22 +273,12 @@ def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return _figure(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _compare(stamp: StampKey, key: ScopeKey, by: str, k: int, access_key: AccessKey) -> dict:
-    from analytics.metrics.compare import compare_groups
-
-    with analysis_cursor(stamp) as cur:
-        return compare_groups(cur, _scope_within(key, access_key), by, k=k)
-
-
 def compare(stamp: StampKey, scope: Scope, by: str, k: int, access: Access | None = None) -> dict:
     """Per-group summaries and the tests across groups (analytics.metrics.compare), within the
-    user's access. Comparisons show small groups unsuppressed, so they are refused to roles
-    with suppressed screens."""
-    a = _access(access)
-    if a.suppress_on_screen or (by == "mentor" and not a.can_see_mentors):
-        raise PermissionError("this comparison is not part of this role")
-    return _compare(stamp, _scoped_key(scope.grouped(None), a), by, max(k, a.k), a.cache_key())
+    user's access: the ``compare_groups`` metric, the very result the page's charts are drawn
+    from. Comparisons show small groups unsuppressed, so they are refused to roles with
+    suppressed screens."""
+    return metric("compare_groups", stamp, scope.grouped(None), access, compare_settings(by, k))
 
 
 __all__ = [

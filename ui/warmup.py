@@ -93,8 +93,13 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         except ScopeError:
             return timings
 
+        from analytics.panels import PANELS, WITH_SETTINGS_ONLY, panels_for, registry_of
+        from ui import panel
+
         t = time.perf_counter()
         for name in data_access.METRICS:
+            if name in WITH_SETTINGS_ONLY:  # the comparison: warmed with its panels, below
+                continue
             if name == "mentor_caseloads" and not access.can_see_mentors:
                 continue
             if name in data_access.ROW_LEVEL and not access.may_open(data_access.ROW_LEVEL[name]):
@@ -104,19 +109,21 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         data_access.metric("summary", stamp, scope.shifted_back(), access)
         data_access.pairs_in_scope(stamp, scope, access)
         # Every panel's frames and sentence, as the pages draw them (ui.panel.show), so each
-        # grouping a panel asks for (the Outcomes page's per-site rows) is cached too.
-        from analytics.panels import PANELS, panels_for, registry_of
-        from ui import panel
-
+        # grouping a panel asks for (the Outcomes page's per-site rows) is cached too; the
+        # Compare page's panels in their own step, for the roles that see comparisons.
         view = panel.screen_view(stamp, scope, access)
         reported = registry_of(view)  # the instruments the Outcomes page has a tab for
-        for name, p in PANELS.items():
-            if p.mentor_level and not access.can_see_mentors:
-                continue
-            for code in panels_for(reported, name) if p.per_instrument else (None,):
-                params = p.params(code=code)
-                p.call(view, params, screen=True)
-                p.say(view, params)
+
+        def warm_panels(compared: bool) -> None:
+            for name, p in PANELS.items():
+                if p.unsuppressed_only != compared or (p.mentor_level and not access.can_see_mentors):
+                    continue
+                for code in panels_for(reported, name) if p.per_instrument else (None,):
+                    params = p.params(code=code)
+                    p.call(view, params, screen=True)
+                    p.say(view, params)
+
+        warm_panels(compared=False)
         # The landing page's chart, built as the Overview builds it (same builder, frame and k,
         # so the same cache entry): the first visitor's page is sent without building it.
         landing = PANELS["engagement_by_month"]
@@ -124,7 +131,9 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
         timings["metrics"] = time.perf_counter() - t
 
         if not access.suppress_on_screen:
+            # The Compare page's default (the first dimension): its groups, tests and panels.
             t = time.perf_counter()
             data_access.compare(stamp, scope, DIMENSIONS[0], access.k, access)
+            warm_panels(compared=True)
             timings["compare"] = time.perf_counter() - t
     return timings

@@ -7,6 +7,7 @@ import sys
 
 from analytics import privacy, store
 from analytics.cli import UsageError
+from analytics.domain.numbers import p_value
 from analytics.domain.scope import DIMENSIONS, ScopeError
 from analytics.metrics.scope import resolve_scope
 
@@ -118,6 +119,8 @@ def format_table(doc: dict) -> str:
             full = prefix + path
             if full in suppressed:
                 shown = f"<{k}" if path.rsplit(".", 1)[-1] in COUNT_KEYS else "suppressed"
+            elif path.startswith("tests.") and path.endswith(".p") and value is not None:
+                shown = p_value(value)  # as the Compare page and its sentences print a p-value
             else:
                 shown = _fmt(value, k)
             lines.append(f"{path:<45} {shown}")

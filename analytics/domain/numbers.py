@@ -116,3 +116,30 @@ def count(n: Any, *, missing: str = "") -> str:
     """A count with thousands separators: 1234 -> "1,234"."""
     v = finite_or_none(n)
     return missing if v is None else f"{int(v):,}"
+
+
+def p_value(p: Any, *, missing: str = "") -> str:
+    """A p-value as every surface prints it (the Compare page's tests table and the sentences
+    under its charts): three decimals rounded half up, "< 0.001" below that: 0.0423 -> "0.042",
+    0.42 -> "0.420". ``missing`` for an undefined p."""
+    v = finite_or_none(p)
+    if v is None:
+        return missing
+    return "< 0.001" if v < 0.001 else fixed(v, 3)
+
+
+def p_statement(p: Any) -> str:
+    """A p-value in running text: "p = 0.042", "p < 0.001"; "" when undefined."""
+    text = p_value(p)
+    if not text:
+        return ""
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def estimate_ci(x: Any, low: Any, high: Any, places: int = 2, *, missing: str = "–") -> str:
+    """An estimate with its 95% confidence interval: "1.23 (0.90 to 1.50)". ``missing`` for an
+    undefined estimate, or in place of an undefined bound."""
+    if finite_or_none(x) is None:
+        return missing
+    lo, hi = fixed(low, places, missing=missing), fixed(high, places, missing=missing)
+    return f"{fixed(x, places)} ({lo} to {hi})"

@@ -274,23 +274,17 @@ def title_without_total(title: str) -> str:
 ExportBuild = Callable[[], tuple[go.Figure, tuple[str, ...]]]
 
 
+# A note added to a chart's footnote (what an export of it leaves out): the one helper, in the
+# house style the charts are drawn with.
+with_footnote = theme.with_footnote
+
+
 def build_for_export(build: ExportBuild) -> tuple[go.Figure, str | None]:
     """Draw a chart for export: the figure, and the title the export must carry instead of the
     chart's own (``title_without_total``) when a frame it was drawn from had hidden cells, or
     None."""
     fig, hidden = build()
     return fig, (title_without_total(fig.layout.title.text or "") if hidden else None)
-
-
-def with_footnote(fig: go.Figure, note: str) -> go.Figure:
-    """A copy of ``fig`` with ``note`` (plain text) added to its footnote, e.g. what an export
-    of it leaves out. The original figure is not changed."""
-    out = go.Figure(fig)
-    meta = dict(out.layout.meta) if isinstance(out.layout.meta, dict) else {}
-    footnote = meta.get("footnote") or ""
-    note = html.escape(note, quote=False)
-    return theme.house_layout(out, title=out.layout.title.text or "",
-                               footnote=f"{footnote}<br>{note}" if footnote else note)
 
 
 def annotated(fig: go.Figure, context: ExportContext, title: str | None = None) -> go.Figure:

@@ -105,6 +105,12 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
     }
 
 
+def with_sessions(groups: pd.DataFrame) -> pd.DataFrame:
+    """Groups with `sessions` = attended + no-show, the attendance rate's denominator (the
+    Compare page's groups, as its tables, charts and files show them)."""
+    return groups.assign(sessions=groups["attended"] + groups["no_show"])
+
+
 def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
     """Welch for two groups with n >= 2, one-way ANOVA for more; None when fewer than two."""
     # Ascending order of the group value: the Welch statistic is the first minus the second.

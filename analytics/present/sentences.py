@@ -111,15 +111,6 @@ def instrument_name(code: str, inst: Instrument | None = None) -> str:
     return entry.name if entry else str(code)
 
 
-def _p_text(p: Any) -> str:
-    v = _num(p)
-    if v is None:
-        return ""
-    if v < 0.001:
-        return "p < 0.001"
-    return f"p = {v:.3f}" if v < 0.01 else f"p = {v:.2f}"
-
-
 # --------------------------------------------------------------------------- rows
 
 
@@ -517,6 +508,10 @@ def goals_sentence(
     return text + "."
 
 
+# The tests across groups on a change in scores, as a sentence names them.
+TEST_NAMES = {"welch": "Welch's t-test", "anova": "one-way ANOVA"}
+
+
 def compare_sentence(
     effects: Any,
     *,
@@ -570,9 +565,9 @@ def compare_sentence(
     if p is not None and fmt(lo[estimate]) != fmt(hi[estimate]):
         named = f"{test}, " if test else ""
         if p < 0.05:
-            text += f"; a difference this large is unlikely to be chance alone ({named}{_p_text(p)})"
+            text += f"; a difference this large is unlikely to be chance alone ({named}{numbers.p_statement(p)})"
         else:
-            text += f"; the difference could be chance ({named}{_p_text(p)})"
+            text += f"; the difference could be chance ({named}{numbers.p_statement(p)})"
     if left_out:
         noun = plural if left_out > 1 else plural[:-1]
         verb = "is" if left_out == 1 else "are"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import textwrap
@@ -256,6 +257,17 @@ def house_layout(
         },
     )
     return fig
+
+
+def with_footnote(fig: go.Figure, note: str) -> go.Figure:
+    """A copy of ``fig`` with ``note`` (plain text) added to its footnote, e.g. what an export
+    of it leaves out. The original figure is not changed."""
+    out = go.Figure(fig)
+    meta = dict(out.layout.meta) if isinstance(out.layout.meta, dict) else {}
+    footnote = meta.get("footnote") or ""
+    note = html.escape(note, quote=False)
+    return house_layout(out, title=out.layout.title.text or "",
+                        footnote=f"{footnote}<br>{note}" if footnote else note)
 
 
 def no_data_figure(title: str, message: str = NO_DATA, *, subtitle: str | None = None) -> go.Figure:

@@ -19,7 +19,7 @@ raising, so a page never breaks on a narrow filter.
 
 from __future__ import annotations
 
-from analytics.present.charts.compare import forest_plot
+from analytics.present.charts.compare import forest_plot, km_by_group_chart
 from analytics.present.charts.engagement import engagement_monthly_chart
 from analytics.present.charts.followup import followup_rate_chart
 from analytics.present.charts.goals import goals_chart
@@ -44,6 +44,7 @@ __all__ = [
     "forest_plot",
     "goals_chart",
     "intake_followup_chart",
+    "km_by_group_chart",
     "km_chart",
     "mentor_chart",
     "quality_chart",

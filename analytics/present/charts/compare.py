@@ -1,9 +1,11 @@
-"""Cohort comparison chart: the forest plot."""
+"""Cohort comparison charts: the forest plot (hazard ratios, attendance, mean change per group)
+and the Kaplan-Meier curves by group, with the notes an export of them adds."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ from analytics.domain.numbers import DEFAULT_K, fixed, flagged_small
 from analytics.domain.numbers import finite_or_none as _num
 from analytics.domain.numbers import percent as share_text
 from analytics.domain.scope import DIMENSION_LABELS
+from analytics.present.charts.retention import km_chart
 from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     AXIS,
@@ -29,9 +32,93 @@ from analytics.present.theme import (
     n_text,
     no_data_figure,
     small_label,
+    with_footnote,
 )
 
 # --------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class ForestSpec:
+    """What one forest plot draws from its frame: the estimate and its 95% CI columns, the
+    count column each row rests on (``n``, printed with ``n_unit``), the reference line
+    (``null_value``), the axis (``log_x`` for ratios, ``percent`` for 0-1 shares) and its title."""
+
+    estimate: str = "estimate"
+    low: str = "low"
+    high: str = "high"
+    n: str = "n"
+    n_unit: str = ""
+    null_value: float = 0.0
+    log_x: bool = False
+    percent: bool = False
+    x_title: str = "Estimate (95% CI)"
+
+    @property
+    def columns(self) -> list[str]:
+        """The count, estimate and interval columns, in that order."""
+        return [self.n, self.estimate, self.low, self.high]
+
+
+# The Compare page's forest plots (analytics.metrics.compare's groups).
+HAZARD_RATIOS = ForestSpec(
+    estimate="hr", low="hr_lower", high="hr_upper", n="pairs", n_unit="pairs", null_value=1.0,
+    log_x=True, x_title="Hazard of disengaging vs all other groups",
+)
+# Its reference line is the pooled attendance of the groups (null_value set per chart).
+ATTENDANCE = ForestSpec(
+    estimate="attendance_rate", low="attendance_low", high="attendance_high", n="sessions",
+    n_unit="sessions", percent=True, x_title="Attendance rate",
+)
+
+
+def mean_change(code: str, higher_is_better: bool = True) -> ForestSpec:
+    """An instrument's mean change per group (the axis says which way is better when lower
+    scores are)."""
+    better = "" if higher_is_better else " (lower is better)"
+    return ForestSpec(
+        estimate=f"{code}_mean_change", low=f"{code}_ci95_low", high=f"{code}_ci95_high",
+        n=f"{code}_n_paired", n_unit="participants", null_value=0.0, x_title=f"{code} mean change{better}",
+    )
+
+
+def names_note(groups: Sequence, *, most: int = 6) -> str:
+    """Groups named in a note: each name up to ``most``, else how many."""
+    return ", ".join(map(str, groups)) if len(groups) <= most else f"{len(groups)} groups"
+
+
+def not_drawn_note(left_out: Sequence, k: int) -> str:
+    """An export's Kaplan-Meier note on the groups with fewer than k pairs matched."""
+    return f"Not drawn (fewer than {k} pairs matched): {names_note(left_out)}."
+
+
+def blanked_note(k: int) -> str:
+    """An export's forest-plot note on rows whose estimate is hidden."""
+    return (f"No estimate is shown where it rests on a suppressed count (1-{k - 1}, or one hidden with such a "
+            "count so that totals cannot give it back).")
+
+
+SHOWN_ATTENDANCE_NOTE = "Dashed line: attendance of the groups whose session counts are shown."
+
+
+def _noted(fig: go.Figure, notes: Sequence[str]) -> go.Figure:
+    for note in notes:
+        fig = with_footnote(fig, note)
+    return fig
+
+
+@escaped_inputs
+def km_by_group_chart(
+    curve: pd.DataFrame | None,
+    at_risk: pd.DataFrame | None = None,
+    k: int = DEFAULT_K,
+    *,
+    small_groups: Iterable[str] = frozenset(),
+    notes: Sequence[str] = (),
+) -> go.Figure:
+    """The Kaplan-Meier curves of the groups compared (``km_chart``), with ``notes`` (plain
+    text, e.g. the groups an export leaves out) added to the footnote."""
+    return _noted(km_chart(curve, at_risk, k, small_groups=small_groups), notes)
 
 
 _LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
@@ -42,36 +129,32 @@ _LOG_TICKS_FINE = (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10)
 @escaped_inputs
 def forest_plot(
     effects: pd.DataFrame | None,
+    spec: ForestSpec = ForestSpec(),
     *,
-    estimate: str = "estimate",
-    low: str = "low",
-    high: str = "high",
     label: str = "grp",
-    n: str = "n",
-    null_value: float = 0.0,
-    x_title: str = "Estimate (95% CI)",
     k: int = DEFAULT_K,
-    log_x: bool = False,
-    percent: bool = False,
     title: str | None = None,
     by: str | None = None,
-    n_unit: str = "",
     small_groups: Iterable[str] = frozenset(),
+    notes: Sequence[str] = (),
 ) -> go.Figure:
     """One row per group: point estimate with 95% CI whiskers, a dashed reference line at
-    `null_value`, and "estimate (low to high)   n = .." printed at the right.
+    `spec.null_value`, and "estimate (low to high)   n = .." printed at the right.
 
-    Generic: per-group mean change with CI (null 0), hazard ratios (null 1, `log_x=True`),
-    attendance rates (`percent=True` for 0-1 values; null e.g. the pooled rate). Rows keep the
-    frame's order, top to bottom. The title defaults to `x_title` (plus "by <dimension>" when
-    `by` names one), with n summed over rows (`n_unit` after it). A row with n below k (or in
-    `small_groups`) is faded with "n<11" and no numbers; a row with no estimate (suppressed)
-    shows only its flag.
+    Generic (``ForestSpec``): per-group mean change with CI (null 0), hazard ratios (null 1,
+    `log_x`), attendance rates (`percent` for 0-1 values; null e.g. the pooled rate). Rows keep
+    the frame's order, top to bottom. The title defaults to `spec.x_title` (plus "by
+    <dimension>" when `by` names one), with n summed over rows (`spec.n_unit` after it). A row
+    with n below k (or in `small_groups`) is faded with "n<11" and no numbers; a row with no
+    estimate (suppressed) shows only its flag. `notes`: plain-text lines added to the footnote
+    (what an export leaves out).
     """
+    estimate, low, high, n = spec.estimate, spec.low, spec.high, spec.n
+    null_value, x_title, log_x, percent, n_unit = spec.null_value, spec.x_title, spec.log_x, spec.percent, spec.n_unit
     if title is None:
         title = x_title if by is None else f"{x_title} by {DIMENSION_LABELS.get(by, by).lower()}"
     if _missing(effects, (estimate, label)):
-        return no_data_figure(title)
+        return _noted(no_data_figure(title), notes)
     df = effects.reset_index(drop=True)
     scale = 100.0 if percent else 1.0
     labels = [group_label(g) for g in df[label]]
@@ -159,9 +242,10 @@ def forest_plot(
     fig.update_layout(showlegend=False)
     total = float(ns.sum(min_count=1)) if has_n and not ns.isna().any() else np.nan
     longest = max((len(t) for t in side_texts), default=0)
-    return _finish(
+    fig = _finish(
         fig, title=_title(title, total, k, n_unit) if has_n else title, n=total,
         footnote=_source("Squares: estimates; lines: 95% confidence intervals; dashed line: reference value.",
                          flagged, k, "rows"),
         height=max(300, 190 + 42 * len(df)), right=30 + int(6.6 * longest), labels=labels,
     )
+    return _noted(fig, notes)
