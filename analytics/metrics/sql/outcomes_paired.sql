@@ -40,7 +40,7 @@ paired as (
 
 with_sdiff as (
     select *,
-        sqrt(2) * stddev_samp(baseline_score) over (partition by grp, instrument)
+        sqrt(2) * stddev_samp(baseline_score order by participant_key) over (partition by grp, instrument)
             * sqrt(1 - reliability) as s_diff
     from paired
 ),
