@@ -43,7 +43,15 @@ def results(con) -> dict:
 
     from analytics import summary
     from analytics.metrics import (
-        compare, dose, engagement, followup, goals, mentors, outcomes, quality, retention,
+        compare,
+        dose,
+        engagement,
+        followup,
+        goals,
+        mentors,
+        outcomes,
+        quality,
+        retention,
     )
     from analytics.metrics.scope import resolve_scope
 
