@@ -523,7 +523,7 @@ def logrank(table: pd.DataFrame, reference: Hashable | None = None, level: float
 # --------------------------------------------------------------------------- chi-square
 
 
-def chi_square_attendance(counts: pd.DataFrame, level: float = 0.95) -> dict[str, Any]:
+def chi_square_attendance(counts: pd.DataFrame, level: float = 0.95, *, intervals: bool = True) -> dict[str, Any]:
     """Chi-square test of independence of group and attended vs no-show, with Cramer's V.
 
     Input
@@ -550,6 +550,8 @@ def chi_square_attendance(counts: pd.DataFrame, level: float = 0.95) -> dict[str
         (1 - level)/2 quantile of the central chi-square, both limits are 0 and the interval
         does not contain the sample V: no noncentrality makes so small a statistic likely.
         None for a limit beyond the noncentral cdf's reliable range (lam > 1e8).
+        With ``intervals=False`` the V limits stay None and are not computed (root finding
+        through scipy.optimize, for callers that never show them).
     """
     what = "chi_square_attendance"
     _require(counts, ["group", "attended", "no_show"], what)
@@ -614,6 +616,8 @@ def chi_square_attendance(counts: pd.DataFrame, level: float = 0.95) -> dict[str
         min_expected=float(expected.min()),
         cramers_v=math.sqrt(chi2 / scale),
     )
+    if not intervals:
+        return result
 
     def cdf(lam: float) -> float:
         return float(special.chdtr(df, chi2) if lam == 0 else special.chndtr(chi2, df, lam))
@@ -736,7 +740,7 @@ def welch_t_from_stats(
     return out
 
 
-def anova_from_stats(groups: pd.DataFrame, level: float = 0.95) -> dict[str, Any]:
+def anova_from_stats(groups: pd.DataFrame, level: float = 0.95, *, intervals: bool = True) -> dict[str, Any]:
     """One-way ANOVA from per-group n, mean and SD, with eta^2 (CI) and omega^2.
 
     Input
@@ -756,7 +760,8 @@ def anova_from_stats(groups: pd.DataFrame, level: float = 0.95) -> dict[str, Any
         lam_L and lam_U solve ncf.cdf(F_obs; df_b, df_w, lam) = (1 + level)/2 and
         (1 - level)/2 (0 when no positive root), and map to eta^2 = lam / (lam + N).
         As for Cramer's V, an F in the lower tail of the central F gives limits [0, 0], and a
-        limit needing lam > 1e8 (near-zero within-group variance) is None.
+        limit needing lam > 1e8 (near-zero within-group variance) is None. With
+        ``intervals=False`` the eta^2 limits stay None and are not computed.
     """
     what = "anova_from_stats"
     _require(groups, ["group", "n", "mean", "sd"], what)
@@ -814,6 +819,8 @@ def anova_from_stats(groups: pd.DataFrame, level: float = 0.95) -> dict[str, Any
     out["F"] = f
     out["p_value"] = _p(special.fdtrc(df_b, df_w, f))
     out["omega_squared"] = max(0.0, (ssb - df_b * msw) / (sst + msw))
+    if not intervals:
+        return out
 
     def cdf(lam: float) -> float:
         return float(special.fdtr(df_b, df_w, f) if lam == 0 else special.ncfdtr(df_b, df_w, lam, f))

@@ -238,7 +238,9 @@ def raw_summary(
     if scope.by:
         doc["groups"] = _sections(con, scope, followup_rule, followup_target)
         # the same function the Compare page calls, so the page and the JSON agree
-        doc["tests"] = _json_safe(compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell)))
+        # (without the effect sizes' confidence limits, which the tests block does not report)
+        result = compare.compare_groups(con, scope, scope.by, k=min_cell, effect_size_intervals=False)
+        doc["tests"] = _json_safe(compare.summary_tests(result))
     return doc
 
 

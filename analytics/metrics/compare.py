@@ -21,7 +21,9 @@ from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
 
 
-def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K) -> dict[str, Any]:
+def compare_groups(
+    con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K, *, effect_size_intervals: bool = True
+) -> dict[str, Any]:
     """Side-by-side groups with tests and effect sizes.
 
     Returns a dict:
@@ -35,6 +37,8 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
       retention_test, attendance_test: the stats results (chi2, df, p_value, effect sizes);
       outcome_tests: {instrument: {"test": "welch" | "anova" | None, ...result}};
       small_groups: the flagged group values.
+    With effect_size_intervals=False the confidence limits of Cramer's V and eta^2 are left
+    None (not computed): the summary's tests block does not report them.
     """
     if by is None:
         raise ScopeError("choose a dimension to compare by")
@@ -66,7 +70,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
     attendance = None
     if len(groups) > 1:
         attendance = stats.chi_square_attendance(
-            totals[["grp", "attended", "no_show"]].rename(columns={"grp": "group"})
+            totals[["grp", "attended", "no_show"]].rename(columns={"grp": "group"}), intervals=effect_size_intervals
         )
         rates = attendance["groups"][["group", "rate_lower", "rate_upper"]].rename(
             columns={"group": "grp", "rate_lower": "attendance_low", "rate_upper": "attendance_high"}
@@ -88,7 +92,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
             }
         )
         groups = groups.merge(cols, on="grp", how="left")
-        outcome_tests[code] = _outcome_test(part)
+        outcome_tests[code] = _outcome_test(part, effect_size_intervals)
 
     groups["small"] = groups["pairs_in_scope"] < k
     return {
@@ -105,7 +109,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
     }
 
 
-def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
+def _outcome_test(part: pd.DataFrame, intervals: bool = True) -> dict[str, Any]:
     """Welch for two groups with n >= 2, one-way ANOVA for more; None when fewer than two."""
     # Ascending order of the group value: the Welch statistic is the first minus the second.
     usable = part[(part["n_paired"] >= 2) & part["sd_change"].notna()].sort_values("grp", kind="stable")
@@ -122,7 +126,8 @@ def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
     res = stats.anova_from_stats(
         usable.rename(columns={"grp": "group", "n_paired": "n", "mean_change": "mean", "sd_change": "sd"})[
             ["group", "n", "mean", "sd"]
-        ]
+        ],
+        intervals=intervals,
     )
     return {"test": "anova", **res, "groups_used": usable["grp"].tolist()}
 
