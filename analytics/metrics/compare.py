@@ -10,6 +10,7 @@ and screens and exports mark them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -22,7 +23,13 @@ from analytics.metrics import engagement, outcomes, retention
 
 
 def compare_groups(
-    con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K, *, effect_size_intervals: bool = True
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    by: str,
+    k: int = DEFAULT_K,
+    *,
+    effect_size_intervals: bool = True,
+    frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Side-by-side groups with tests and effect sizes.
 
@@ -38,17 +45,25 @@ def compare_groups(
       outcome_tests: {instrument: {"test": "welch" | "anova" | None, ...result}};
       small_groups: the flagged group values.
     With effect_size_intervals=False the confidence limits of Cramer's V and eta^2 are left
-    None (not computed): the summary's tests block does not report them.
+    None (not computed): the summary's tests block does not report them. `frames` may hold
+    what a caller already computed over scope.grouped(by) (the summary): counts
+    (pair_counts), totals (engagement_totals), durations (duration_counts), curve
+    (retention_curve), retention (retention_summary) and change (outcome_change); they are
+    read, never changed.
     """
     if by is None:
         raise ScopeError("choose a dimension to compare by")
     grouped = scope.grouped(by)
-    counts = engagement.pair_counts(con, grouped)
-    totals = engagement.engagement_totals(con, grouped)
-    durations = retention.duration_counts(con, grouped)
-    curve = retention.retention_curve(con, grouped, durations)
-    ret = retention.retention_summary(con, grouped, durations, curve)
-    change = outcomes.outcome_change(con, grouped)
+    if frames:
+        counts, totals, durations = frames["counts"], frames["totals"], frames["durations"]
+        curve, ret, change = frames["curve"], frames["retention"], frames["change"]
+    else:
+        counts = engagement.pair_counts(con, grouped)
+        totals = engagement.engagement_totals(con, grouped)
+        durations = retention.duration_counts(con, grouped)
+        curve = retention.retention_curve(con, grouped, durations)
+        ret = retention.retention_summary(con, grouped, durations, curve)
+        change = outcomes.outcome_change(con, grouped)
 
     groups = counts.merge(
         totals[["grp", "attended", "no_show", "attendance_rate", "contact_hours", "sessions_per_pair_month"]],
