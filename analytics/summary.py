@@ -91,12 +91,18 @@ def _sections(
     scope: Scope,
     followup_rule: str = followup.DEFAULT_RULE,
     followup_target: float = followup.DEFAULT_TARGET,
+    keep: dict | None = None,
 ) -> dict[str, dict]:
-    """Every section from "pairs" on, for each group of the scope ('all' when ungrouped)."""
+    """Every section from "pairs" on, for each group of the scope ('all' when ungrouped).
+    `keep`, when given, receives the frames compare.compare_groups also needs (its `frames`)."""
     counts = engagement.pair_counts(con, scope)
     totals = engagement.engagement_totals(con, scope)
-    ret = retention.retention_summary(con, scope)
+    durations = retention.duration_counts(con, scope)
+    curve = retention.retention_curve(con, scope, durations)
+    ret = retention.retention_summary(con, scope, durations, curve)
     outc = outcomes.outcome_change(con, scope)
+    if keep is not None:
+        keep.update(counts=counts, totals=totals, durations=durations, curve=curve, retention=ret, change=outc)
     doses = dose.dose_change(con, scope)
     codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
@@ -236,9 +242,13 @@ def raw_summary(
         **overall,
     }
     if scope.by:
-        doc["groups"] = _sections(con, scope, followup_rule, followup_target)
-        # the same function the Compare page calls, so the page and the JSON agree
-        doc["tests"] = _json_safe(compare.summary_tests(compare.compare_groups(con, scope, scope.by, k=min_cell)))
+        frames: dict = {}
+        doc["groups"] = _sections(con, scope, followup_rule, followup_target, keep=frames)
+        # the same function the Compare page calls, so the page and the JSON agree (given the
+        # group frames just computed, and without the effect sizes' confidence limits, which
+        # the tests block does not report)
+        result = compare.compare_groups(con, scope, scope.by, k=min_cell, effect_size_intervals=False, frames=frames)
+        doc["tests"] = _json_safe(compare.summary_tests(result))
     return doc
 
 

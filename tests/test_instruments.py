@@ -323,6 +323,7 @@ def test_the_ols_slope_by_hand():
 
 def test_dose_bands_edges():
     assert [dose.band_of(d) for d in (0, 3, 4, 11, 12, 40)] == ["0-3", "0-3", "4-11", "4-11", "12+", "12+"]
+    assert list(dose.bands_of(np.array([0, 3, 4, 11, 12, 40]))) == ["0-3", "0-3", "4-11", "4-11", "12+", "12+"]
 
 
 def test_suppressed_summary_hides_small_phq9_cells(phq):

@@ -48,8 +48,6 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from analytics.exports import images
     from analytics.exports.report import build_report
-    from analytics.exports.report_docx import write_docx
-    from analytics.exports.report_pdf import write_pdf
     from analytics.store import views
 
     out = Path(args.out)
@@ -84,7 +82,12 @@ def run(args) -> int:
     finally:
         con.close()
 
-    data = write_docx(report) if suffix == ".docx" else write_pdf(report)
+    # only the writer asked for is imported (reportlab and python-docx each take a few tenths)
+    if suffix == ".docx":
+        from analytics.exports.report_docx import write_docx as write
+    else:
+        from analytics.exports.report_pdf import write_pdf as write
+    data = write(report)
     _write_whole(out, data)
     # Every export is on the audit trail (who, what, a hash of the file; never its numbers).
     audit.record(

@@ -181,6 +181,13 @@ class _Renderer:
         atexit.register(self.close)
 
     def render(self, figure: dict, opts: dict) -> bytes:
+        return self.submit(figure, opts)()
+
+    def submit(self, figure: dict, opts: dict) -> Callable[[], bytes]:
+        """Hand the figure to the browser and return at once: the returned function waits for
+        the image (raising as ``render`` does). Images asked for together queue in the
+        browser's tab and come back in order, each with its own timeout from when it is
+        awaited."""
         with self._lock:
             if self._kaleido is None:
                 if self._failed() is not None:
@@ -188,6 +195,9 @@ class _Renderer:
                 self._start()
             k, loop = self._kaleido, self._loop
         future = asyncio.run_coroutine_threadsafe(k.calc_fig(figure, opts=opts), loop)
+        return lambda: self._result(future)
+
+    def _result(self, future) -> bytes:
         try:
             return future.result(timeout=RENDER_TIMEOUT_S + 5)
         except FutureTimeout:
@@ -327,13 +337,33 @@ def export_chart(
     when pasted into a document) and 1 for vector formats. ``title`` replaces the chart's title
     (plain text), e.g. to state a total the suppressed frame no longer sums to.
     """
+    return export_chart_later(fig, fmt, context=context, width=width, height=height, scale=scale, title=title)()
+
+
+def export_chart_later(
+    fig: go.Figure,
+    fmt: Format,
+    *,
+    context: ExportContext,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float | None = None,
+    title: str | None = None,
+) -> Callable[[], bytes]:
+    """``export_chart`` with the drawing left to the browser while the caller goes on (the grant
+    report builds its next chart meanwhile): returns a function that waits for the bytes.
+
+    The view is checked, the figure annotated and handed over before this returns, so
+    ``privacy.ExportRefused`` and a browser that cannot start (``ImageExportUnavailable``)
+    are raised here; a failure while drawing is raised by the returned function.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}; choose one of {', '.join(FORMATS)}")
     context.check_allowed()
     out = annotated(fig, context, title)
     if fmt == "html":
-        page = out.to_html(include_plotlyjs=True, full_html=True, config=theme.PLOTLY_CONFIG)
-        return page.encode("utf-8")
+        page = out.to_html(include_plotlyjs=True, full_html=True, config=theme.PLOTLY_CONFIG).encode("utf-8")
+        return lambda: page
     meta = out.layout.meta if isinstance(out.layout.meta, dict) else {}
     opts = {
         "format": fmt,
@@ -341,7 +371,7 @@ def export_chart(
         "height": int(height or out.layout.height or meta.get("height") or theme.DEFAULT_HEIGHT),
         "scale": float(scale if scale is not None else (2 if fmt == "png" else 1)),
     }
-    return _RENDERER.render(out.to_dict(), opts)
+    return _RENDERER.submit(out.to_dict(), opts)
 
 
 def file_name(name: str, fmt: str) -> str:

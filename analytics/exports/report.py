@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -207,6 +207,11 @@ def build_report(
         _goals_section(scope, nums, figures),
         _methods_section(scope, k, data_hash, filters_hash, sites, funding_streams, instruments, nums),
     ]
+    final = figures.finish()
+    sections = [
+        replace(sec, blocks=tuple(final.get(b.number, b) if isinstance(b, Figure) else b for b in sec.blocks))
+        for sec in sections
+    ]
     if figures.note:
         # said once where the reader starts, and again under each missing figure
         first = sections[0]
@@ -244,27 +249,47 @@ class _Figures:
         self.wanted = wanted
         self.note: str | None = None if wanted else "Charts were left out of this report on request."
         self.made: list[Figure] = []
+        self._pending: list[Callable[[], bytes] | None] = []
 
     def add(self, fig, title: str, caption: str, *, chart_title: str | None = None) -> Figure:
-        png = None
+        """The numbered figure. Its image is drawn by the browser while the report goes on
+        (``finish`` collects it): a placeholder without an image is returned until then."""
+        pending = None
         if self.wanted and self.note is None:
             try:
-                png = images.export_chart(fig, "png", context=self.context, title=chart_title)
+                pending = images.export_chart_later(fig, "png", context=self.context, title=chart_title)
             except images.ImageExportUnavailable as exc:
-                self.note = (
-                    f"Charts are not included in this report: {exc} The tables and sentences carry every number."
-                )
+                self._failed(exc)
         height = int(fig.layout.height or theme.DEFAULT_HEIGHT)
-        if png:
-            missing = ""
-        elif self.wanted:
-            missing = "Chart not included: chart images are unavailable on this server."
-        else:
-            missing = "Chart left out: this report was made without charts."
-        figure = Figure(number=len(self.made) + 1, title=title, caption=caption, png=png, missing=missing,
-                        height_px=height)
+        figure = Figure(number=len(self.made) + 1, title=title, caption=caption, png=None,
+                        missing=self._missing(), height_px=height)
         self.made.append(figure)
+        self._pending.append(pending)
         return figure
+
+    def finish(self) -> dict[int, Figure]:
+        """Wait for the images, in order; from the first that cannot be made on, every figure is
+        left without one (as when a browser fails between two charts). Returns the final
+        figures by number."""
+        done: dict[int, Figure] = {}
+        for i, (figure, pending) in enumerate(zip(self.made, self._pending, strict=True)):
+            png = None
+            if pending is not None and self.note is None:
+                try:
+                    png = pending()
+                except images.ImageExportUnavailable as exc:
+                    self._failed(exc)
+            self.made[i] = done[figure.number] = replace(figure, png=png, missing="" if png else self._missing())
+        self._pending = [None] * len(self.made)
+        return done
+
+    def _failed(self, exc: Exception) -> None:
+        self.note = f"Charts are not included in this report: {exc} The tables and sentences carry every number."
+
+    def _missing(self) -> str:
+        if self.wanted:
+            return "Chart not included: chart images are unavailable on this server."
+        return "Chart left out: this report was made without charts."
 
 
 def report_instruments(con) -> dict[str, Instrument]:

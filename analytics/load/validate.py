@@ -221,8 +221,20 @@ def _header_again(st: Staged, params: Params) -> list[Rule]:
         return []
     names = params.bind(sorted(known_names(st.table)))
     dash = params.bind(r"[\s\-]+")
-    cells = join([render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols])
-    return [Rule(None, render("len(list_intersect([{cells}], {n})) >= 2", cells=cells, n=names),
+    cells = [render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols]
+    # Two different column names among the cells (what len(list_intersect(cells, names)) >= 2
+    # says), counted without building a list per row (that took half of this rule's time): a
+    # cell counts when it is a name and no earlier cell is the same name.
+    terms = []
+    for i, cell in enumerate(cells):
+        term = render("coalesce(list_contains({n}, {x}), false)", n=names, x=cell)
+        for earlier in cells[:i]:
+            term = render("{t} and {e} is distinct from {x}", t=term, e=earlier, x=cell)
+        terms.append(render("({t})::integer", t=term))
+    count = terms[0]
+    for term in terms[1:]:
+        count = render("{a} + {b}", a=count, b=term)
+    return [Rule(None, render("{s} >= 2", s=count),
                  "repeats the header row (two exports joined together?); remove the extra header rows, or "
                  "load the exports as separate files")]
 

@@ -10,6 +10,7 @@ and screens and exports mark them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -21,7 +22,15 @@ from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
 
 
-def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int = DEFAULT_K) -> dict[str, Any]:
+def compare_groups(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    by: str,
+    k: int = DEFAULT_K,
+    *,
+    effect_size_intervals: bool = True,
+    frames: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, Any]:
     """Side-by-side groups with tests and effect sizes.
 
     Returns a dict:
@@ -35,16 +44,26 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
       retention_test, attendance_test: the stats results (chi2, df, p_value, effect sizes);
       outcome_tests: {instrument: {"test": "welch" | "anova" | None, ...result}};
       small_groups: the flagged group values.
+    With effect_size_intervals=False the confidence limits of Cramer's V and eta^2 are left
+    None (not computed): the summary's tests block does not report them. `frames` may hold
+    what a caller already computed over scope.grouped(by) (the summary): counts
+    (pair_counts), totals (engagement_totals), durations (duration_counts), curve
+    (retention_curve), retention (retention_summary) and change (outcome_change); they are
+    read, never changed.
     """
     if by is None:
         raise ScopeError("choose a dimension to compare by")
     grouped = scope.grouped(by)
-    counts = engagement.pair_counts(con, grouped)
-    totals = engagement.engagement_totals(con, grouped)
-    durations = retention.duration_counts(con, grouped)
-    curve = retention.retention_curve(con, grouped, durations)
-    ret = retention.retention_summary(con, grouped, durations, curve)
-    change = outcomes.outcome_change(con, grouped)
+    if frames:
+        counts, totals, durations = frames["counts"], frames["totals"], frames["durations"]
+        curve, ret, change = frames["curve"], frames["retention"], frames["change"]
+    else:
+        counts = engagement.pair_counts(con, grouped)
+        totals = engagement.engagement_totals(con, grouped)
+        durations = retention.duration_counts(con, grouped)
+        curve = retention.retention_curve(con, grouped, durations)
+        ret = retention.retention_summary(con, grouped, durations, curve)
+        change = outcomes.outcome_change(con, grouped)
 
     groups = counts.merge(
         totals[["grp", "attended", "no_show", "attendance_rate", "contact_hours", "sessions_per_pair_month"]],
@@ -66,7 +85,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
     attendance = None
     if len(groups) > 1:
         attendance = stats.chi_square_attendance(
-            totals[["grp", "attended", "no_show"]].rename(columns={"grp": "group"})
+            totals[["grp", "attended", "no_show"]].rename(columns={"grp": "group"}), intervals=effect_size_intervals
         )
         rates = attendance["groups"][["group", "rate_lower", "rate_upper"]].rename(
             columns={"group": "grp", "rate_lower": "attendance_low", "rate_upper": "attendance_high"}
@@ -88,7 +107,7 @@ def compare_groups(con: duckdb.DuckDBPyConnection, scope: Scope, by: str, k: int
             }
         )
         groups = groups.merge(cols, on="grp", how="left")
-        outcome_tests[code] = _outcome_test(part)
+        outcome_tests[code] = _outcome_test(part, effect_size_intervals)
 
     groups["small"] = groups["pairs_in_scope"] < k
     return {
@@ -111,7 +130,7 @@ def with_sessions(groups: pd.DataFrame) -> pd.DataFrame:
     return groups.assign(sessions=groups["attended"] + groups["no_show"])
 
 
-def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
+def _outcome_test(part: pd.DataFrame, intervals: bool = True) -> dict[str, Any]:
     """Welch for two groups with n >= 2, one-way ANOVA for more; None when fewer than two."""
     # Ascending order of the group value: the Welch statistic is the first minus the second.
     usable = part[(part["n_paired"] >= 2) & part["sd_change"].notna()].sort_values("grp", kind="stable")
@@ -128,7 +147,8 @@ def _outcome_test(part: pd.DataFrame) -> dict[str, Any]:
     res = stats.anova_from_stats(
         usable.rename(columns={"grp": "group", "n_paired": "n", "mean_change": "mean", "sd_change": "sd"})[
             ["group", "n", "mean", "sd"]
-        ]
+        ],
+        intervals=intervals,
     )
     return {"test": "anova", **res, "groups_used": usable["grp"].tolist()}
 

@@ -13,10 +13,10 @@ by_status as (
         b.instrument,
         count(*) filter (where w.done) as n_followed,
         count(*) filter (where not w.done) as n_missed,
-        avg(b.baseline_score) filter (where w.done) as baseline_mean_followed,
-        avg(b.baseline_score) filter (where not w.done) as baseline_mean_missed,
-        var_samp(b.baseline_score) filter (where w.done) as var_followed,
-        var_samp(b.baseline_score) filter (where not w.done) as var_missed
+        avg(b.baseline_score order by b.participant_key) filter (where w.done) as baseline_mean_followed,
+        avg(b.baseline_score order by b.participant_key) filter (where not w.done) as baseline_mean_missed,
+        var_samp(b.baseline_score order by b.participant_key) filter (where w.done) as var_followed,
+        var_samp(b.baseline_score order by b.participant_key) filter (where not w.done) as var_missed
     from followup_windows as w
     inner join baseline as b on b.participant_key = w.participant_key
     where w.due

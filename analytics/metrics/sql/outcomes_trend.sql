@@ -5,7 +5,9 @@ participants_in_scope as (
 
 final as (
     select ps.grp, a.instrument, a.months_since_enrollment as month,
-           count(*) as n, avg(a.score) as mean, stddev_samp(a.score) as sd
+           count(*) as n,
+           avg(a.score order by a.score) as mean,
+           stddev_samp(a.score order by a.score) as sd
     from assessments_timed as a
     inner join participants_in_scope as ps on ps.participant_key = a.participant_key
     cross join scope_params as sp
