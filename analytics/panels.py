@@ -659,7 +659,7 @@ def _columns(columns: Callable[[Params], list[str]]) -> Callable[[ScreenView, Pa
     return lambda v, p, args: args[0][columns(p)]
 
 
-_COMPARE = {"metric": "compare_groups", "by": DIMENSIONS[0], "unsuppressed_only": True, "report": {}}
+_COMPARE = {"metric": "compare_groups", "by": DIMENSIONS[0], "unsuppressed_only": True, "report": None}
 
 PANELS.update({
     "compare_km": Panel(
