@@ -251,63 +251,14 @@ def kaplan_meier(durations: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         disengaged) the variance is undefined and the band is reported as [0, 0] with
         std_err 0, as lifelines does (R reports NA there).
     """
-    z = _z(level)
-    what = "kaplan_meier"
-    _require(durations, ["t", "events", "censored"], what)
+    _require(durations, ["t", "events", "censored"], "kaplan_meier")
     if durations.empty:
         return _empty_curve()
-    frame = pd.DataFrame(
-        {
-            "t": _count_column(durations, "t", what),
-            "events": _count_column(durations, "events", what),
-            "censored": _count_column(durations, "censored", what),
-        }
-    )
-    frame = frame.groupby("t", as_index=False)[["events", "censored"]].sum().sort_values("t")
-    frame = frame[(frame["events"] + frame["censored"]) > 0]
-    if frame.empty:
+    # one group: the same computation as every group's (kaplan_meier_groups), written once
+    curve = kaplan_meier_groups(durations[["t", "events", "censored"]].assign(grp=0), level)
+    if curve.empty:
         return _empty_curve()
-    if frame["t"].iloc[0] != 0:
-        start = pd.DataFrame({"t": [0], "events": [0], "censored": [0]})
-        frame = pd.concat([start, frame], ignore_index=True)
-
-    t = frame["t"].to_numpy(dtype=np.int64)
-    d = frame["events"].to_numpy(dtype=np.int64)
-    c = frame["censored"].to_numpy(dtype=np.int64)
-    at_risk = np.cumsum((d + c)[::-1])[::-1]  # pairs with duration >= t
-
-    survival = np.cumprod(1.0 - d / at_risk)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(d > 0, d / (at_risk * (at_risk - d).astype(float)), 0.0)
-    greenwood = np.cumsum(term)  # +inf from the day S reaches 0 (no later rows exist)
-
-    std_err = np.zeros_like(survival)
-    lower = np.ones_like(survival)
-    upper = np.ones_like(survival)
-    inner = (survival > 0) & (survival < 1)
-    s_in = survival[inner]
-    log_s = np.log(s_in)
-    se_loglog = np.sqrt(greenwood[inner]) / np.abs(log_s)
-    std_err[inner] = s_in * np.sqrt(greenwood[inner])
-    lower[inner] = np.exp(log_s * np.exp(z * se_loglog))
-    upper[inner] = np.exp(log_s * np.exp(-z * se_loglog))
-    zero = survival <= 0
-    survival[zero] = 0.0
-    lower[zero] = 0.0
-    upper[zero] = 0.0
-
-    return pd.DataFrame(
-        {
-            "t": t,
-            "at_risk": at_risk.astype(np.int64),
-            "events": d,
-            "censored": c,
-            "survival": survival,
-            "std_err": std_err,
-            "lower": lower,
-            "upper": upper,
-        }
-    )
+    return curve.drop(columns="grp").reset_index(drop=True)
 
 
 def kaplan_meier_groups(durations: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:

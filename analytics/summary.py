@@ -16,7 +16,7 @@ from analytics import privacy
 from analytics.domain.contract import CODEBOOKS
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import ALL_GROUP, Scope
-from analytics.metrics import compare, dose, engagement, followup, goals, outcomes, retention
+from analytics.metrics import compare, dose, followup, goals, outcomes
 
 
 def _num(x):
@@ -95,14 +95,10 @@ def _sections(
 ) -> dict[str, dict]:
     """Every section from "pairs" on, for each group of the scope ('all' when ungrouped).
     `keep`, when given, receives the frames compare.compare_groups also needs (its `frames`)."""
-    counts = engagement.pair_counts(con, scope)
-    totals = engagement.engagement_totals(con, scope)
-    durations = retention.duration_counts(con, scope)
-    curve = retention.retention_curve(con, scope, durations)
-    ret = retention.retention_summary(con, scope, durations, curve)
-    outc = outcomes.outcome_change(con, scope)
+    shared = compare.group_frames(con, scope)
     if keep is not None:
-        keep.update(counts=counts, totals=totals, durations=durations, curve=curve, retention=ret, change=outc)
+        keep.update(shared)
+    counts, totals, ret, outc = shared["counts"], shared["totals"], shared["retention"], shared["change"]
     doses = dose.dose_change(con, scope)
     codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)

@@ -22,6 +22,23 @@ from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
 
 
+def group_frames(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, pd.DataFrame]:
+    """The per-group frames a comparison is built from, each from its own metric function:
+    counts (pair_counts), totals (engagement_totals), durations (duration_counts), curve
+    (retention_curve), retention (retention_summary) and change (outcome_change). The summary
+    computes them once and hands them to ``compare_groups`` as its ``frames``."""
+    durations = retention.duration_counts(con, scope)
+    curve = retention.retention_curve(con, scope, durations)
+    return {
+        "counts": engagement.pair_counts(con, scope),
+        "totals": engagement.engagement_totals(con, scope),
+        "durations": durations,
+        "curve": curve,
+        "retention": retention.retention_summary(con, scope, durations, curve),
+        "change": outcomes.outcome_change(con, scope),
+    }
+
+
 def compare_groups(
     con: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -54,16 +71,9 @@ def compare_groups(
     if by is None:
         raise ScopeError("choose a dimension to compare by")
     grouped = scope.grouped(by)
-    if frames:
-        counts, totals, durations = frames["counts"], frames["totals"], frames["durations"]
-        curve, ret, change = frames["curve"], frames["retention"], frames["change"]
-    else:
-        counts = engagement.pair_counts(con, grouped)
-        totals = engagement.engagement_totals(con, grouped)
-        durations = retention.duration_counts(con, grouped)
-        curve = retention.retention_curve(con, grouped, durations)
-        ret = retention.retention_summary(con, grouped, durations, curve)
-        change = outcomes.outcome_change(con, grouped)
+    f = frames or group_frames(con, grouped)
+    counts, totals, durations = f["counts"], f["totals"], f["durations"]
+    curve, ret, change = f["curve"], f["retention"], f["change"]
 
     groups = counts.merge(
         totals[["grp", "attended", "no_show", "attendance_rate", "contact_hours", "sessions_per_pair_month"]],
