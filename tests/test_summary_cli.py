@@ -106,6 +106,14 @@ def test_table_format(tiny_store):
     assert "engagement.attendance_rate" in out.stdout and "<11" in out.stdout
 
 
+def test_table_floats_round_half_up_like_every_other_surface():
+    from analytics.cli.summary import _fmt
+
+    # 0.1235 is 0.12349999... in binary: Python's f"{:.3f}" prints 0.123, the one rule 0.124;
+    # a tiny negative prints 0.000, never -0.000
+    assert [_fmt(v, 11) for v in (0.1235, -0.0001, 2.0, [0.5, None])] == ["0.124", "0.000", "2.000", "[0.500, -]"]
+
+
 @pytest.mark.parametrize(
     "args, reason",
     [

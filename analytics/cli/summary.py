@@ -7,7 +7,7 @@ import sys
 
 from analytics import privacy, store
 from analytics.cli import UsageError
-from analytics.domain.numbers import p_value
+from analytics.domain.numbers import fixed, p_value
 from analytics.domain.scope import DIMENSIONS, ScopeError
 from analytics.metrics.scope import resolve_scope
 
@@ -88,7 +88,8 @@ def _fmt(value, k: int) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        # three decimals, half up (numbers.fixed: the one rounding rule); nan/inf as written
+        return fixed(value, 3, grouping=False, missing=str(value))
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v, k) for v in value) + "]"
     return str(value)
