@@ -327,6 +327,39 @@ def test_a_repeated_header_row_in_the_middle_is_refused(loaded, tmp_path, again,
             "repeats the header row")
 
 
+@pytest.mark.parametrize("table", ["sessions", "participants", "assessments"])
+def test_every_cell_that_names_a_column_passes_the_cheap_first_test(table):
+    """The repeated-header rule normalizes a row only when two cells match a wider pattern
+    first: no cell whose normal form names a column may fail that pattern, whatever character
+    (every one of the Basic Multilingual Plane) stands at its ends, in place of a letter or of
+    an underscore, or next to one; upper case too."""
+    import duckdb
+
+    from analytics.domain import contract
+    from analytics.load.columns import known_names
+    from analytics.load.validate import name_like_pattern
+
+    names = sorted(known_names(contract.TABLES[table]))
+    pattern = name_like_pattern(names)
+    assert pattern is not None
+    con = duckdb.connect()
+    forms = []
+    for name in [n for n in names if "_" in n][:3]:
+        head, tail = name.split("_", 1)
+        forms += [f"ch || '{name}' || ch", f"'{head}' || ch || '{tail}'", f"ch || '{name[1:]}'",
+                  f"'{name[:-1]}' || ch", f"upper('{head}') || ch || ch || upper('{tail}')"]
+    cells = " union all ".join(f"select {f} as cell from cps" for f in forms)
+    normal = "lower(regexp_replace(trim(cell), '[\\s\\-]+', '_', 'g'))"
+    named, missed = con.execute(
+        "with cps as (select chr(i::int) as ch from range(1, 65536) t(i) where i < 55296 or i > 57343), "
+        f"cells as ({cells}) select count(*) filter (where list_contains($n, {normal})), "
+        f"count(*) filter (where list_contains($n, {normal}) and not coalesce(regexp_full_match(cell, $p), false)) "
+        "from cells", {"n": names, "p": pattern},
+    ).fetchone()
+    assert named > 30  # the forms do name columns (spaces, dashes, upper case, the Kelvin sign...)
+    assert missed == 0
+
+
 def test_a_value_that_happens_to_be_a_column_name_is_data(loaded, tmp_path):
     from fixtures.load_helpers import write
 

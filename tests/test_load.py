@@ -239,3 +239,27 @@ def test_store_path_defaults_to_the_environment(tmp_path, monkeypatch):
 def test_all_tables_are_covered_by_the_digest(loaded):
     tables = {t for (t,) in rows(loaded, "select table_name from information_schema.tables")}
     assert tables == set(ALL_TABLES)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_load_caps_the_database_memory_and_spills_to_its_scratch_folder(tmp_path, monkeypatch, dry_run):
+    """Beyond the cap, tables spill to the load's private scratch folder (staging tables hold
+    source IDs), never beside the store; the folder is gone after the load."""
+    from analytics.load import limits, validate
+
+    seen = []
+    check_text = validate.check_text
+
+    def spying(con, *args, **kw):
+        seen.append(con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')").fetchone())
+        return check_text(con, *args, **kw)
+
+    monkeypatch.setattr(validate, "check_text", spying)
+    load(write_program(tmp_path / "exports"), tmp_path / "store.duckdb", dry_run=dry_run)
+    assert seen
+    limit, spill = seen[0]
+    number, unit = limit.split()
+    assert unit in ("MiB", "GiB", "KiB") and float(number) * {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit] <= limits.LOAD_MEMORY
+    assert Path(spill).name == "spill" and Path(spill).parent.name.startswith("outcomes-load-")
+    assert not Path(spill).parent.exists()

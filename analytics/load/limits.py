@@ -21,6 +21,10 @@ MAX_HEADER_BYTES = 1 * MIB
 MAX_SHEET_COLUMNS = MAX_COLUMNS
 MAX_SHEET_ROWS = 1_048_576  # Excel's own limit
 MAX_SHEET_CELLS = 20_000_000  # rows x columns of the filled range
+# The database's memory during a load (its default is 80% of the machine's): above it, staging
+# tables and large joins spill to a temporary folder beside the store, so a load of 30 million
+# sessions stays within a few GB instead of growing with the files.
+LOAD_MEMORY = 1536 * MIB
 
 
 def human(n: int) -> str:

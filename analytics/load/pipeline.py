@@ -112,7 +112,7 @@ def load_sources(
             say(f"checking {source.label}", 0.15 * i / len(sources))
             prepared.append(readers.prepare(source, workdir))
         with _plain_failures(db), _connection(db, dry_run, wait_s, workdir, replace_damaged) as con:
-            report = _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg, profile)
+            report = _run(con, prepared, key_bytes, today, say, dry_run, loaded_by, meta or {}, reg, profile, workdir)
     finally:
         scratch.remove(workdir)
     return report
@@ -188,9 +188,14 @@ def _check_key(con: duckdb.DuckDBPyConnection, key: bytes) -> bool:
 def _run(
     con: duckdb.DuckDBPyConnection, staged: list[Staged], key: bytes, today: date, say: _Say,
     dry_run: bool, loaded_by: str, meta: dict[str, str], reg: registry.InForce,
-    profile: Profile | None = None,
+    profile: Profile | None = None, workdir: Path | None = None,
 ) -> LoadReport:
     con.execute("set preserve_insertion_order = true")  # staging rowids follow file order
+    # Beyond the limit, tables spill to the load's private scratch folder (swept when a load is
+    # killed), never beside the store: staging tables hold source IDs.
+    con.execute(statement("memory_limit"), {"limit": f"{_memory_limit()}B"})
+    if workdir is not None:
+        con.execute(statement("temp_directory"), {"dir": str(workdir / "spill")})
     new_key = _check_key(con, key)
     try:
         stored_instruments.check_fits_store(con, reg)
@@ -271,6 +276,15 @@ def _run(
     say("saving the store", 0.98)
     already = previous.strftime("%Y-%m-%d %H:%M UTC") if previous else None
     return LoadReport(load_id, reports, changed, already, notes, False, *mapped)
+
+
+def _memory_limit() -> int:
+    """limits.LOAD_MEMORY, or the database's own default (80% of the machine's memory) when lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not reported (e.g. Windows): keep the cap
+        return limits.LOAD_MEMORY
+    return min(limits.LOAD_MEMORY, int(total * 0.8))
 
 
 def _registry_change(before: registry.Registry, reg: registry.InForce) -> str | None:

@@ -46,7 +46,7 @@ def statement(name: str) -> str:
 
 
 def join(frags: list[Frag] | tuple[Frag, ...], sep: str = ", ") -> Frag:
-    if sep not in (", ", " and ", " or ", " union all "):
+    if sep not in (", ", " and ", " or ", " + ", " union all "):
         raise ValueError("unexpected separator")
     return Frag(sep.join(frags))
 

@@ -213,28 +213,53 @@ def _why_not_a_date(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row
     return f"is not a date; {_ISO_HINT}"
 
 
+_NON_ASCII = r"[^\x00-\x7f]"
+
+
+def name_like_pattern(names: list[str]) -> str | None:
+    """A pattern (RE2, full match) that every cell whose normal form is one of `names` matches.
+
+    The normal form is lower(regexp_replace(trim(cell), '[\\s\\-]+', '_', 'g')). The pattern is
+    wider: each letter of a name may be either case or any non-ASCII character (a few lower-case
+    to ASCII letters, e.g. the Kelvin sign), each `_` also a run of spaces and dashes, and the
+    ends may carry spaces and non-ASCII characters (trim removes Unicode spaces). An ASCII digit,
+    punctuation mark or other letter is never changed by the normal form, so a cell holding one
+    where no name has it cannot name a column. None when a name has other characters.
+    """
+    if not names or not all(re.fullmatch(r"[a-z0-9_]+", n) for n in names):
+        return None
+
+    def one(ch: str) -> str:
+        if ch == "_":
+            return rf"(?:_|[\s\-]+|{_NON_ASCII})"
+        return f"(?:[{ch}{ch.upper()}]|{_NON_ASCII})" if ch.isalpha() else f"(?:{ch}|{_NON_ASCII})"
+    edge = rf"(?:\s|{_NON_ASCII})*"
+    return edge + "(?:" + "|".join("".join(one(ch) for ch in n) for n in names) + ")" + edge
+
+
 def _header_again(st: Staged, params: Params) -> list[Rule]:
     """A row whose cells are the table's column names (two exports joined end to end): refused,
-    rather than loaded as data. Two cells naming columns of the table are enough to tell."""
+    rather than loaded as data. Two cells naming columns of the table are enough to tell.
+
+    Normalizing every cell of every row costs more than the rest of the text checks together
+    (millions of rows): a row is normalized only when two of its cells match name_like_pattern,
+    which every cell that names a column matches, so the rule's result is the same."""
     cols = list(st.plan.kept)
     if len(cols) < 2:
         return []
-    names = params.bind(sorted(known_names(st.table)))
+    ordered = sorted(known_names(st.table))
+    names = params.bind(ordered)
     dash = params.bind(r"[\s\-]+")
-    cells = [render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols]
-    # Two different column names among the cells (what len(list_intersect(cells, names)) >= 2
-    # says), counted without building a list per row (that took half of this rule's time): a
-    # cell counts when it is a name and no earlier cell is the same name.
-    terms = []
-    for i, cell in enumerate(cells):
-        term = render("coalesce(list_contains({n}, {x}), false)", n=names, x=cell)
-        for earlier in cells[:i]:
-            term = render("{t} and {e} is distinct from {x}", t=term, e=earlier, x=cell)
-        terms.append(render("({t})::integer", t=term))
-    count = terms[0]
-    for term in terms[1:]:
-        count = render("{a} + {b}", a=count, b=term)
-    return [Rule(None, render("{s} >= 2", s=count),
+    cells = join([render("lower(regexp_replace(trim({c}), {d}, '_', 'g'))", c=c, d=dash) for c in cols])
+    cond = render("len(list_intersect([{cells}], {n})) >= 2", cells=cells, n=names)
+    pattern = name_like_pattern(ordered)
+    if pattern is not None:
+        like = params.bind(pattern)
+        candidates = join(
+            [render("coalesce(regexp_full_match({c}, {p}), false)::int", c=c, p=like) for c in cols], " + "
+        )
+        cond = render("case when {k} >= 2 then {e} else false end", k=candidates, e=cond)
+    return [Rule(None, cond,
                  "repeats the header row (two exports joined together?); remove the extra header rows, or "
                  "load the exports as separate files")]
 
