@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from analytics.privacy import frames
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from analytics.privacy import frames  # noqa: E402 (after the path is set)
 
 STORES = ROOT / "bench" / ".stores"
 TIERS = {"S": 500, "M": 20_000, "L": 200_000, "XL": 1_000_000}

@@ -40,3 +40,16 @@ def test_every_project_name_a_benchmark_imports_exists(path):
         mod = importlib.import_module(module)
         if name is not None and not hasattr(mod, name):
             importlib.import_module(f"{module}.{name}")  # a submodule, or ModuleNotFoundError
+
+
+@pytest.mark.parametrize("path", [p for p in BENCH if "argparse" in p.read_text(encoding="utf-8")],
+                         ids=lambda p: p.name)
+def test_a_benchmark_starts_as_the_readme_runs_it(path, tmp_path):
+    """`python bench/<script>.py --help` from outside the project: the script sets its own
+    import path before it imports the project (a project import above that line fails here)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(path), "--help"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-400:]
