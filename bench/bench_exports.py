@@ -32,7 +32,7 @@ from analytics.privacy import frames  # noqa: E402 (after the path is set)
 
 STORES = ROOT / "bench" / ".stores"
 TIERS = {"S": 500, "M": 20_000, "L": 200_000, "XL": 1_000_000}
-TARGET_REPORT_S = 15.0
+TARGET_REPORT_S = 5.0
 TARGET_IMAGE_S = 0.3
 
 
