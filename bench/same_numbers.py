@@ -57,6 +57,8 @@ def results(db: Path) -> dict:
         for name, fn in METRICS.items():
             if name == "summary" and scope.by == "mentor":
                 continue  # minutes per run, and the per-group path is the same as by site
+            if name == "compare_groups":
+                continue  # needs its dimension: run below for every one
             t = time.perf_counter()
             out[(sname, name)] = fn(con, scope)
             print(f"{sname:<22}{name:<26}{time.perf_counter() - t:7.3f} s", flush=True)
