@@ -77,7 +77,9 @@ METRICS: dict[str, Callable[..., Any]] = {
     # row-level: ui.data_access gives it only to the roles of the Needs attention page
     "needs_attention": attention.needs_attention,
     "quality_findings": quality.quality_findings,
-    "summary": summary.raw_summary,
+    # the summary's sections without its dose and follow-up parts: the Overview's tiles (the
+    # whole summary is the command's and the report's, not a page's)
+    "headline": summary.headline,
     # with settings beside the scope: ask with params (("rule", ...), ("target", ...))
     "followup_counts": followup.followup_counts,
     "followup_attrition": followup.followup_attrition,

@@ -92,23 +92,30 @@ def _sections(
     followup_rule: str = followup.DEFAULT_RULE,
     followup_target: float = followup.DEFAULT_TARGET,
     keep: dict | None = None,
+    headline: bool = False,
 ) -> dict[str, dict]:
     """Every section from "pairs" on, for each group of the scope ('all' when ungrouped).
-    `keep`, when given, receives the frames compare.compare_groups also needs (its `frames`)."""
+    `keep`, when given, receives the frames compare.compare_groups also needs (its `frames`).
+    `headline`: without each outcome's "dose" block and without "followup" (the two costliest
+    parts, which the Overview does not show); every other value is the same."""
     shared = compare.group_frames(con, scope)
     if keep is not None:
         keep.update(shared)
     counts, totals, ret, outc = shared["counts"], shared["totals"], shared["retention"], shared["change"]
-    doses = dose.dose_change(con, scope)
     codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
-    fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
-    fu_attrition = followup.followup_attrition(con, scope, followup_rule)
+    if headline:
+        doses = fu_counts = fu_attrition = None
+    else:
+        doses = dose.dose_change(con, scope)
+        fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
+        fu_attrition = followup.followup_attrition(con, scope, followup_rule)
 
     counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
-    outc_by, doses_by = _split(outc, ["grp", "instrument"]), _split(doses, ["grp", "instrument"])
+    outc_by = _split(outc, ["grp", "instrument"])
+    doses_by = _split(doses, ["grp", "instrument"]) if doses is not None else {}
     gl_by = _split(gl, ["grp"])
-    no_doses = doses.iloc[0:0]
+    no_doses = doses.iloc[0:0] if doses is not None else None
 
     out: dict[str, dict] = {}
     for grp in counts["grp"]:
@@ -161,8 +168,9 @@ def _sections(
                 "meaningful_improvement_rate": _num(o["meaningful_improvement_rate"]),
                 "meaningful_decline_rate": _num(o["meaningful_decline_rate"]),
                 "threshold": _threshold_block(o),
-                "dose": _dose_block(doses_by.get((grp, code), no_doses)),
             }
+            if doses is not None:
+                doc["outcomes"][code]["dose"] = _dose_block(doses_by.get((grp, code), no_doses))
         g = gl_by.get((grp,), gl.iloc[0:0]).set_index("domain")
         doc["goals"] = {
             "set": _int(g.loc["*", "goals_set"]),
@@ -178,7 +186,8 @@ def _sections(
                 for d in CODEBOOKS["goal_domain"]
             },
         }
-        doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target, codes)
+        if not headline:
+            doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target, codes)
         out[grp] = doc
     return out
 
@@ -246,6 +255,20 @@ def raw_summary(
         result = compare.compare_groups(con, scope, scope.by, k=min_cell, effect_size_intervals=False, frames=frames)
         doc["tests"] = _json_safe(compare.summary_tests(result))
     return doc
+
+
+def headline(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
+    """The unsuppressed summary of the whole scope (`scope.by` is ignored) without the dose
+    blocks and the follow-up section: the Overview's tiles, computed by the very code the
+    summary uses, so each value is the summary's."""
+    doc = _sections(con, scope.grouped(None), headline=True).get("all")
+    if doc is None:
+        doc = _empty_sections(outcomes.instruments(con))
+        del doc["followup"]
+        for block in doc["outcomes"].values():
+            del block["dose"]
+    return {"as_of": scope.as_of.isoformat(), "start": scope.start.isoformat(), "end": scope.end.isoformat(),
+            "min_cell": privacy.DEFAULT_K, "suppressed": [], **doc}
 
 
 def _empty_sections(

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analytics import store  # noqa: E402
+from analytics import store, summary  # noqa: E402
 from analytics.domain.scope import DIMENSIONS  # noqa: E402
 from analytics.metrics import compare  # noqa: E402
 from analytics.metrics.scope import resolve_scope  # noqa: E402
@@ -55,13 +55,15 @@ def results(db: Path) -> dict:
     out = {}
     for sname, scope in scopes(con).items():
         for name, fn in METRICS.items():
-            if name == "summary" and scope.by == "mentor":
-                continue  # minutes per run, and the per-group path is the same as by site
             if name == "compare_groups":
                 continue  # needs its dimension: run below for every one
             t = time.perf_counter()
             out[(sname, name)] = fn(con, scope)
             print(f"{sname:<22}{name:<26}{time.perf_counter() - t:7.3f} s", flush=True)
+        if scope.by != "mentor":  # by mentor: minutes per run, and the per-group path is the same as by site
+            t = time.perf_counter()
+            out[(sname, "summary")] = summary.raw_summary(con, scope)
+            print(f"{sname:<22}{'summary':<26}{time.perf_counter() - t:7.3f} s", flush=True)
         if scope.by is None:
             for dim in DIMENSIONS:
                 t = time.perf_counter()

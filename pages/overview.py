@@ -10,9 +10,9 @@ from ui.setup import page_setup, page_title
 ctx = page_setup("overview")
 page_title(ctx, "Overview", "Headline numbers")
 
-now = ctx.metric("summary")
+now = ctx.metric("headline")
 previous_scope = ctx.scope.shifted_back()
-before = ctx.metric("summary", previous_scope)
+before = ctx.metric("headline", previous_scope)
 # The first period of a program has nothing before it: no change is shown rather than "+all".
 # (None: a suppressed count on a grant writer's screen, which hides a number above zero.)
 compare = before["pairs"]["in_scope"] is None or before["pairs"]["in_scope"] > 0

@@ -69,7 +69,7 @@ def test_warm_fills_the_caches_the_pages_read(live_store, monkeypatch):
             assert got == expected[name]
         else:
             assert got.equals(expected[name]), name
-    data_access.metric("summary", stamp, scope.shifted_back(), LOCAL_ACCESS)  # the Overview's previous period
+    data_access.metric("headline", stamp, scope.shifted_back(), LOCAL_ACCESS)  # the Overview's previous period
     data_access.metric("outcome_change", stamp, scope.grouped("site"), LOCAL_ACCESS)  # Outcomes by site
     # the Compare page's default (compare_groups is broken above too)
     assert data_access.compare(stamp, scope, DIMENSIONS[0], LOCAL_ACCESS.k, LOCAL_ACCESS)["groups"] is not None

@@ -106,7 +106,7 @@ def warm(access: Access = LOCAL_ACCESS) -> dict[str, float]:
                 continue
             data_access.metric(name, stamp, scope, access)
         # The Overview's previous period.
-        data_access.metric("summary", stamp, scope.shifted_back(), access)
+        data_access.metric("headline", stamp, scope.shifted_back(), access)
         data_access.pairs_in_scope(stamp, scope, access)
         # Every panel's frames and sentence, as the pages draw them (ui.panel.show), so each
         # grouping a panel asks for (the Outcomes page's per-site rows) is cached too; the

@@ -35,7 +35,7 @@ ENGAGEMENT_TOTALS = frames.make_spec(
 
 def suppressed_for_screen(name: str, value: Any, k: int) -> Any:
     """`value`, the result of the metric `name`, with every cell an export would hide hidden."""
-    if name == "summary":
+    if name == "headline":
         return privacy.suppress_summary(value, k=k)
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"no screen suppression for metric {name!r}")
