@@ -238,14 +238,7 @@ def raw_summary(
     overall = _sections(con, scope.grouped(None), followup_rule, followup_target).get("all")
     if overall is None:  # no pair at all passes the filters
         overall = _empty_sections(outcomes.instruments(con), followup_rule, followup_target)
-    doc = {
-        "as_of": scope.as_of.isoformat(),
-        "start": scope.start.isoformat(),
-        "end": scope.end.isoformat(),
-        "min_cell": min_cell,
-        "suppressed": [],
-        **overall,
-    }
+    doc = {**_envelope(scope, min_cell), **overall}
     if scope.by:
         frames: dict = {}
         doc["groups"] = _sections(con, scope, followup_rule, followup_target, keep=frames)
@@ -267,8 +260,18 @@ def headline(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
         del doc["followup"]
         for block in doc["outcomes"].values():
             del block["dose"]
-    return {"as_of": scope.as_of.isoformat(), "start": scope.start.isoformat(), "end": scope.end.isoformat(),
-            "min_cell": privacy.DEFAULT_K, "suppressed": [], **doc}
+    return {**_envelope(scope, privacy.DEFAULT_K), **doc}
+
+
+def _envelope(scope: Scope, min_cell: int) -> dict:
+    """The keys a summary document starts with (METRICS.md), before its sections."""
+    return {
+        "as_of": scope.as_of.isoformat(),
+        "start": scope.start.isoformat(),
+        "end": scope.end.isoformat(),
+        "min_cell": min_cell,
+        "suppressed": [],
+    }
 
 
 def _empty_sections(
