@@ -8,6 +8,7 @@ internal use and tests.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import duckdb
 import pandas as pd
@@ -93,12 +94,14 @@ def _sections(
     followup_target: float = followup.DEFAULT_TARGET,
     keep: dict | None = None,
     headline: bool = False,
+    given: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, dict]:
     """Every section from "pairs" on, for each group of the scope ('all' when ungrouped).
     `keep`, when given, receives the frames compare.compare_groups also needs (its `frames`).
     `headline`: without each outcome's "dose" block and without "followup" (the two costliest
-    parts, which the Overview does not show); every other value is the same."""
-    shared = compare.group_frames(con, scope)
+    parts, which the Overview does not show); every other value is the same. `given`: as for
+    compare.group_frames."""
+    shared = compare.group_frames(con, scope, given)
     if keep is not None:
         keep.update(shared)
     counts, totals, ret, outc = shared["counts"], shared["totals"], shared["retention"], shared["change"]
@@ -250,11 +253,14 @@ def raw_summary(
     return doc
 
 
-def headline(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict:
+def headline(
+    con: duckdb.DuckDBPyConnection, scope: Scope, given: Mapping[str, pd.DataFrame] | None = None
+) -> dict:
     """The unsuppressed summary of the whole scope (`scope.by` is ignored) without the dose
     blocks and the follow-up section: the Overview's tiles, computed by the very code the
-    summary uses, so each value is the summary's."""
-    doc = _sections(con, scope.grouped(None), headline=True).get("all")
+    summary uses, so each value is the summary's. `given`: frames of compare.FRAME_METRICS
+    already computed over the scope ungrouped (the dashboard's cached pair_counts, say)."""
+    doc = _sections(con, scope.grouped(None), headline=True, given=given).get("all")
     if doc is None:
         doc = _empty_sections(outcomes.instruments(con))
         del doc["followup"]

@@ -19,7 +19,7 @@ from _demo_store import NARROW, demo_store
 from PIL import Image
 
 from analytics import privacy, store
-from analytics.exports import images
+from analytics.exports import browser, images
 from analytics.exports.context import ExportContext, suppression_rule
 from analytics.metrics import engagement, goals, outcomes, retention
 from analytics.metrics.scope import resolve_scope
@@ -155,7 +155,7 @@ def test_refused_below_k():
 def test_without_a_browser_html_still_works(full, monkeypatch):
     fig, context = full
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-    monkeypatch.setattr(images, "_RENDERER", images._Renderer())
+    monkeypatch.setattr(browser, "_RENDERER", browser._Renderer())
     assert not images.images_available()
     with pytest.raises(images.ImageExportUnavailable) as err:
         images.export_chart(fig, "png", context=context)

@@ -20,7 +20,7 @@ import pytest
 from _demo_store import NARROW, demo_store
 
 from analytics import cli, privacy, store, summary
-from analytics.exports import images
+from analytics.exports import browser, images
 from analytics.exports.report import build_report
 from analytics.exports.report_docx import write_docx
 from analytics.exports.report_pdf import write_pdf
@@ -377,7 +377,7 @@ def test_refused_below_k(tiny_store, demo_db):
 
 def test_without_a_browser_the_report_says_so(demo_db, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
-    monkeypatch.setattr(images, "_RENDERER", images._Renderer())
+    monkeypatch.setattr(browser, "_RENDERER", browser._Renderer())
     made = _made(demo_db, k=K, start="2026-01-01", end="2026-03-31", sites=("Harbor",))
     figures = made["report"].figures
     assert made["report"].images_note and figures and all(f.png is None for f in figures)

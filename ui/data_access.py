@@ -32,6 +32,7 @@ from analytics import store
 from analytics.domain.access import Access, restrict_filters
 from analytics.domain.scope import Filters, Scope, ScopeError
 from analytics.metrics import admin
+from analytics.metrics.compare import FRAME_METRICS
 from analytics.metrics.scope import resolve_scope
 from analytics.panels import METRICS, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
@@ -218,12 +219,26 @@ def _scope_within(key: ScopeKey, access_key: AccessKey) -> Scope:
     return dataclasses.replace(scope, filters=_within(scope.filters, access_key))
 
 
+# Every call passes all five arguments: Streamlit keys a cached value on the arguments as given,
+# so a call leaving `params` to its default would not find the value a call passing () stored.
 @st.cache_data(show_spinner=False, max_entries=2000)
 def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, params: Params = ()) -> Any:
+    sites, k, suppressed, mentors = access_key
+    unsuppressed = (sites, k, False, mentors)
+    if suppressed:
+        # Computed once without suppression (the entry roles that see every count use), then
+        # suppressed: the two never compute the same numbers twice.
+        return suppressed_for_screen(name, _metric(name, stamp, key, unsuppressed, params), k)
+    kwargs = dict(params)
+    if name == "headline":
+        # The Overview's tiles are built from frames its panels also show (pair counts,
+        # engagement totals): taken from this cache rather than computed again.
+        ungrouped = (*key[:4], None)
+        kwargs["given"] = {
+            frame: _metric(metric, stamp, ungrouped, unsuppressed, ()) for frame, metric in FRAME_METRICS.items()
+        }
     with analysis_cursor(stamp) as cur:
-        value = METRICS[name](cur, _scope_within(key, access_key), **dict(params))
-    _sites, k, suppressed, _mentors = access_key
-    return suppressed_for_screen(name, value, k) if suppressed else value
+        return METRICS[name](cur, _scope_within(key, access_key), **kwargs)
 
 
 def _scoped_key(scope: Scope, access: Access) -> ScopeKey:
@@ -254,7 +269,7 @@ def pairs_in_scope(stamp: StampKey, scope: Scope, access: Access | None = None) 
     """The number of pairs in scope, unsuppressed: for deciding whether a view may be shown."""
     a = _access(access)
     sites, k, _suppressed, mentors = a.cache_key()
-    counts = _metric("pair_counts", stamp, _scoped_key(scope, a), (sites, k, False, mentors))
+    counts = _metric("pair_counts", stamp, _scoped_key(scope, a), (sites, k, False, mentors), ())
     return int(counts["pairs_in_scope"].sum())
 
 

@@ -17,9 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analytics import privacy, store
+from analytics import store
 from analytics.cli import UsageError
-from analytics.cli.summary import add_followup_arguments, followup_settings
+from analytics.cli.options import add_followup_arguments, followup_settings
+from analytics.domain.numbers import DEFAULT_K
 from analytics.domain.scope import ScopeError
 from analytics.store import audit
 
@@ -35,7 +36,7 @@ def add_arguments(p) -> None:
     p.add_argument("--funding-stream", dest="funding_stream", action="append", default=[],
                    help="keep only this funding stream (repeatable)")
     p.add_argument("--out", required=True, help="the report file to write: .docx or .pdf")
-    p.add_argument("--min-cell", dest="min_cell", type=int, default=privacy.DEFAULT_K,
+    p.add_argument("--min-cell", dest="min_cell", type=int, default=DEFAULT_K,
                    help="small-cell threshold k (default 11; 1 turns suppression off: internal use only)")
     p.add_argument("--program", help="program name for the title block")
     p.add_argument("--exported-by", dest="exported_by", default="command line",
@@ -46,10 +47,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analytics.exports import images
-    from analytics.exports.report import build_report
-    from analytics.store import views
-
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in WRITERS:
@@ -62,6 +59,16 @@ def run(args) -> int:
     path = store.db_path(args.db)
     if not path.exists():
         raise UsageError(f"no store at {args.db or path}")
+    if args.charts:
+        # The browser takes seconds to start: it starts now, before pandas, plotly and the
+        # report's queries load and run, so the first chart finds it ready.
+        from analytics.exports import browser
+
+        browser.warm_up()
+    from analytics import privacy
+    from analytics.exports import images
+    from analytics.exports.report import build_report
+    from analytics.store import views
 
     try:
         con = store.connect_read(path)

@@ -7,6 +7,7 @@ import sys
 
 from analytics import privacy, store
 from analytics.cli import UsageError
+from analytics.cli.options import add_followup_arguments, followup_settings
 from analytics.domain.numbers import fixed, p_value
 from analytics.domain.scope import DIMENSIONS, ScopeError
 from analytics.metrics.scope import resolve_scope
@@ -23,26 +24,6 @@ def add_arguments(p) -> None:
                    help="small-cell threshold k (default 11; 1 turns suppression off)")
     p.add_argument("--format", choices=("json", "table"), default="json")
     add_followup_arguments(p)
-
-
-def add_followup_arguments(p) -> None:
-    """--followup-rule and --followup-target (shared with `report`); checked in `followup_settings`."""
-    from analytics.metrics.followup import DEFAULT_RULE, DEFAULT_TARGET, RULES
-
-    p.add_argument("--followup-rule", dest="followup_rule", default=DEFAULT_RULE,
-                   help=f"reassessment window rule: {' or '.join(RULES)} (default {DEFAULT_RULE})")
-    p.add_argument("--followup-target", dest="followup_target", default=str(DEFAULT_TARGET),
-                   help=f"follow-up rate target, above 0 and at most 1 (default {DEFAULT_TARGET})")
-
-
-def followup_settings(args) -> tuple[str, float]:
-    """The checked (rule, target) of the command line; a bad value is a one-line UsageError."""
-    from analytics.metrics import followup
-
-    try:
-        return followup.check_rule(args.followup_rule), followup.check_target(args.followup_target)
-    except ScopeError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def run(args) -> int:

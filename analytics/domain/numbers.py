@@ -16,8 +16,6 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import pandas as pd
-
 # The privacy threshold k: counts of 1..k-1 are small (the CMS small-cell norm).
 DEFAULT_K = 11
 
@@ -30,8 +28,9 @@ PERCENT_PLACES = 1
 
 def finite_or_none(x: Any) -> float | None:
     """A finite float, or None for None / NaN / pd.NA / +-inf / non-numbers: suppressed and
-    undefined values are never read as numbers."""
-    if x is None or x is pd.NA:
+    undefined values are never read as numbers. (pandas' NA refuses float(), so it is None too:
+    this module does not import pandas, for commands that start before it loads.)"""
+    if x is None:
         return None
     try:
         v = float(x)

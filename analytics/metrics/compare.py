@@ -21,21 +21,33 @@ from analytics.domain.numbers import DEFAULT_K
 from analytics.domain.scope import DIMENSION_LABELS, Scope, ScopeError
 from analytics.metrics import engagement, outcomes, retention
 
+# The group frames that are metrics of their own, by their names in analytics.panels.METRICS: a
+# caller that holds them for the same scope (the dashboard's cache) hands them to group_frames.
+FRAME_METRICS = {"counts": "pair_counts", "totals": "engagement_totals", "change": "outcome_change"}
 
-def group_frames(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, pd.DataFrame]:
+
+def group_frames(
+    con: duckdb.DuckDBPyConnection, scope: Scope, given: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
     """The per-group frames a comparison is built from, each from its own metric function:
     counts (pair_counts), totals (engagement_totals), durations (duration_counts), curve
     (retention_curve), retention (retention_summary) and change (outcome_change). The summary
-    computes them once and hands them to ``compare_groups`` as its ``frames``."""
+    computes them once and hands them to ``compare_groups`` as its ``frames``. ``given``: some
+    of the FRAME_METRICS frames already computed over this very scope, used as they are."""
+    given = given or {}
     durations = retention.duration_counts(con, scope)
     curve = retention.retention_curve(con, scope, durations)
+
+    def frame(name: str, compute) -> pd.DataFrame:
+        return given[name] if name in given else compute(con, scope)
+
     return {
-        "counts": engagement.pair_counts(con, scope),
-        "totals": engagement.engagement_totals(con, scope),
+        "counts": frame("counts", engagement.pair_counts),
+        "totals": frame("totals", engagement.engagement_totals),
         "durations": durations,
         "curve": curve,
         "retention": retention.retention_summary(con, scope, durations, curve),
-        "change": outcomes.outcome_change(con, scope),
+        "change": frame("change", outcomes.outcome_change),
     }
 
 
