@@ -111,6 +111,26 @@ def test_the_command_line_loads_neither_streamlit_nor_plotly():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def test_the_report_command_reaches_its_browser_start_before_pandas():
+    # `report` starts the chart browser (seconds) before the heavy imports, so the two overlap:
+    # parsing and checking its arguments and importing the browser module load no pandas,
+    # plotly or kaleido.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from analytics.cli import build_parser\n"
+        "args = build_parser('report').parse_args(['report', '--out', 'r.pdf', '--followup-rule', 'gpra'])\n"
+        "from analytics.cli.options import followup_settings\n"
+        "followup_settings(args)\n"
+        "import analytics.exports.browser\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'plotly', 'kaleido', 'numpy'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 SQL_FILES = sorted([*(ROOT / "analytics" / "metrics" / "sql").glob("*.sql"),
                     *(ROOT / "analytics" / "store" / "sql").rglob("*.sql"),
                     *(ROOT / "analytics" / "load" / "sql").glob("*.sql")])
