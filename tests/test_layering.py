@@ -92,43 +92,41 @@ def test_the_sql_detector_detects():
     assert not SQL.search("describe the change in words")
 
 
-def test_the_command_line_loads_neither_streamlit_nor_plotly():
-    # The CLI runs on servers without a display and in scripts where start-up time counts: its
-    # commands and the summary they print must not pull in the UI or the chart library.
+def packages_loaded(code: str, packages: set[str]) -> list[str]:
+    """Which of `packages` a fresh interpreter has imported after running `code`."""
     import subprocess
     import sys
 
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(packages)!r}))))\n"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_the_command_line_loads_neither_streamlit_nor_plotly():
+    # The CLI runs on servers without a display and in scripts where start-up time counts: its
+    # commands and the summary they print must not pull in the UI or the chart library.
     code = (
-        "import sys\n"
         "from analytics.cli import COMMANDS, build_parser\n"
         "import importlib\n"
         "for name in COMMANDS.values(): importlib.import_module(name)\n"
         "build_parser()\n"
         "import analytics.summary\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'streamlit', 'plotly'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    assert packages_loaded(code, {"streamlit", "plotly"}) == []
 
 
 def test_the_report_command_reaches_its_browser_start_before_pandas():
     # `report` starts the chart browser (seconds) before the heavy imports, so the two overlap:
     # parsing and checking its arguments and importing the browser module load no pandas,
     # plotly or kaleido.
-    import subprocess
-    import sys
-
     code = (
-        "import sys\n"
         "from analytics.cli import build_parser\n"
         "args = build_parser('report').parse_args(['report', '--out', 'r.pdf', '--followup-rule', 'gpra'])\n"
         "from analytics.cli.options import followup_settings\n"
         "followup_settings(args)\n"
         "import analytics.exports.browser\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'plotly', 'kaleido', 'numpy'}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    assert packages_loaded(code, {"pandas", "plotly", "kaleido", "numpy"}) == []
 
 
 SQL_FILES = sorted([*(ROOT / "analytics" / "metrics" / "sql").glob("*.sql"),
