@@ -13,7 +13,9 @@ import duckdb
 from analytics.store.sqlfiles import store_sql
 
 # Dependencies first; each file's first line states its grain and inputs.
-MART_ORDER = ["mart_participants", "mart_pairs", "mart_sessions", "mart_goals", "mart_assessments"]
+MART_ORDER = [
+    "mart_participants", "mart_pairs", "mart_sessions", "mart_pair_sessions", "mart_goals", "mart_assessments",
+]
 
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,4 +5,4 @@ final as (
     where s.session_date between sp.s and sp.e and s.status = 'attended'
     group by s.grp, coalesce(s.modality, '(not recorded)')
 )
-select * from final order by grp, attended desc
+select * from final order by grp, attended desc, modality

@@ -11,14 +11,27 @@ mentor_pairs as (
     group by p.mentor_id
 ),
 
+-- A pair whose clean sessions all lie in [S, min(E, A)] takes its sums from mart_pair_sessions
+-- (summed at load time); only the other pairs' sessions are summed here.
+pairs_whole as (
+    select m.pair_key, m.attended, m.no_show, m.minutes
+    from mart_pair_sessions as m
+    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = m.pair_key
+    cross join scope_params as sp
+    where m.first_session >= sp.s and m.last_session <= least(sp.e, sp.a)
+),
+
 pair_sessions as (
+    select * from pairs_whole
+    union all
     -- sessions in the period summed per pair first (one integer-keyed pass), then per mentor
     select s.pair_key,
            count(*) filter (where s.status = 'attended') as attended,
            count(*) filter (where s.status = 'no_show') as no_show,
            sum(s.duration_min) filter (where s.status = 'attended') as minutes
     from mart_sessions as s
-    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = s.pair_key
+    inner join (select pair_key from pairs_in_scope anti join pairs_whole using (pair_key)) as ps
+        on ps.pair_key = s.pair_key
     cross join scope_params as sp
     where s.inside_pair_dates and s.session_date <= sp.a and s.session_date between sp.s and sp.e
     group by s.pair_key
