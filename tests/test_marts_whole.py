@@ -1,9 +1,12 @@
-"""mart_pair_sessions: a pair whose sessions all fall in the period takes its sums from the mart.
+"""The marts of whole spans: a pair whose sessions all fall in the period takes its sums from
+mart_pair_sessions; a participant whose latest assessment of an instrument is on or before A
+takes the baseline and latest scores from mart_assessment_span.
 
-Engagement totals and mentor caseloads must come out exactly the same whether a pair's sums are
-read from the mart or summed again from its sessions: here the same queries run on a copy of the
-store whose mart is emptied (every pair summed from its sessions) and the frames are compared
-value for value, over scopes whose dates cut through pairs' sessions and scopes that do not.
+The metrics must come out exactly the same whether these are read from the marts or computed
+again from the sessions and assessments: here the same queries run on a copy of the store whose
+marts' spans all end in the year 9999 (so everything is computed again) and the frames are compared value for value,
+over scopes whose dates cut through pairs' sessions and participants' assessments and scopes
+that do not.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from analytics import store
-from analytics.metrics import engagement, mentors
+from analytics.metrics import dose, engagement, mentors, outcomes
 from analytics.metrics.scope import data_bounds, resolve_scope
 from analytics.store import views
 
@@ -56,7 +59,11 @@ def _results(path: Path, kw: dict) -> dict[str, pd.DataFrame]:
         cur = views.analysis_connection(con)
         scope = resolve_scope(cur, **_dates(cur, kw))
         return {"engagement_totals": engagement.engagement_totals(cur, scope),
-                "mentor_caseloads": mentors.mentor_caseloads(cur, scope)}
+                "mentor_caseloads": mentors.mentor_caseloads(cur, scope),
+                "outcome_change": outcomes.outcome_change(cur, scope),
+                "reliable_change_counts": outcomes.reliable_change_counts(cur, scope),
+                "change_distribution": outcomes.change_distribution(cur, scope),
+                "dose_change": dose.dose_change(cur, scope)}
     finally:
         con.close()
 
@@ -68,9 +75,13 @@ def stores(demo_store, tiny_store, tmp_path_factory):
     for name, src in {"demo": demo_store, "tiny": tiny_store}.items():
         out[name] = {
             "as built": src,
-            "mart emptied": _copy_with(src, tmp / f"{name}-empty.duckdb", "delete from mart_pair_sessions"),
+            # every span made to end after any period: every pair and participant computed again
+            "computed again": _copy_with(src, tmp / f"{name}-again.duckdb",
+                                         "update mart_pair_sessions set last_session = date '9999-12-31';"
+                                         " update mart_assessment_span set latest_on = date '9999-12-31'"),
             "mart altered": _copy_with(src, tmp / f"{name}-altered.duckdb",
-                                       "update mart_pair_sessions set attended = attended + 1"),
+                                       "update mart_pair_sessions set attended = attended + 1;"
+                                       " update mart_assessment_span set latest_score = latest_score + 1"),
         }
     return out
 
@@ -79,24 +90,27 @@ def stores(demo_store, tiny_store, tmp_path_factory):
 @pytest.mark.parametrize("kw", SCOPES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
 def test_sums_from_the_mart_equal_the_sums_of_the_sessions(stores, which, kw):
     built = _results(stores[which]["as built"], kw)
-    summed = _results(stores[which]["mart emptied"], kw)
+    summed = _results(stores[which]["computed again"], kw)
     for name in built:
-        assert len(built[name]) > 0
+        assert len(built[name]) > 0, name
         assert_frame_equal(built[name], summed[name], check_exact=True)
 
 
 @pytest.mark.parametrize("which", ["demo", "tiny"])
-def test_the_default_period_reads_the_mart(stores, which):
-    """The default period holds every session, so every pair's sums come from the mart: a mart
-    altered on purpose shows in the results (the test above compares something)."""
+def test_the_default_period_reads_the_marts(stores, which):
+    """The default period holds every session and assessment, so every pair's sums and every
+    participant's scores come from the marts: marts altered on purpose show in the results (the
+    test above compares something)."""
     built = _results(stores[which]["as built"], {})
     altered = _results(stores[which]["mart altered"], {})
-    for name in built:
+    for name in ("engagement_totals", "mentor_caseloads"):
         assert altered[name]["attended"].sum() > built[name]["attended"].sum()
+    assert altered["outcome_change"]["followup_mean"].sum() > built["outcome_change"]["followup_mean"].sum()
 
 
-def test_a_store_without_the_mart_is_said_to_be_outdated(demo_store, tmp_path):
-    old = _copy_with(demo_store, tmp_path / "old.duckdb", "drop table mart_pair_sessions")
+@pytest.mark.parametrize("mart", ["mart_pair_sessions", "mart_assessment_span"])
+def test_a_store_without_a_mart_is_said_to_be_outdated(demo_store, tmp_path, mart):
+    old = _copy_with(demo_store, tmp_path / "old.duckdb", f"drop table {mart}")
     con = store.connect_read(old)
     try:
         with pytest.raises(views.StoreOutdated, match="older release"):
