@@ -81,7 +81,8 @@ def stores(demo_store, tiny_store, tmp_path_factory):
                                          " update mart_assessment_span set latest_on = date '9999-12-31'"),
             "mart altered": _copy_with(src, tmp / f"{name}-altered.duckdb",
                                        "update mart_pair_sessions set attended = attended + 1;"
-                                       " update mart_assessment_span set latest_score = latest_score + 1"),
+                                       " update mart_assessment_span set latest_score = latest_score + 1;"
+                                       " update mart_participant_attended set attended_on = attended_on || attended_on"),
         }
     return out
 
@@ -106,6 +107,11 @@ def test_the_default_period_reads_the_marts(stores, which):
     for name in ("engagement_totals", "mentor_caseloads"):
         assert altered[name]["attended"].sum() > built[name]["attended"].sum()
     assert altered["outcome_change"]["followup_mean"].sum() > built["outcome_change"]["followup_mean"].sum()
+    # doses come only from mart_participant_attended (each session twice: participants move up
+    # the dose bands); tests/test_instruments_independent.py checks them against sessions
+    # counted in pandas
+    bands = {k: f["dose_change"].query("band != '*'")["n"].tolist() for k, f in (("built", built), ("altered", altered))}
+    assert bands["altered"] != bands["built"]
 
 
 @pytest.mark.parametrize("mart", ["mart_pair_sessions", "mart_assessment_span"])

@@ -50,6 +50,22 @@ def bands_of(doses: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _runs(rows: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each (group, instrument)'s rows, split off once: the same rows in the same order as a
+    boolean filter would give. The query orders its rows by group and instrument first, so each
+    key's rows are one run; cutting the frame at the runs' edges is much cheaper than a pandas
+    group-by over two text columns (a third of a second at 400,000 rows)."""
+    if not len(rows):
+        return {}
+    grp, code = rows["grp"].to_numpy(), rows["instrument"].to_numpy()
+    edges = np.flatnonzero((grp[1:] != grp[:-1]) | (code[1:] != code[:-1])) + 1
+    starts, ends = np.r_[0, edges], np.r_[edges, len(rows)]
+    parts = {(grp[a], code[a]): rows.iloc[a:b] for a, b in zip(starts, ends, strict=True)}
+    if len(parts) != len(starts):
+        raise ValueError("the dose rows are not ordered by group and instrument")
+    return parts
+
+
 def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """The dose block per group and reported instrument: one row per (grp, instrument, band),
     plus the band "*" carrying the model.
@@ -62,9 +78,7 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
     groups = run(con, scope, query("groups"))
     codes = list(instruments(con))
-    # Each (group, instrument)'s rows split off once (the same rows in the same order as a
-    # boolean filter would give), not filtered again per pair of keys.
-    parts = dict(tuple(rows_df.groupby(["grp", "instrument"], sort=False))) if len(rows_df) else {}
+    parts = _runs(rows_df)
     empty = rows_df.iloc[0:0]
     out = []
     for grp in groups["grp"]:

@@ -15,7 +15,7 @@ from analytics.store.sqlfiles import store_sql
 # Dependencies first; each file's first line states its grain and inputs.
 MART_ORDER = [
     "mart_participants", "mart_pairs", "mart_sessions", "mart_pair_sessions", "mart_goals", "mart_assessments",
-    "mart_assessment_span",
+    "mart_assessment_span", "mart_participant_attended",
 ]
 
 

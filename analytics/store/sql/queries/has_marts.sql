@@ -1,2 +1,2 @@
--- grain: one row: whether the store holds this release's marts (true) or was written by an older release (false: no marts, or not those added later: mart_pair_sessions, mart_assessment_span)
-select count(distinct table_name) = 3 from duckdb_tables() where table_name in ('mart_pairs', 'mart_pair_sessions', 'mart_assessment_span') and not temporary
+-- grain: one row: whether the store holds this release's marts (true) or was written by an older release (false: no marts, or not those added later: mart_pair_sessions, mart_assessment_span, mart_participant_attended)
+select count(distinct table_name) = 4 from duckdb_tables() where table_name in ('mart_pairs', 'mart_pair_sessions', 'mart_assessment_span', 'mart_participant_attended') and not temporary
