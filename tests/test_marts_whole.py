@@ -23,6 +23,7 @@ from analytics import store
 from analytics.metrics import dose, engagement, mentors, outcomes
 from analytics.metrics.scope import data_bounds, resolve_scope
 from analytics.store import views
+from analytics.store.marts import MART_ORDER
 
 # Dates as fractions of the store's span (earliest match to latest session), so each cuts
 # through some pairs' sessions whatever the program's dates.
@@ -114,7 +115,7 @@ def test_the_default_period_reads_the_marts(stores, which):
     assert bands["altered"] != bands["built"]
 
 
-@pytest.mark.parametrize("mart", ["mart_pair_sessions", "mart_assessment_span"])
+@pytest.mark.parametrize("mart", MART_ORDER)
 def test_a_store_without_a_mart_is_said_to_be_outdated(demo_store, tmp_path, mart):
     old = _copy_with(demo_store, tmp_path / "old.duckdb", f"drop table {mart}")
     con = store.connect_read(old)

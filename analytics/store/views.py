@@ -11,6 +11,7 @@ import pandas as pd
 
 from analytics import store
 from analytics.store import instruments as registry
+from analytics.store.marts import MART_ORDER
 from analytics.store.sqlfiles import store_query, store_sql
 
 # Dependencies first. Each file's first line states its grain and inputs.
@@ -55,7 +56,7 @@ def check_current(con: duckdb.DuckDBPyConnection) -> None:
     """StoreOutdated unless the store has the marts and the instrument registry of this release."""
     # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
     # and a register() after it then fails with "connection has an unfinished result".
-    has_marts = con.execute(store_query("has_marts")).fetchall()[0][0]
+    has_marts = con.execute(store_query("has_marts"), {"marts": MART_ORDER}).fetchall()[0][0]
     if not has_marts:
         raise StoreOutdated(
             "this store was written by an older release: load any export again, or rebuild the"

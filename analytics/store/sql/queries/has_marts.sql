@@ -1,2 +1,2 @@
--- grain: one row: whether the store holds this release's marts (true) or was written by an older release (false: no marts, or not those added later: mart_pair_sessions, mart_assessment_span, mart_participant_attended)
-select count(distinct table_name) = 4 from duckdb_tables() where table_name in ('mart_pairs', 'mart_pair_sessions', 'mart_assessment_span', 'mart_participant_attended') and not temporary
+-- grain: one row: whether the store holds every mart of this release (true), or was written by an older release that had none or fewer (false). Parameter: $marts, the marts' names (marts.MART_ORDER)
+select count(distinct table_name) = len($marts::varchar[]) from duckdb_tables() where list_contains($marts::varchar[], table_name) and not temporary
