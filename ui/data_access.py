@@ -37,7 +37,7 @@ from analytics.metrics.scope import resolve_scope
 from analytics.panels import METRICS, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
-from ui import auth
+from ui import auth, components
 
 # (path, inode, mtime_ns, size) of one version of the store file.
 StampKey = tuple[str, int, int, int]
@@ -72,10 +72,11 @@ def _build_lock() -> threading.Lock:
 
 
 def ensure_store() -> StampKey:
-    """The live store's stamp; with no store, build the seeded demo program first (once)."""
+    """The live store's stamp; with no store, build the seeded demo program first (once); a
+    store of an older release is brought up to date first (once)."""
     stamp = current_stamp()
     if stamp is not None:
-        return stamp
+        return stamp if _is_current(stamp) else _bring_up_to_date()
     with st.spinner(DEMO_BUILD_MESSAGE), _build_lock():
         stamp = current_stamp()
         if stamp is None:
@@ -86,6 +87,41 @@ def ensure_store() -> StampKey:
             stamp = current_stamp()
     if stamp is None:
         raise FileNotFoundError("the demo store could not be built")
+    return stamp
+
+
+UPGRADE_MESSAGE = ("This store was written by an earlier release: rebuilding its summary tables for this one "
+                   "(the data are not changed)…")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _is_current(stamp: StampKey) -> bool:
+    # A damaged file counts as current here: page_setup says plainly that it is damaged.
+    try:
+        with store.reading(stamp[0]):
+            cur = store.use_store(_connection(stamp).cursor())
+            try:
+                return views.outdated_reason(cur) is None
+            finally:
+                cur.close()
+    except store.StoreDamaged:
+        return True
+
+
+def _bring_up_to_date() -> StampKey:
+    with st.spinner(UPGRADE_MESSAGE), _build_lock():
+        stamp = current_stamp()
+        if stamp is not None and not _is_current(stamp):
+            try:
+                # a load in progress rebuilds the marts itself: wait for it rather than fail
+                store.bring_up_to_date(stamp[0], wait_s=120)
+            except (store.StoreBusy, store.StoreError) as exc:
+                st.error(components.plain(f"This store was written by an earlier release and could not be "
+                                          f"brought up to date: {exc}."))
+                st.stop()
+            stamp = current_stamp()
+    if stamp is None:
+        raise FileNotFoundError("the store could not be brought up to date")
     return stamp
 
 

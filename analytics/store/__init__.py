@@ -260,6 +260,13 @@ def _plain_cause(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def bring_up_to_date(path: str | os.PathLike | None = None, wait_s: float = 0.0) -> None:
+    """Migrate a store written by an older release and rebuild its marts: one write through
+    swap_writer, swapped in like a load; the tables' rows are not changed."""
+    with swap_writer(path, wait_s=wait_s):
+        pass
+
+
 @contextlib.contextmanager
 def swap_writer(
     path: str | os.PathLike | None = None, wait_s: float = 0.0, *, replace_damaged: bool = False

@@ -52,21 +52,28 @@ class StoreOutdated(RuntimeError):
     """The store was written by an older release (no marts): a rebuild or any load fixes it."""
 
 
-def check_current(con: duckdb.DuckDBPyConnection) -> None:
-    """StoreOutdated unless the store has the marts and the instrument registry of this release."""
+def outdated_reason(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the store is not of this release (no marts, or not all of them; no instrument
+    registry), or None when it is."""
     # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
     # and a register() after it then fails with "connection has an unfinished result".
     has_marts = con.execute(store_query("has_marts"), {"marts": MART_ORDER}).fetchall()[0][0]
     if not has_marts:
-        raise StoreOutdated(
-            "this store was written by an older release: load any export again, or rebuild the"
-            " demo (python -m analytics demo), to bring it up to date"
-        )
+        return ("this store was written by an older release: open it once in the dashboard (which"
+                " rebuilds its summary tables), load any export again, or rebuild the demo"
+                " (python -m analytics demo), to bring it up to date")
     if not registry.has_table(con):
-        raise StoreOutdated(
-            "this store was written by an older release (no instrument registry): load any export"
-            " again, or rebuild the demo (python -m analytics demo), to bring it up to date"
-        )
+        return ("this store was written by an older release (no instrument registry): open it once in"
+                " the dashboard, load any export again, or rebuild the demo (python -m analytics demo),"
+                " to bring it up to date")
+    return None
+
+
+def check_current(con: duckdb.DuckDBPyConnection) -> None:
+    """StoreOutdated unless the store has the marts and the instrument registry of this release."""
+    reason = outdated_reason(con)
+    if reason is not None:
+        raise StoreOutdated(reason)
 
 
 def checked_registry_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
