@@ -4,9 +4,10 @@ takes the baseline and latest scores from mart_assessment_span.
 
 The metrics must come out exactly the same whether these are read from the marts or computed
 again from the sessions and assessments: here the same queries run on a copy of the store whose
-marts' spans all end in the year 9999 (so everything is computed again) and the frames are compared value for value,
-over scopes whose dates cut through pairs' sessions and participants' assessments and scopes
-that do not.
+marts' spans all end in the year 9999 (so everything is computed again), and the frames are
+compared value for value, over scopes whose dates cut through pairs' sessions and
+participants' assessments and scopes that do not. mart_participant_attended has no such
+fallback: the doses are counted again in pandas by tests/test_instruments_independent.py.
 """
 
 from __future__ import annotations

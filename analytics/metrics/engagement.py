@@ -22,7 +22,8 @@ def pair_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     return run(con, scope, _PAIR_COUNTS)
 
 
-_TOTALS = query("engagement_totals")
+# Each pair's sums of its sessions (pair_session_sums, shared with mentors), then per group.
+_TOTALS = query("pair_session_sums") + query("engagement_totals")
 
 
 def engagement_totals(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
-_MENTORS = query("mentors")
+# Each pair's sums of its sessions (pair_session_sums, shared with engagement totals), then per mentor.
+_MENTORS = query("pair_session_sums") + query("mentors")
 
 
 def mentor_caseloads(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:

@@ -1,35 +1,5 @@
--- grain: one row per group. Sessions are first summed per pair (one integer-keyed pass over the sessions), then per group over the much smaller per-pair table.
--- A pair whose clean sessions all lie in [S, min(E, A)] takes its sums from mart_pair_sessions
--- (summed at load time); only the other pairs' sessions are summed here.
-pairs_whole as (
-    select m.pair_key, m.attended, m.no_show, m.cancelled, m.minutes, m.first_attended
-    from mart_pair_sessions as m
-    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = m.pair_key
-    where m.first_session >= $start::date and m.last_session <= least($end::date, $as_of::date)
-),
-
-per_pair as (
-    select * from pairs_whole
-    union all
-    select
-        s.pair_key,
-        count(*) filter (where s.status = 'attended' and s.session_date between $start::date and $end::date)
-            as attended,
-        count(*) filter (where s.status = 'no_show' and s.session_date between $start::date and $end::date)
-            as no_show,
-        count(*) filter (where s.status = 'cancelled' and s.session_date between $start::date and $end::date)
-            as cancelled,
-        sum(s.duration_min) filter (where s.status = 'attended' and s.session_date between $start::date and $end::date)
-            as minutes,
-        -- first attended session on/after matched_on (the mart's flag) and on/before A
-        min(s.session_date) filter (where s.status = 'attended') as first_attended
-    from mart_sessions as s
-    -- only the pairs in scope not summed whole: with a filter (one site, say) the rest are never summed
-    inner join (select pair_key from pairs_in_scope anti join pairs_whole using (pair_key)) as ps
-        on ps.pair_key = s.pair_key
-    where s.inside_pair_dates and s.session_date <= $as_of::date
-    group by s.pair_key
-),
+-- grain: one row per group; inputs: pair_session_sums.sql (per_pair), summed per group
+,
 
 session_counts as (
     select

@@ -1,4 +1,6 @@
--- grain: one row per mentor with at least one pair in scope.
+-- grain: one row per mentor with at least one pair in scope; inputs: pair_session_sums.sql (per_pair: each pair's sessions in the period), summed per mentor
+,
+
 mentor_pairs as (
     select p.mentor_id, any_value(p.supervisor) as supervisor, any_value(p.site) as site,
            count(*) as pairs_in_scope,
@@ -11,38 +13,12 @@ mentor_pairs as (
     group by p.mentor_id
 ),
 
--- A pair whose clean sessions all lie in [S, min(E, A)] takes its sums from mart_pair_sessions
--- (summed at load time); only the other pairs' sessions are summed here.
-pairs_whole as (
-    select m.pair_key, m.attended, m.no_show, m.minutes
-    from mart_pair_sessions as m
-    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = m.pair_key
-    cross join scope_params as sp
-    where m.first_session >= sp.s and m.last_session <= least(sp.e, sp.a)
-),
-
-pair_sessions as (
-    select * from pairs_whole
-    union all
-    -- sessions in the period summed per pair first (one integer-keyed pass), then per mentor
-    select s.pair_key,
-           count(*) filter (where s.status = 'attended') as attended,
-           count(*) filter (where s.status = 'no_show') as no_show,
-           sum(s.duration_min) filter (where s.status = 'attended') as minutes
-    from mart_sessions as s
-    inner join (select pair_key from pairs_in_scope anti join pairs_whole using (pair_key)) as ps
-        on ps.pair_key = s.pair_key
-    cross join scope_params as sp
-    where s.inside_pair_dates and s.session_date <= sp.a and s.session_date between sp.s and sp.e
-    group by s.pair_key
-),
-
 mentor_sessions as (
     select p.mentor_id,
            sum(ps.attended)::bigint as attended,
            sum(ps.no_show)::bigint as no_show,
            coalesce(sum(ps.minutes), 0) / 60.0 as contact_hours
-    from pair_sessions as ps
+    from per_pair as ps
     inner join pairs_in_scope as p on p.pair_key = ps.pair_key
     group by p.mentor_id
 )
