@@ -32,7 +32,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from analytics.metrics.followup import OPENING_DAYS, followup_windows
+from analytics.metrics.followup import OPENING_DAYS, followup_windows_to_act
 from analytics.metrics.quality import NO_SESSION_DAYS
 from analytics.metrics.queries import query
 from analytics.metrics.scope import Scope, run
@@ -66,8 +66,11 @@ _SILENT_PAIRS = query("attention_silent_pairs")
 _OWNERS = query("attention_owners")
 
 
-def _owners(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    return run(con, scope, _OWNERS)
+def _owners(con: duckdb.DuckDBPyConnection, scope: Scope, window_keys: list[int]) -> pd.DataFrame:
+    """The owner of each participant with a row of their own: open and never assessed (a
+    missing baseline), or one of `window_keys` (a follow-up window to act on). Nobody else's
+    owner is read: at L that was 200,000 rows for a few thousand used."""
+    return run(con, scope, _OWNERS, {"window_keys": window_keys})
 
 
 def _baseline_rows(owners: pd.DataFrame) -> pd.DataFrame:
@@ -78,9 +81,14 @@ def _baseline_rows(owners: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, owners: pd.DataFrame) -> pd.DataFrame:
-    """Rows for follow-up windows open at A or opening within 30 days (see the module text)."""
-    w = followup_windows(con, scope.grouped(None))
+def _windows(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """The funder metric's windows open at A, closing on A or opening within 30 days."""
+    return followup_windows_to_act(con, scope.grouped(None))
+
+
+def _window_rows(scope: Scope, w: pd.DataFrame, owners: pd.DataFrame) -> pd.DataFrame:
+    """Rows for follow-up windows open at A or opening within 30 days (see the module text);
+    `w`: ``_windows``."""
     if w.empty:
         return pd.DataFrame(columns=COLUMNS[:-1])
     a = pd.Timestamp(scope.as_of)
@@ -105,9 +113,10 @@ def needs_attention(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
 
     Columns: mentor_id, site, reason (a key of REASONS), days (see REASONS in the module text),
     pair_id, participant_id (pseudonyms), urgency (1 = most urgent)."""
-    owners = _owners(con, scope)
+    windows = _windows(con, scope)
+    owners = _owners(con, scope, sorted(int(k) for k in set(windows["participant_key"])))
     silent = run(con, scope, _SILENT_PAIRS, {"no_session_days": NO_SESSION_DAYS})
-    frames = [f for f in (silent, _baseline_rows(owners), _window_rows(con, scope, owners)) if not f.empty]
+    frames = [f for f in (silent, _baseline_rows(owners), _window_rows(scope, windows, owners)) if not f.empty]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("days", "urgency") else "object")
                              for c in COLUMNS})

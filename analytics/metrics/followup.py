@@ -51,6 +51,13 @@ def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = D
     return _run(con, scope, query("followup_rows"), rule)
 
 
+def followup_windows_to_act(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+    """The rows of ``followup_windows`` whose window is open at A, closes on A without a
+    follow-up and not excused, or opens within OPENING_DAYS days (open_now, opening_next_30):
+    the ones a worklist acts on, with the same columns, values and order."""
+    return _run(con, scope, query("followup_rows_to_act"), rule)
+
+
 def followup_counts(
     con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE, target: float = DEFAULT_TARGET
 ) -> pd.DataFrame:

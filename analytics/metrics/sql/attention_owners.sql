@@ -1,4 +1,4 @@
--- grain: one row per participant with a pair kept by the filters: their latest such pair (an open one first), which decides the mentor their participant-level rows go to.
+-- grain: one row per participant with a pair kept by the filters who has a row of their own (open and never assessed, or one of $window_keys, the participants with a follow-up window to act on): their latest such pair (an open one first), which decides the mentor their participant-level rows go to.
 ranked as (
     select
         p.participant_key, p.pair_key, p.mentor_id, p.site, p.closed_at is null as is_open,
@@ -25,3 +25,5 @@ inner join mart_pairs as mp on mp.pair_key = r.pair_key
 inner join mart_participants as pt on pt.participant_key = r.participant_key
 left join assessed as x on x.participant_key = r.participant_key
 where r.n = 1
+  and ((r.is_open and x.participant_key is null)
+       or r.participant_key in (select unnest($window_keys::integer[])))
