@@ -90,6 +90,11 @@ METRICS: dict[str, Callable[..., Any]] = {
 }
 # Metrics asked only with their settings (no default view of their own).
 WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
+# Metrics that can take their scope's paired participants (PAIRED_ROWS, computed once) as
+# ``paired`` instead of pairing the assessments again: the Outcomes page reads four of them over
+# one scope.
+TAKES_PAIRED = frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"})
+PAIRED_ROWS = outcomes.paired_rows
 
 
 def compare_settings(by: str, k: int) -> tuple:

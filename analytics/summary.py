@@ -101,7 +101,10 @@ def _sections(
     `headline`: without each outcome's "dose" block and without "followup" (the two costliest
     parts, which the Overview does not show); every other value is the same. `given`: as for
     compare.group_frames."""
-    shared = compare.group_frames(con, scope, given)
+    # The change table and the dose block read the same paired participants: paired once.
+    both = not headline and "change" not in (given or {})
+    paired = outcomes.paired_rows(con, scope) if both else None
+    shared = compare.group_frames(con, scope, given, paired)
     if keep is not None:
         keep.update(shared)
     counts, totals, ret, outc = shared["counts"], shared["totals"], shared["retention"], shared["change"]
@@ -110,7 +113,7 @@ def _sections(
     if headline:
         doses = fu_counts = fu_attrition = None
     else:
-        doses = dose.dose_change(con, scope)
+        doses = dose.dose_change(con, scope, paired)
         fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
         fu_attrition = followup.followup_attrition(con, scope, followup_rule)
 

@@ -34,7 +34,7 @@ from analytics.domain.scope import Filters, Scope, ScopeError
 from analytics.metrics import admin
 from analytics.metrics.compare import FRAME_METRICS
 from analytics.metrics.scope import resolve_scope
-from analytics.panels import METRICS, compare_settings
+from analytics.panels import METRICS, PAIRED_ROWS, TAKES_PAIRED, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
 from ui import auth, components
@@ -273,8 +273,21 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
         kwargs["given"] = {
             frame: _metric(metric, stamp, ungrouped, unsuppressed, ()) for frame, metric in FRAME_METRICS.items()
         }
+    if name in TAKES_PAIRED and key[4] is None:
+        # The outcome frames of a page's own (ungrouped) scope pair the assessments once
+        # between them; a grouped one is asked alone (the intake and follow-up chart by site).
+        kwargs["paired"] = _paired(stamp, key, unsuppressed)
     with analysis_cursor(stamp) as cur:
         return METRICS[name](cur, _scope_within(key, access_key), **kwargs)
+
+
+# Row-level (one row per paired participant): kept in this process's memory only, never
+# pickled, shown or exported; the metrics above query them and cache their aggregates. A few
+# tens of MB at L, so only the latest two scopes are kept.
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _paired(stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
+    with analysis_cursor(stamp) as cur:
+        return PAIRED_ROWS(cur, _scope_within(key, access_key))
 
 
 def _scoped_key(scope: Scope, access: Access) -> ScopeKey:

@@ -27,13 +27,14 @@ FRAME_METRICS = {"counts": "pair_counts", "totals": "engagement_totals", "change
 
 
 def group_frames(
-    con: duckdb.DuckDBPyConnection, scope: Scope, given: Mapping[str, pd.DataFrame] | None = None
+    con: duckdb.DuckDBPyConnection, scope: Scope, given: Mapping[str, pd.DataFrame] | None = None, paired=None
 ) -> dict[str, pd.DataFrame]:
     """The per-group frames a comparison is built from, each from its own metric function:
     counts (pair_counts), totals (engagement_totals), durations (duration_counts), curve
     (retention_curve), retention (retention_summary) and change (outcome_change). The summary
     computes them once and hands them to ``compare_groups`` as its ``frames``. ``given``: some
-    of the FRAME_METRICS frames already computed over this very scope, used as they are."""
+    of the FRAME_METRICS frames already computed over this very scope, used as they are.
+    ``paired``: the scope's outcomes.paired_rows, when the caller has them."""
     given = given or {}
     durations = retention.duration_counts(con, scope)
     curve = retention.retention_curve(con, scope, durations)
@@ -47,7 +48,7 @@ def group_frames(
         "durations": durations,
         "curve": curve,
         "retention": retention.retention_summary(con, scope, durations, curve),
-        "change": frame("change", outcomes.outcome_change),
+        "change": given["change"] if "change" in given else outcomes.outcome_change(con, scope, paired),
     }
 
 

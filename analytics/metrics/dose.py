@@ -19,7 +19,7 @@ import pandas as pd
 
 from analytics import stats
 from analytics.domain.scope import Scope
-from analytics.metrics.outcomes import _PAIRED, FOLLOWUP_MIN_DAYS, instruments
+from analytics.metrics.outcomes import instruments, run_paired
 from analytics.metrics.queries import query
 from analytics.metrics.scope import run
 
@@ -28,7 +28,6 @@ SESSIONS_PER_STEP = 4
 BANDS = (("0-3", 0, 3), ("4-11", 4, 11), ("12+", 12, None))
 
 _DOSE_TAIL = query("dose_tail")
-_DOSES = _PAIRED + _DOSE_TAIL
 
 
 def band_of(dose: int) -> str:
@@ -66,16 +65,16 @@ def _runs(rows: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
     return parts
 
 
-def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd.DataFrame:
     """The dose block per group and reported instrument: one row per (grp, instrument, band),
     plus the band "*" carrying the model.
 
     Columns: grp, instrument, band, n, mean_change, ci95_low, ci95_high (a band's mean change
     with its t interval, n >= 2), slope_per_4_sessions, slope_ci95_low, slope_ci95_high (the
     slope columns on the "*" row only). Aggregates only: nobody's own dose
-    leaves this function.
+    leaves this function. ``paired``: as for ``outcomes.run_paired``.
     """
-    rows_df = run(con, scope, _DOSES, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+    rows_df = run_paired(con, scope, _DOSE_TAIL, paired)
     groups = run(con, scope, query("groups"))
     codes = list(instruments(con))
     parts = _runs(rows_df)

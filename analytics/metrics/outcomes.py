@@ -19,13 +19,41 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run
+from analytics.metrics.scope import run, run_arrow
 
 FOLLOWUP_MIN_DAYS = 28
 
 _PAIRED = query("outcomes_paired")
+_PAIRED_PARAMS = {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION}
+# The name a caller's paired rows are registered under for one query (on its own cursor), and
+# the CTE that reads them in place of outcomes_paired.sql.
+_GIVEN = "paired_given"
+_GIVEN_CLASSIFIED = query("outcomes_paired_given")
 
-_SUMMARY = _PAIRED + query("outcomes_summary")
+
+def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
+    """The paired participants over `scope` (outcomes_paired.sql's `classified`: one row per
+    group, instrument and paired participant, with its change and reliable-change class), as a
+    pyarrow Table. For a caller that computes several outcome metrics over one scope (the
+    summary, the Outcomes page): each takes them as ``paired`` instead of pairing the
+    assessments again. Row-level: never shown or exported, only queried."""
+    return run_arrow(con, scope, _PAIRED + query("outcomes_paired_select"), _PAIRED_PARAMS)
+
+
+def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None) -> pd.DataFrame:
+    """`tail` (SQL over `classified`, starting with a comma or a select) after the paired rows:
+    computed by outcomes_paired.sql, or read from ``paired`` (``paired_rows`` of this very
+    scope), which gives the same rows."""
+    if paired is None:
+        return run(con, scope, _PAIRED + tail, _PAIRED_PARAMS)
+    con.register(_GIVEN, paired)
+    try:
+        return run(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS)
+    finally:
+        con.unregister(_GIVEN)
+
+
+_SUMMARY = query("outcomes_summary")
 
 
 def _nan_to_none(x):
@@ -37,7 +65,7 @@ def _nan_to_none(x):
         return None
 
 
-def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd.DataFrame:
     """Paired intake vs follow-up change per group and instrument.
 
     Columns: grp, instrument, n_paired, baseline_mean, followup_mean, mean_change, sd_change,
@@ -47,9 +75,9 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     meaningful_decline_rate, threshold_baseline_share, threshold_followup_share. Every reported
     instrument (analytics.store.instruments.reported) appears for every group (n_paired 0 when nobody is paired).
     Change keeps its raw sign; the reliable and meaningful classes use d * change, d = +1 when
-    higher is better and -1 when lower is better.
+    higher is better and -1 when lower is better. ``paired``: as for ``run_paired``.
     """
-    raw = run(con, scope, _SUMMARY, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+    raw = run_paired(con, scope, _SUMMARY, paired)
     groups = run(con, scope, query("groups"))
     registry = instruments(con)
     rows = []
@@ -121,17 +149,19 @@ def outcome_trend(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     return df
 
 
-_PAIRED_ROWS = _PAIRED + query("outcomes_paired_rows")
+_PAIRED_ROWS = query("outcomes_paired_rows")
 
 
-def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Participants per reliable-change class (improved / no_reliable_change / declined)."""
-    return run(con, scope, _PAIRED_ROWS, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+def reliable_change_counts(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd.DataFrame:
+    """Participants per reliable-change class (improved / no_reliable_change / declined).
+    ``paired``: as for ``run_paired``."""
+    return run_paired(con, scope, _PAIRED_ROWS, paired)
 
 
-_CHANGE_HISTOGRAM = _PAIRED + query("outcomes_change_histogram")
+_CHANGE_HISTOGRAM = query("outcomes_change_histogram")
 
 
-def change_distribution(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """How many paired participants had each score change (an aggregate, never per person)."""
-    return run(con, scope, _CHANGE_HISTOGRAM, {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION})
+def change_distribution(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd.DataFrame:
+    """How many paired participants had each score change (an aggregate, never per person).
+    ``paired``: as for ``run_paired``."""
+    return run_paired(con, scope, _CHANGE_HISTOGRAM, paired)

@@ -1,0 +1,89 @@
+"""The paired participants computed once per scope (outcomes.paired_rows) and handed to the
+outcome metrics as ``paired``: the frames must be the very frames each metric computes on its
+own, value for value, over scopes whose dates cut through participants' assessments and
+grouped ones; the summary and the dashboard hand them over, so their numbers are these too.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pandas.testing import assert_frame_equal
+
+from analytics import store
+from analytics.domain.access import LOCAL_ACCESS, SUPERVISOR, Grant, access_for
+from analytics.domain.scope import Filters
+from analytics.metrics import dose, outcomes
+from analytics.metrics.scope import resolve_scope
+from analytics.store import views
+from tests.test_marts_whole import SCOPES, _dates
+
+TAKE_PAIRED = {
+    "outcome_change": outcomes.outcome_change,
+    "reliable_change_counts": outcomes.reliable_change_counts,
+    "change_distribution": outcomes.change_distribution,
+    "dose_change": dose.dose_change,
+}
+
+
+@pytest.fixture()
+def cursor(request):
+    con = store.connect_read(request.getfixturevalue(request.param))
+    try:
+        yield views.analysis_connection(con)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("cursor", ["demo_store", "tiny_store"], indirect=True)
+@pytest.mark.parametrize("kw", SCOPES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def test_the_metrics_from_the_paired_rows_equal_the_metrics_computed_alone(cursor, kw):
+    scope = resolve_scope(cursor, **_dates(cursor, kw))
+    paired = outcomes.paired_rows(cursor, scope)
+    assert paired.num_rows > 0
+    for name, fn in TAKE_PAIRED.items():
+        alone = fn(cursor, scope)
+        assert len(alone) > 0, name
+        assert_frame_equal(fn(cursor, scope, paired), alone, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("cursor", ["demo_store"], indirect=True)
+def test_rows_of_another_scope_give_other_numbers(cursor):
+    """The comparison above compares something: the rows are the scope's, not a constant."""
+    whole = resolve_scope(cursor)
+    later = resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6}))
+    wrong = outcomes.paired_rows(cursor, later)
+    assert wrong.num_rows < outcomes.paired_rows(cursor, whole).num_rows
+    alone = outcomes.outcome_change(cursor, whole)
+    assert outcomes.outcome_change(cursor, whole, wrong)["n_paired"].sum() < alone["n_paired"].sum()
+
+
+@pytest.mark.parametrize(("sites", "chosen"), [(None, {}), (1, {}), (None, {"funding_stream": 1, "start": 0.4})],
+                         ids=["everything", "one site's supervisor", "a funding stream from a date"])
+def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, monkeypatch, sites, chosen):
+    """The page's cached metrics (ui.data_access) take the paired rows of the user's scope
+    (their filters and dates, within their sites): the same frames as the metric computed
+    directly on that scope."""
+    monkeypatch.setenv("OUTCOMES_DB", str(demo_store))
+    from ui import data_access
+
+    data_access._metric.clear()
+    data_access._paired.clear()
+    stamp = data_access.current_stamp()
+    con = store.connect_read(demo_store)
+    try:
+        cur = views.analysis_connection(con)
+
+        def first(column: str, n: int) -> tuple[str, ...]:
+            return tuple(sorted(cur.execute(f"select distinct {column} from pair_facts").df()[column])[:n])
+
+        allowed = None if sites is None else first("site", sites)
+        access = LOCAL_ACCESS if allowed is None else access_for("lee@example.org", Grant(SUPERVISOR, allowed))
+        picked = Filters(funding_stream=first("funding_stream", chosen["funding_stream"])) if chosen else Filters()
+        dates = _dates(cur, {k: v for k, v in chosen.items() if k == "start"})
+        scope = resolve_scope(cur, filters=picked, **dates)
+        direct = resolve_scope(cur, filters=Filters(site=allowed or (), funding_stream=picked.funding_stream), **dates)
+        for name, fn in TAKE_PAIRED.items():
+            shown = data_access.metric(name, stamp, scope, access)
+            assert_frame_equal(shown, fn(cur, direct), check_exact=True, obj=name)
+    finally:
+        con.close()
