@@ -48,38 +48,45 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
     drawn = (df["caseload_at_end"].notna() & df["attendance_rate"].notna()).tolist()
     flagged = any(s and d for s, d in zip(smalls, drawn, strict=True))  # a mentor not drawn needs no key
     fig = go.Figure()
+    supervisors = df["supervisor"].to_numpy()
+    small_at = np.asarray(smalls, dtype=bool)
     for i, sup in enumerate(sorted(df["supervisor"].unique(), key=str)):
-        part_idx = [j for j, s in enumerate(df["supervisor"]) if s == sup]
-        part = df.iloc[part_idx]
         colour = _colour(i)
         # Past eight supervisors colours repeat, so the shape changes with each round.
         shape = ("circle", "square", "diamond", "triangle-up")[(i // len(PALETTE)) % 4]
-        sm = [smalls[j] for j in part_idx]
-        fig.add_trace(
-            go.Scatter(
-                x=part["caseload_at_end"], y=[_pct(v) for v in part["attendance_rate"]], mode="markers",
-                name=str(sup), showlegend=False,
-                marker={
-                    "size": 12, "color": colour,
-                    "symbol": [f"{shape}-open" if s else shape for s in sm],
-                    "line": {"width": [2 if s else 1 for s in sm], "color": [colour if s else "white" for s in sm]},
-                    "opacity": 0.9,
-                },
-                customdata=np.column_stack(
-                    [
-                        part["mentor_id"].astype(str),
-                        part.get("site", pd.Series([""] * len(part))).astype(str),
-                        [small_label(k) if s else f"{percent(r)} of {int(d):,} sessions"
-                         for r, d, s in zip(part["attendance_rate"], denom.iloc[part_idx], sm, strict=True)]
-                        if has_counts else [percent(r) for r in part["attendance_rate"]],
-                    ]
-                ),
-                hovertemplate=(
-                    "Mentor %{customdata[0]} (%{customdata[1]})<br>Open pairs at end: %{x}"
-                    "<br>Attendance: %{customdata[2]}<extra>" + str(sup) + "</extra>"
-                ),
+        # A supervisor's mentors in two traces, those with enough sessions and those without
+        # (open markers): one style each, rather than a symbol, width and colour per point,
+        # which plotly checks one by one (most of the chart's time with thousands of mentors).
+        for small in (False, True):
+            part_idx = np.flatnonzero((supervisors == sup) & (small_at == small))
+            if not len(part_idx):
+                continue
+            part = df.iloc[part_idx]
+            fig.add_trace(
+                go.Scatter(
+                    x=part["caseload_at_end"], y=[_pct(v) for v in part["attendance_rate"]], mode="markers",
+                    name=str(sup), showlegend=False,
+                    marker={
+                        "size": 12, "color": colour,
+                        "symbol": f"{shape}-open" if small else shape,
+                        "line": {"width": 2 if small else 1, "color": colour if small else "white"},
+                        "opacity": 0.9,
+                    },
+                    customdata=np.column_stack(
+                        [
+                            part["mentor_id"].astype(str),
+                            part.get("site", pd.Series([""] * len(part))).astype(str),
+                            [small_label(k) if small else f"{percent(r)} of {int(d):,} sessions"
+                             for r, d in zip(part["attendance_rate"], denom.iloc[part_idx], strict=True)]
+                            if has_counts else [percent(r) for r in part["attendance_rate"]],
+                        ]
+                    ),
+                    hovertemplate=(
+                        "Mentor %{customdata[0]} (%{customdata[1]})<br>Open pairs at end: %{x}"
+                        "<br>Attendance: %{customdata[2]}<extra>" + str(sup) + "</extra>"
+                    ),
+                )
             )
-        )
         fig.add_trace(
             go.Scatter(x=[None], y=[None], mode="markers", name=str(sup), hoverinfo="skip",
                        marker={"color": colour, "size": 12, "symbol": shape})
