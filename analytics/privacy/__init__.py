@@ -437,12 +437,25 @@ def _dotted(path: Path) -> str:
 
 
 def _is_undefined(value: Any) -> bool:
+    # Python ints and floats first (what a frame's tolist() gives): the same answers as the
+    # general test below without its abstract-class checks, which cost most of a large
+    # table's suppression.
+    kind = type(value)
+    if kind is int:
+        return False
+    if kind is float:
+        return math.isnan(value)
     if value is None or value is _MISSING or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and math.isnan(value)
 
 
 def _is_number(value: Any) -> bool:
+    kind = type(value)
+    if kind is int:
+        return True
+    if kind is float:
+        return not math.isnan(value)
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_undefined(value)
 
 
@@ -807,9 +820,8 @@ def suppress_table(
     for i, col in sorted(hidden | hidden_derived, key=lambda c: c[0]):
         touched.setdefault(col, []).append((i, count_label if (i, col) in hidden else rate_label))
     for col, cells in touched.items():
-        column = out[col].astype(object)
-        for i, text in cells:
-            column.iat[i] = text
+        column = out[col].to_numpy(dtype=object, copy=True)
+        column[[i for i, _ in cells]] = [text for _, text in cells]
         out[col] = column
 
     col_order = {c: n for n, c in enumerate(df.columns)}
