@@ -6,8 +6,9 @@ participants_in_scope as (
 final as (
     select ps.grp, a.instrument, a.months_since_enrollment as month,
            count(*) as n,
-           avg(a.score order by a.score) as mean,
-           stddev_samp(a.score order by a.score) as sd
+           -- the scores in one fixed order, gathered once: the mean and SD below are fed
+           -- that sequence (the same digits as ordered aggregates, which sort once each)
+           list(a.score order by a.score) as scores
     from assessments_timed as a
     inner join participants_in_scope as ps on ps.participant_key = a.participant_key
     cross join scope_params as sp
@@ -15,4 +16,8 @@ final as (
     group by ps.grp, a.instrument, a.months_since_enrollment
 )
 
-select * from final order by grp, instrument, month
+select grp, instrument, month, n,
+       list_avg(scores) as mean,
+       list_aggregate(scores, 'stddev_samp') as sd
+from final
+order by grp, instrument, month
