@@ -160,3 +160,54 @@ def test_the_dashboard_brings_a_store_of_an_older_release_up_to_date(tiny_store,
         con.close()
     assert _table_digest(old) == rows_before
     assert shown and shown == overview(tiny_store)
+
+
+@pytest.fixture(scope="module")
+def late_barc(demo_store, tmp_path_factory):
+    """The demo store with every second participant's BARC10 assessments of the first 60% of
+    its span removed: their first BARC10 comes late, after some as-of dates below."""
+    path = tmp_path_factory.mktemp("late") / "late.duckdb"
+    shutil.copyfile(demo_store, path)
+    con = duckdb.connect(str(path))
+    first, last = con.execute("select min(administered_on), max(administered_on) from assessments").fetchone()
+    con.execute("delete from assessments where instrument = 'BARC10' and hash(participant_id) % 2 = 0"
+                " and administered_on <= ?", [first + (last - first) * 0.6])
+    con.execute("checkpoint")
+    con.close()
+    store.bring_up_to_date(path)  # the marts rebuilt from the assessments left
+    return path
+
+
+@pytest.mark.parametrize("which", ["demo", "late BARC10"])
+@pytest.mark.parametrize("as_of", [None, 0.35, 0.7])
+def test_attrition_baselines_from_the_span_mart_equal_the_earliest_assessment_on_or_before_a(
+        demo_store, late_barc, which, as_of):
+    """followup_attrition reads each baseline from mart_assessment_span (the earliest assessment
+    of all, kept when it is on or before A): the same members and means as the earliest
+    assessment on or before A found again here in pandas from the assessments themselves."""
+    from analytics.metrics import followup
+
+    con = store.connect_read(demo_store if which == "demo" else late_barc)
+    try:
+        cur = views.analysis_connection(con)
+        kw = _dates(cur, {"as_of": as_of} if as_of is not None else {})
+        scope = resolve_scope(cur, **kw)
+        got = followup.followup_attrition(cur, scope).set_index("instrument")
+        due = followup.followup_windows(cur, scope).query("due")[["participant_key", "done"]]
+        a = cur.execute("select participant_key, instrument, administered_on, score from mart_assessments").df()
+        a = a[a["administered_on"] <= pd.Timestamp(scope.as_of)]
+        first = a.sort_values("administered_on").groupby(["participant_key", "instrument"], as_index=False).first()
+        both = due.merge(first, on="participant_key")
+        checked = 0
+        for code, rows in both.groupby("instrument"):
+            g = got.loc[code]
+            followed, missed = rows[rows["done"]]["score"], rows[~rows["done"]]["score"]
+            assert (g["n_followed"], g["n_missed"]) == (len(followed), len(missed)), code
+            if len(followed):
+                assert g["baseline_mean_followed"] == pytest.approx(followed.mean(), rel=1e-12)
+            if len(missed):
+                assert g["baseline_mean_missed"] == pytest.approx(missed.mean(), rel=1e-12)
+            checked += len(rows)
+        assert checked > 0
+    finally:
+        con.close()

@@ -1,10 +1,10 @@
--- grain: one row per group and instrument: intake (baseline) scores of due cohort members who were reassessed vs missed, with the standardized mean difference; inputs: followup_windows (followup_windows.sql), mart_assessments
+-- grain: one row per group and instrument: intake (baseline) scores of due cohort members who were reassessed vs missed, with the standardized mean difference; inputs: followup_windows (followup_windows.sql), mart_assessment_span
 baseline as (
-    -- a participant's earliest assessment of each instrument on or before A
-    select participant_key, instrument, arg_min(score, administered_on) as baseline_score
-    from mart_assessments
-    where administered_on <= $as_of::date
-    group by participant_key, instrument
+    -- a participant's earliest assessment of each instrument on or before A: their earliest
+    -- one of all (mart_assessment_span) when it is on or before A; none otherwise
+    select participant_key, instrument, baseline_score
+    from mart_assessment_span
+    where baseline_on <= $as_of::date
 ),
 
 by_status as (
