@@ -95,6 +95,10 @@ WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
 # one scope.
 TAKES_PAIRED = frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"})
 PAIRED_ROWS = outcomes.paired_rows
+# Likewise the follow-up metrics and their scope's windows under their rule (WINDOW_ROWS) as
+# ``windows``: the Follow-up page reads three of them over one scope.
+TAKES_WINDOWS = frozenset({"followup_counts", "followup_attrition", "followup_by_close_month"})
+WINDOW_ROWS = followup.window_rows
 
 
 def compare_settings(by: str, k: int) -> tuple:

@@ -114,8 +114,10 @@ def _sections(
         doses = fu_counts = fu_attrition = None
     else:
         doses = dose.dose_change(con, scope, paired)
-        fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target)
-        fu_attrition = followup.followup_attrition(con, scope, followup_rule)
+        # the counts and the attrition read the same windows: placed once
+        windows = followup.window_rows(con, scope, followup_rule)
+        fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target, windows)
+        fu_attrition = followup.followup_attrition(con, scope, followup_rule, windows)
 
     counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
     outc_by = _split(outc, ["grp", "instrument"])

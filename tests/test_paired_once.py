@@ -1,7 +1,9 @@
 """The paired participants computed once per scope (outcomes.paired_rows) and handed to the
-outcome metrics as ``paired``: the frames must be the very frames each metric computes on its
-own, value for value, over scopes whose dates cut through participants' assessments and
-grouped ones; the summary and the dashboard hand them over, so their numbers are these too.
+outcome metrics as ``paired``, and the follow-up windows placed once (followup.window_rows) and
+handed to the follow-up metrics as ``windows``: the frames must be the very frames each metric
+computes on its own, value for value, over scopes whose dates cut through participants'
+assessments and windows, and grouped ones; the summary and the dashboard hand them over, so
+their numbers are these too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pandas.testing import assert_frame_equal
 from analytics import store
 from analytics.domain.access import LOCAL_ACCESS, SUPERVISOR, Grant, access_for
 from analytics.domain.scope import Filters
-from analytics.metrics import dose, outcomes
+from analytics.metrics import dose, followup, outcomes
 from analytics.metrics.scope import resolve_scope
 from analytics.store import views
 from tests.test_marts_whole import SCOPES, _dates
@@ -22,6 +24,11 @@ TAKE_PAIRED = {
     "reliable_change_counts": outcomes.reliable_change_counts,
     "change_distribution": outcomes.change_distribution,
     "dose_change": dose.dose_change,
+}
+TAKE_WINDOWS = {
+    "followup_counts": followup.followup_counts,
+    "followup_attrition": followup.followup_attrition,
+    "followup_by_close_month": followup.followup_by_close_month,
 }
 
 
@@ -46,6 +53,29 @@ def test_the_metrics_from_the_paired_rows_equal_the_metrics_computed_alone(curso
         assert_frame_equal(fn(cursor, scope, paired), alone, check_exact=True, obj=name)
 
 
+@pytest.mark.parametrize("cursor", ["demo_store", "tiny_store"], indirect=True)
+@pytest.mark.parametrize("rule", followup.RULES)
+@pytest.mark.parametrize("kw", SCOPES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def test_the_followup_metrics_from_the_window_rows_equal_the_metrics_computed_alone(cursor, kw, rule):
+    scope = resolve_scope(cursor, **_dates(cursor, kw))
+    windows = followup.window_rows(cursor, scope, rule)
+    for name, fn in TAKE_WINDOWS.items():
+        alone = fn(cursor, scope, rule)
+        assert_frame_equal(fn(cursor, scope, rule, windows=windows), alone, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("cursor", ["demo_store"], indirect=True)
+def test_window_rows_of_another_rule_are_refused_and_of_another_scope_give_other_numbers(cursor):
+    scope = resolve_scope(cursor)
+    suprt = followup.window_rows(cursor, scope, "suprt")
+    with pytest.raises(ValueError, match="another rule"):
+        followup.followup_counts(cursor, scope, "gpra", windows=suprt)
+    earlier = followup.window_rows(cursor, resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6})), "suprt")
+    alone = followup.followup_counts(cursor, scope, "suprt")
+    assert not followup.followup_counts(cursor, scope, "suprt", windows=earlier).equals(alone)
+    assert "participant_id" not in suprt.column_names and "site" not in suprt.column_names
+
+
 @pytest.mark.parametrize("cursor", ["demo_store"], indirect=True)
 def test_rows_of_another_scope_give_other_numbers(cursor):
     """The comparison above compares something: the rows are the scope's, not a constant."""
@@ -68,6 +98,7 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
 
     data_access._metric.clear()
     data_access._paired.clear()
+    data_access._windows.clear()
     stamp = data_access.current_stamp()
     con = store.connect_read(demo_store)
     try:
@@ -85,5 +116,10 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
         for name, fn in TAKE_PAIRED.items():
             shown = data_access.metric(name, stamp, scope, access)
             assert_frame_equal(shown, fn(cur, direct), check_exact=True, obj=name)
+        for rule in followup.RULES:
+            params = () if rule == followup.DEFAULT_RULE else (("rule", rule),)
+            for name, fn in TAKE_WINDOWS.items():
+                shown = data_access.metric(name, stamp, scope, access, params)
+                assert_frame_equal(shown, fn(cur, direct, rule), check_exact=True, obj=f"{name} {rule}")
     finally:
         con.close()

@@ -33,8 +33,9 @@ from analytics.domain.access import Access, restrict_filters
 from analytics.domain.scope import Filters, Scope, ScopeError
 from analytics.metrics import admin
 from analytics.metrics.compare import FRAME_METRICS
+from analytics.metrics.followup import DEFAULT_RULE
 from analytics.metrics.scope import resolve_scope
-from analytics.panels import METRICS, PAIRED_ROWS, TAKES_PAIRED, compare_settings
+from analytics.panels import METRICS, PAIRED_ROWS, TAKES_PAIRED, TAKES_WINDOWS, WINDOW_ROWS, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
 from ui import auth, components
@@ -277,6 +278,9 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
         # The outcome frames of a page's own (ungrouped) scope pair the assessments once
         # between them; a grouped one is asked alone (the intake and follow-up chart by site).
         kwargs["paired"] = _paired(stamp, key, unsuppressed)
+    if name in TAKES_WINDOWS and key[4] is None:
+        # likewise the follow-up frames and their windows, under the rule asked for
+        kwargs["windows"] = _windows(stamp, key, unsuppressed, kwargs.get("rule", DEFAULT_RULE))
     with analysis_cursor(stamp) as cur:
         return METRICS[name](cur, _scope_within(key, access_key), **kwargs)
 
@@ -288,6 +292,14 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
 def _paired(stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
     with analysis_cursor(stamp) as cur:
         return PAIRED_ROWS(cur, _scope_within(key, access_key))
+
+
+# The cohort's follow-up windows, row-level like the paired participants and kept the same way
+# (integer keys and flags only, no pseudonym).
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _windows(stamp: StampKey, key: ScopeKey, access_key: AccessKey, rule: str) -> Any:
+    with analysis_cursor(stamp) as cur:
+        return WINDOW_ROWS(cur, _scope_within(key, access_key), rule)
 
 
 def _scoped_key(scope: Scope, access: Access) -> ScopeKey:

@@ -27,16 +27,42 @@ from analytics.domain.followup_rules import (  # noqa: F401 - the rules are name
 )
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run
+from analytics.metrics.scope import run, run_arrow
 from analytics.store.instruments import reported_codes
 
 OPENING_DAYS = 30
 
 
-def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False) -> pd.DataFrame:
-    """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs."""
+# The name a caller's window rows are registered under for one query (on its own cursor).
+_GIVEN = "windows_given"
+
+
+def window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE):
+    """The cohort's windows over `scope` under `rule` (followup_windows.sql: one row per group and
+    cohort participant, with the flags the aggregates read; no pseudonym), as a pyarrow Table
+    that records its rule. For a caller computing several follow-up metrics over one scope (the
+    summary, the Follow-up page): each takes them as ``windows`` instead of placing every
+    window again. Row-level: never shown or exported, only queried."""
+    params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS}
+    rows = run_arrow(con, scope, query("followup_windows") + "\n" + query("followup_windows_select"), params)
+    return rows.replace_schema_metadata({"rule": rule})
+
+
+def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False,
+         windows=None) -> pd.DataFrame:
+    """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs.
+    ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows."""
     params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, **(extra or {})}
-    return run(con, scope, query("followup_windows") + (",\n" if ctes else "\n") + body, params)
+    joint = ",\n" if ctes else "\n"
+    if windows is None:
+        return run(con, scope, query("followup_windows") + joint + body, params)
+    if (windows.schema.metadata or {}).get(b"rule") != rule.encode():
+        raise ValueError("the window rows given were placed under another rule")
+    con.register(_GIVEN, windows)
+    try:
+        return run(con, scope, query("followup_windows_given") + joint + body, params)
+    finally:
+        con.unregister(_GIVEN)
 
 
 def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
@@ -59,23 +85,26 @@ def followup_windows_to_act(con: duckdb.DuckDBPyConnection, scope: Scope, rule: 
 
 
 def followup_counts(
-    con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE, target: float = DEFAULT_TARGET
+    con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE, target: float = DEFAULT_TARGET,
+    windows=None,
 ) -> pd.DataFrame:
     """One row per group with a cohort: cohort, due, excused, done, missed, rate, meets_target,
-    open_now, opening_next_30 (rate and meets_target null when due is 0)."""
-    return _run(con, scope, query("followup_counts"), rule, {"target": check_target(target)})
+    open_now, opening_next_30 (rate and meets_target null when due is 0). ``windows``: as
+    ``window_rows`` gives them for this scope and rule (else placed here)."""
+    return _run(con, scope, query("followup_counts"), rule, {"target": check_target(target)}, windows=windows)
 
 
-def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE,
+                       windows=None) -> pd.DataFrame:
     """Per group and instrument (every instrument reported, analytics.store.instruments.reported_codes:
     GSE10 and BARC10 always and every other with an assessment; n 0 when nobody): n_followed,
     n_missed, baseline_mean_followed, baseline_mean_missed, pooled_sd, smd.
 
     Among due members with a baseline of the instrument (earliest assessment on or before A):
     smd = (mean_followed - mean_missed) / pooled SD (both groups, n - 2 denominator); null when
-    either group has fewer than 2 or the pooled SD is 0.
+    either group has fewer than 2 or the pooled SD is 0. ``windows``: as for ``followup_counts``.
     """
-    raw = _run(con, scope, query("followup_attrition"), rule, ctes=True)
+    raw = _run(con, scope, query("followup_attrition"), rule, ctes=True, windows=windows)
     groups = run(con, scope, query("groups"))
     rows = []
     codes = reported_codes(con)
@@ -98,7 +127,8 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
     return pd.DataFrame(rows)
 
 
-def followup_by_close_month(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:
+def followup_by_close_month(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE,
+                            windows=None) -> pd.DataFrame:
     """Closed windows per group and calendar month of window close: month, due, done, missed,
-    excused, rate (null when due is 0)."""
-    return _run(con, scope, query("followup_by_month"), rule)
+    excused, rate (null when due is 0). ``windows``: as for ``followup_counts``."""
+    return _run(con, scope, query("followup_by_month"), rule, windows=windows)
