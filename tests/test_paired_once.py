@@ -68,23 +68,30 @@ def test_the_followup_metrics_from_the_window_rows_equal_the_metrics_computed_al
 def test_window_rows_of_another_rule_are_refused_and_of_another_scope_give_other_numbers(cursor):
     scope = resolve_scope(cursor)
     suprt = followup.window_rows(cursor, scope, "suprt")
-    with pytest.raises(ValueError, match="another rule"):
+    with pytest.raises(ValueError, match="other settings"):
         followup.followup_counts(cursor, scope, "gpra", windows=suprt)
     earlier = followup.window_rows(cursor, resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6})), "suprt")
-    alone = followup.followup_counts(cursor, scope, "suprt")
-    assert not followup.followup_counts(cursor, scope, "suprt", windows=earlier).equals(alone)
+    with pytest.raises(ValueError, match="another scope"):
+        followup.followup_counts(cursor, scope, "suprt", windows=earlier)
+    for fn in TAKE_WINDOWS.values():  # the target is not part of the windows
+        fn(cursor, scope, "suprt", windows=suprt)
     assert "participant_id" not in suprt.column_names and "site" not in suprt.column_names
 
 
 @pytest.mark.parametrize("cursor", ["demo_store"], indirect=True)
-def test_rows_of_another_scope_give_other_numbers(cursor):
-    """The comparison above compares something: the rows are the scope's, not a constant."""
+def test_paired_rows_of_another_scope_are_refused(cursor):
+    """Rows carry the scope they were computed over: another scope's (which would give that
+    scope's numbers) are refused, also when only a filter or the grouping differs."""
     whole = resolve_scope(cursor)
-    later = resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6}))
-    wrong = outcomes.paired_rows(cursor, later)
-    assert wrong.num_rows < outcomes.paired_rows(cursor, whole).num_rows
-    alone = outcomes.outcome_change(cursor, whole)
-    assert outcomes.outcome_change(cursor, whole, wrong)["n_paired"].sum() < alone["n_paired"].sum()
+    assert outcomes.paired_rows(cursor, resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6}))).num_rows < (
+        outcomes.paired_rows(cursor, whole).num_rows)
+    sites = sorted(cursor.execute("select distinct site from pair_facts").df()["site"])
+    for other in (resolve_scope(cursor, **_dates(cursor, {"as_of": 0.6})), whole.grouped("site"),
+                  resolve_scope(cursor, filters=Filters(site=tuple(sites[:1])))):
+        wrong = outcomes.paired_rows(cursor, other)
+        for fn in TAKE_PAIRED.values():
+            with pytest.raises(ValueError, match="another scope"):
+                fn(cursor, whole, wrong)
 
 
 @pytest.mark.parametrize(("sites", "chosen"), [(None, {}), (1, {}), (None, {"funding_stream": 1, "start": 0.4})],

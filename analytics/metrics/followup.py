@@ -27,7 +27,7 @@ from analytics.domain.followup_rules import (  # noqa: F401 - the rules are name
 )
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run, run_arrow
+from analytics.metrics.scope import run, run_arrow, run_given
 from analytics.store.instruments import reported_codes
 
 OPENING_DAYS = 30
@@ -40,29 +40,25 @@ _GIVEN = "windows_given"
 def window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE):
     """The cohort's windows over `scope` under `rule` (followup_windows.sql: one row per group and
     cohort participant, with the flags the aggregates read; no pseudonym), as a pyarrow Table
-    that records its rule. For a caller computing several follow-up metrics over one scope (the
+    that records its scope and rule. For a caller computing several follow-up metrics over one scope (the
     summary, the Follow-up page): each takes them as ``windows`` instead of placing every
     window again. Row-level: never shown or exported, only queried."""
     params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS}
-    rows = run_arrow(con, scope, query("followup_windows") + "\n" + query("followup_windows_select"), params)
-    return rows.replace_schema_metadata({"rule": rule})
+    return run_arrow(con, scope, query("followup_windows") + "\n" + query("followup_windows_select"), params)
 
 
 def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False,
          windows=None) -> pd.DataFrame:
     """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs.
     ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows."""
-    params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, **(extra or {})}
+    placed = {"rule": check_rule(rule), "opening_days": OPENING_DAYS}
+    params = {**placed, **(extra or {})}
     joint = ",\n" if ctes else "\n"
     if windows is None:
         return run(con, scope, query("followup_windows") + joint + body, params)
-    if (windows.schema.metadata or {}).get(b"rule") != rule.encode():
-        raise ValueError("the window rows given were placed under another rule")
-    con.register(_GIVEN, windows)
-    try:
-        return run(con, scope, query("followup_windows_given") + joint + body, params)
-    finally:
-        con.unregister(_GIVEN)
+    # windows placed over another scope or under another rule are refused (run_given)
+    return run_given(con, scope, query("followup_windows_given") + joint + body, params, _GIVEN, windows,
+                     made_with=placed)
 
 
 def followup_windows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run, run_arrow
+from analytics.metrics.scope import run, run_arrow, run_given
 
 FOLLOWUP_MIN_DAYS = 28
 
@@ -43,14 +43,10 @@ def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
 def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None) -> pd.DataFrame:
     """`tail` (SQL over `classified`, starting with a comma or a select) after the paired rows:
     computed by outcomes_paired.sql, or read from ``paired`` (``paired_rows`` of this very
-    scope), which gives the same rows."""
+    scope; another scope's are refused), which gives the same rows."""
     if paired is None:
         return run(con, scope, _PAIRED + tail, _PAIRED_PARAMS)
-    con.register(_GIVEN, paired)
-    try:
-        return run(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS)
-    finally:
-        con.unregister(_GIVEN)
+    return run_given(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS, _GIVEN, paired)
 
 
 _SUMMARY = query("outcomes_summary")

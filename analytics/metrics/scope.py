@@ -8,6 +8,7 @@ value or name from a user is ever pasted into SQL.
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import date
 
@@ -42,14 +43,36 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | N
     return con.execute(sql, used).df()
 
 
+def _made_for(scope: Scope, extra: dict | None) -> bytes:
+    """What rows kept by ``run_arrow`` were computed over: the scope's parameters and the
+    settings, as text (recorded in the table, checked by ``run_given``)."""
+    return json.dumps({**scope.params(), **(extra or {})}, sort_keys=True, default=str).encode()
+
+
 def run_arrow(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None = None):
-    """`run`, returning a pyarrow Table: rows kept to be queried again (registered on a
-    cursor), not read in Python."""
+    """`run`, returning a pyarrow Table: rows kept to be queried again (``run_given``), not
+    read in Python. The table records the scope and settings it was computed over."""
     sql, used = _statement(scope, body, extra)
     # DuckDB warns that a statement's Arrow output is copied once (a relation's is not); a
     # relation is refused while the cursor has an unfinished result, and the copy is cheap
     # (hundredths of a second at L), so the statement it is.
-    return con.execute(sql, used).to_arrow_table()
+    rows = con.execute(sql, used).to_arrow_table()
+    return rows.replace_schema_metadata({"made_for": _made_for(scope, extra)})
+
+
+def run_given(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None, name: str, rows,
+              made_with: dict | None = None):
+    """`run` with `rows` (``run_arrow``'s table over this very scope, with the settings
+    `made_with`, default `extra`) registered on the cursor as `name` for this one query. Rows
+    computed over another scope or with other settings are refused (ValueError): they would
+    give another scope's numbers."""
+    if (rows.schema.metadata or {}).get(b"made_for") != _made_for(scope, extra if made_with is None else made_with):
+        raise ValueError("the rows given were computed over another scope or with other settings")
+    con.register(name, rows)
+    try:
+        return run(con, scope, body, extra)
+    finally:
+        con.unregister(name)
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> dict:
