@@ -90,15 +90,24 @@ METRICS: dict[str, Callable[..., Any]] = {
 }
 # Metrics asked only with their settings (no default view of their own).
 WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
-# Metrics that can take their scope's paired participants (PAIRED_ROWS, computed once) as
-# ``paired`` instead of pairing the assessments again: the Outcomes page reads four of them over
-# one scope.
-TAKES_PAIRED = frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"})
-PAIRED_ROWS = outcomes.paired_rows
-# Likewise the follow-up metrics and their scope's windows under their rule (WINDOW_ROWS) as
-# ``windows``: the Follow-up page reads three of them over one scope.
-TAKES_WINDOWS = frozenset({"followup_counts", "followup_attrition", "followup_by_close_month"})
-WINDOW_ROWS = followup.window_rows
+# Rows that several metrics of one scope read, computed once for them: the keyword the metrics
+# take them as, the metrics that can, and the function computing them over a scope (with the
+# metric's follow-up rule when `by_rule`). The Outcomes page reads four metrics of the paired
+# participants, the Follow-up page three of the windows, the Engagement page two of the cells.
+@dataclass(frozen=True)
+class SharedRows:
+    metrics: frozenset[str]
+    compute: Callable[..., Any]
+    by_rule: bool = False
+
+
+SHARED_ROWS: dict[str, SharedRows] = {
+    "paired": SharedRows(frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"}),
+                         outcomes.paired_rows),
+    "windows": SharedRows(frozenset({"followup_counts", "followup_attrition", "followup_by_close_month"}),
+                          followup.window_rows, by_rule=True),
+    "cells": SharedRows(frozenset({"engagement_by_month", "attended_by_modality"}), engagement.session_cells),
+}
 
 
 def compare_settings(by: str, k: int) -> tuple:

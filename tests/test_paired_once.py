@@ -1,6 +1,7 @@
 """The paired participants computed once per scope (outcomes.paired_rows) and handed to the
-outcome metrics as ``paired``, and the follow-up windows placed once (followup.window_rows) and
-handed to the follow-up metrics as ``windows``: the frames must be the very frames each metric
+outcome metrics as ``paired``, the follow-up windows placed once (followup.window_rows) and
+handed to the follow-up metrics as ``windows``, and the sessions counted once per month, status
+and modality (engagement.session_cells) for engagement by month and by modality as ``cells``: the frames must be the very frames each metric
 computes on its own, value for value, over scopes whose dates cut through participants'
 assessments and windows, and grouped ones; the summary and the dashboard hand them over, so
 their numbers are these too.
@@ -14,7 +15,7 @@ from pandas.testing import assert_frame_equal
 from analytics import store
 from analytics.domain.access import LOCAL_ACCESS, SUPERVISOR, Grant, access_for
 from analytics.domain.scope import Filters
-from analytics.metrics import dose, followup, outcomes
+from analytics.metrics import dose, engagement, followup, outcomes
 from analytics.metrics.scope import resolve_scope
 from analytics.store import views
 from tests.test_marts_whole import SCOPES, _dates
@@ -24,6 +25,10 @@ TAKE_PAIRED = {
     "reliable_change_counts": outcomes.reliable_change_counts,
     "change_distribution": outcomes.change_distribution,
     "dose_change": dose.dose_change,
+}
+TAKE_CELLS = {
+    "engagement_by_month": engagement.engagement_by_month,
+    "attended_by_modality": engagement.attended_by_modality,
 }
 TAKE_WINDOWS = {
     "followup_counts": followup.followup_counts,
@@ -62,6 +67,22 @@ def test_the_followup_metrics_from_the_window_rows_equal_the_metrics_computed_al
     for name, fn in TAKE_WINDOWS.items():
         alone = fn(cursor, scope, rule)
         assert_frame_equal(fn(cursor, scope, rule, windows=windows), alone, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("cursor", ["demo_store", "tiny_store"], indirect=True)
+@pytest.mark.parametrize("kw", SCOPES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+def test_the_engagement_metrics_from_the_session_cells_equal_the_metrics_computed_alone(cursor, kw):
+    scope = resolve_scope(cursor, **_dates(cursor, kw))
+    cells = engagement.session_cells(cursor, scope)
+    assert cells.num_rows > 0
+    for name, fn in TAKE_CELLS.items():
+        alone = fn(cursor, scope)
+        assert len(alone) > 0, name
+        assert_frame_equal(fn(cursor, scope, cells), alone, check_exact=True, obj=name)
+    other = engagement.session_cells(cursor, resolve_scope(cursor, **_dates(cursor, {"start": 0.5})))
+    for fn in TAKE_CELLS.values():
+        with pytest.raises(ValueError, match="another scope"):
+            fn(cursor, scope, other)
 
 
 @pytest.mark.parametrize("cursor", ["demo_store"], indirect=True)
@@ -104,8 +125,7 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
     from ui import data_access
 
     data_access._metric.clear()
-    data_access._paired.clear()
-    data_access._windows.clear()
+    data_access._shared.clear()
     stamp = data_access.current_stamp()
     con = store.connect_read(demo_store)
     try:
@@ -120,7 +140,7 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
         dates = _dates(cur, {k: v for k, v in chosen.items() if k == "start"})
         scope = resolve_scope(cur, filters=picked, **dates)
         direct = resolve_scope(cur, filters=Filters(site=allowed or (), funding_stream=picked.funding_stream), **dates)
-        for name, fn in TAKE_PAIRED.items():
+        for name, fn in {**TAKE_PAIRED, **TAKE_CELLS}.items():
             shown = data_access.metric(name, stamp, scope, access)
             assert_frame_equal(shown, fn(cur, direct), check_exact=True, obj=name)
         for rule in followup.RULES:

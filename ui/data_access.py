@@ -35,7 +35,7 @@ from analytics.metrics import admin
 from analytics.metrics.compare import FRAME_METRICS
 from analytics.metrics.followup import DEFAULT_RULE
 from analytics.metrics.scope import resolve_scope
-from analytics.panels import METRICS, PAIRED_ROWS, TAKES_PAIRED, TAKES_WINDOWS, WINDOW_ROWS, compare_settings
+from analytics.panels import METRICS, SHARED_ROWS, compare_settings
 from analytics.privacy.screen import suppressed_for_screen
 from analytics.store import views
 from ui import auth, components
@@ -274,32 +274,26 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
         kwargs["given"] = {
             frame: _metric(metric, stamp, ungrouped, unsuppressed, ()) for frame, metric in FRAME_METRICS.items()
         }
-    if name in TAKES_PAIRED and key[4] is None:
-        # The outcome frames of a page's own (ungrouped) scope pair the assessments once
-        # between them; a grouped one is asked alone (the intake and follow-up chart by site).
-        kwargs["paired"] = _paired(stamp, key, unsuppressed)
-    if name in TAKES_WINDOWS and key[4] is None:
-        # likewise the follow-up frames and their windows, under the rule asked for
-        kwargs["windows"] = _windows(stamp, key, unsuppressed, kwargs.get("rule", DEFAULT_RULE))
+    if key[4] is None:
+        # The frames of a page's own (ungrouped) scope that read the same rows take them
+        # computed once (analytics.panels.SHARED_ROWS); a grouped one is asked alone (the
+        # intake and follow-up chart by site).
+        for kind, shared in SHARED_ROWS.items():
+            if name in shared.metrics:
+                rule = (kwargs.get("rule", DEFAULT_RULE),) if shared.by_rule else ()
+                kwargs[kind] = _shared(kind, stamp, key, unsuppressed, rule)
     with analysis_cursor(stamp) as cur:
         return METRICS[name](cur, _scope_within(key, access_key), **kwargs)
 
 
-# Row-level (one row per paired participant): kept in this process's memory only, never
-# pickled, shown or exported; the metrics above query them and cache their aggregates. A few
-# tens of MB at L, so only the latest two scopes are kept.
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _paired(stamp: StampKey, key: ScopeKey, access_key: AccessKey) -> Any:
+# Row-level (the paired participants, the follow-up windows; integer keys, no pseudonyms) or
+# counts: kept in this process's memory only, never pickled, shown or exported; the metrics
+# above query them and cache their aggregates. The paired rows take 41 MB per scope at L, so
+# only six entries are kept in all (about the latest two scopes of each kind).
+@st.cache_resource(show_spinner=False, max_entries=2 * len(SHARED_ROWS))
+def _shared(kind: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, rule: tuple[str, ...]) -> Any:
     with analysis_cursor(stamp) as cur:
-        return PAIRED_ROWS(cur, _scope_within(key, access_key))
-
-
-# The cohort's follow-up windows, row-level like the paired participants and kept the same way
-# (integer keys and flags only, no pseudonym).
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _windows(stamp: StampKey, key: ScopeKey, access_key: AccessKey, rule: str) -> Any:
-    with analysis_cursor(stamp) as cur:
-        return WINDOW_ROWS(cur, _scope_within(key, access_key), rule)
+        return SHARED_ROWS[kind].compute(cur, _scope_within(key, access_key), *rule)
 
 
 def _scoped_key(scope: Scope, access: Access) -> ScopeKey:

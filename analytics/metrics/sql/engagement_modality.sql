@@ -1,8 +1,9 @@
--- grain: one row per group and modality (attended sessions in [S, E]).
+-- grain: one row per group and modality (attended sessions in [S, E]); inputs: session_cells (engagement_session_cells.sql)
 final as (
-    select s.grp, coalesce(s.modality, '(not recorded)') as modality, count(*) as attended
-    from sessions_in_scope as s, scope_params as sp
-    where s.session_date between sp.s and sp.e and s.status = 'attended'
-    group by s.grp, coalesce(s.modality, '(not recorded)')
+    -- from the sessions' cells (engagement_session_cells.sql: dated in [S, E])
+    select grp, modality, sum(sessions)::bigint as attended
+    from session_cells
+    where status = 'attended'
+    group by grp, modality
 )
 select * from final order by grp, attended desc, modality

@@ -1,4 +1,4 @@
--- grain: one row per group and calendar month meeting [S, E].
+-- grain: one row per group and calendar month meeting [S, E]; inputs: session_cells (engagement_session_cells.sql), pairs_in_scope
 months as (
     select
         m::date as month_start,
@@ -18,15 +18,15 @@ active as (
 ),
 
 sessions_by_month as (
+    -- the sessions' counts per month, from their cells (engagement_session_cells.sql)
     select
-        s.grp,
-        date_trunc('month', s.session_date)::date as month_start,
-        count(*) filter (where s.status = 'attended') as attended,
-        count(*) filter (where s.status = 'no_show') as no_show,
-        count(*) filter (where s.status = 'cancelled') as cancelled
-    from sessions_in_scope as s, scope_params as sp
-    where s.session_date between sp.s and sp.e
-    group by s.grp, date_trunc('month', s.session_date)
+        grp,
+        month_start,
+        coalesce(sum(sessions) filter (where status = 'attended'), 0)::bigint as attended,
+        coalesce(sum(sessions) filter (where status = 'no_show'), 0)::bigint as no_show,
+        coalesce(sum(sessions) filter (where status = 'cancelled'), 0)::bigint as cancelled
+    from session_cells
+    group by grp, month_start
 ),
 
 grid as (
