@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from statistics import NormalDist
 from types import ModuleType
@@ -60,8 +62,27 @@ class _LazyModule:
 
     def __getattr__(self, attr: str):
         if self._module is None:
+            # an import started in the background finishes first: two threads importing parts
+            # of one package at once could each wait for a module the other holds
+            for thread in _BACKGROUND:
+                thread.join()
             self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)
+
+    def import_in_background(self) -> None:
+        """Start importing the module on a thread of its own, for a caller that will need it
+        after work that does not hold the interpreter (DuckDB queries): the summary command's
+        queries run while scipy.special is imported. A first use of any lazy module joins the
+        thread first, so nothing changes but when the time is spent."""
+        if self._module is None and self._name not in sys.modules and not _BACKGROUND:
+            thread = threading.Thread(target=importlib.import_module, args=(self._name,), daemon=True,
+                                      name=f"import {self._name}")
+            _BACKGROUND.append(thread)
+            thread.start()
+
+
+# Imports started by import_in_background (one at most).
+_BACKGROUND: list[threading.Thread] = []
 
 
 optimize = _LazyModule("scipy.optimize")

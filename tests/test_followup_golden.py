@@ -181,3 +181,30 @@ def test_bad_rule_and_target_are_refused(tiny_followup_con, scope):
     for bad in ("x", 0, 1.5, -0.2):
         with pytest.raises(ScopeError, match="follow-up target"):
             followup.followup_counts(tiny_followup_con, scope, "suprt", bad)
+
+
+@pytest.mark.parametrize("rule", ["suprt", "gpra"])
+@pytest.mark.parametrize("cut", [None, 0.3, 0.6, "site", "by site"])
+def test_windows_to_act_are_the_windows_a_worklist_lists(demo_con, tiny_followup_con, scope, rule, cut):
+    """followup_windows_to_act places only the windows that close on or after A and open by
+    A + 30 days: the same rows, values and order as all windows filtered here (open now, opening
+    within 30 days, or closing on A without a follow-up and not excused)."""
+    from analytics.metrics.scope import data_bounds
+
+    for con, base in ((tiny_followup_con, scope), (demo_con, None)):
+        if base is None:
+            bounds = data_bounds(con)
+            first, last = bounds["earliest_match"], bounds["latest_session"]
+            if isinstance(cut, float):
+                base = resolve_scope(con, as_of=first + (last - first) * cut, start=first + (last - first) * cut / 3)
+            elif cut == "site":
+                base = resolve_scope(con, filters={"site": [con.execute("select min(site) from pair_facts").fetchone()[0]]})
+            else:
+                base = resolve_scope(con, by="site" if cut == "by site" else None)
+        every = followup.followup_windows(con, base, rule)
+        closes_on_a = pd.to_datetime(every["window_close"]) == pd.Timestamp(base.as_of)
+        want = every[every["open_now"] | every["opening_next_30"]
+                     | (closes_on_a & ~every["done"] & ~every["excused"])].reset_index(drop=True)
+        got = followup.followup_windows_to_act(con, base, rule)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert len(want) > 0

@@ -24,7 +24,7 @@ from analytics import store
 from analytics.metrics import dose, engagement, mentors, outcomes
 from analytics.metrics.scope import data_bounds, resolve_scope
 from analytics.store import views
-from analytics.store.marts import MART_ORDER
+from analytics.store.marts import MART_ADDED_COLUMNS, MART_ORDER
 
 # Dates as fractions of the store's span (earliest match to latest session), so each cuts
 # through some pairs' sessions whatever the program's dates.
@@ -114,6 +114,104 @@ def test_the_default_period_reads_the_marts(stores, which):
     # counted in pandas
     bands = {k: f["dose_change"].query("band != '*'")["n"].tolist() for k, f in (("built", built), ("altered", altered))}
     assert bands["altered"] != bands["built"]
+
+
+@pytest.mark.parametrize("which", ["demo", "tiny"])
+@pytest.mark.parametrize("as_of", [None, 0.35, 0.7])
+def test_triangle_and_silent_pairs_from_the_mart_equal_the_sessions_counted_in_pandas(stores, which, as_of):
+    """The cohort triangle reads each pair's attended 30-day windows from mart_pair_sessions, and
+    the silent pairs of Needs attention its last attended session (when all of the pair's
+    sessions are on or before A; the others' sessions are read again): the same cells and rows
+    as the sessions counted here in pandas, at the latest date and at as-of dates that cut
+    through pairs' sessions."""
+    from analytics.metrics import attention, retention
+
+    con = store.connect_read(stores[which]["as built"])
+    try:
+        cur = views.analysis_connection(con)
+        scope = resolve_scope(cur, **_dates(cur, {"as_of": as_of} if as_of is not None else {}))
+        triangle = retention.cohort_triangle(cur, scope)
+        silent = attention.needs_attention(cur, scope).query("reason == 'no_recent_session'")
+        pairs = cur.execute("select pair_key, pair_id, matched_on, closed_on from mart_pairs").df()
+        sessions = cur.execute("select pair_key, session_date from mart_sessions"
+                               " where inside_pair_dates and status = 'attended'").df()
+    finally:
+        con.close()
+    a, s, e = (pd.Timestamp(d) for d in (scope.as_of, scope.start, scope.end))
+    day = pd.Timedelta(days=1)
+    sessions = sessions[sessions["session_date"] <= a].merge(pairs, on="pair_key")
+
+    # the triangle: pairs matched in [S, E], window k = [matched + 30k, matched + 30k + 29]
+    # counted when it ends on or before A; attending when an attended session falls in it
+    sessions["k"] = (sessions["session_date"] - sessions["matched_on"]).dt.days // 30
+    attended = set(zip(sessions["pair_key"], sessions["k"], strict=True))
+    cells = []
+    for pair in pairs[(pairs["matched_on"] >= s) & (pairs["matched_on"] <= e)].itertuples():
+        for k in range(12):
+            if pair.matched_on + (30 * k + 29) * day <= a:
+                cells.append((pair.matched_on.to_period("M").to_timestamp(), k, (pair.pair_key, k) in attended))
+    want = (pd.DataFrame(cells, columns=["cohort_month", "k", "attending"])
+            .groupby(["cohort_month", "k"]).agg(pairs=("attending", "size"), pairs_attending=("attending", "sum"))
+            .reset_index())
+    def cells_of(f):
+        return [(pd.Timestamp(m).date(), int(k), int(n), int(y))
+                for m, k, n, y in zip(f["cohort_month"], f["k"], f["pairs"], f["pairs_attending"], strict=True)]
+
+    assert len(want) > 0
+    assert cells_of(triangle) == cells_of(want)
+
+    # silent pairs: open at A, matched 30+ days before A, no attended session in the 30 days up to A
+    last = sessions.groupby("pair_key")["session_date"].max()
+    open_ = pairs[(pairs["closed_on"].isna() | (pairs["closed_on"] > a)) & (pairs["matched_on"] <= a - 30 * day)].copy()
+    open_["last_on"] = open_["pair_key"].map(last)
+    quiet = open_[open_["last_on"].isna() | (open_["last_on"] <= a - 30 * day)]
+    want_silent = sorted(zip(quiet["pair_id"], (a - quiet["last_on"].fillna(quiet["matched_on"])).dt.days, strict=True))
+    assert want_silent or which == "tiny"  # the tiny store has none at some dates
+    assert sorted(zip(silent["pair_id"], silent["days"], strict=True)) == want_silent
+
+
+def test_the_triangle_and_the_silent_pairs_read_the_mart(stores):
+    """Marts altered on purpose show in both (the test above compares something): no attended
+    window at all empties the triangle's attending counts; a last attended session moved to A's
+    day takes every such pair off the silent list."""
+    from analytics.metrics import attention, retention
+
+    def read(path):
+        con = store.connect_read(path)
+        try:
+            cur = views.analysis_connection(con)
+            scope = resolve_scope(cur)
+            return (retention.cohort_triangle(cur, scope)["pairs_attending"].sum(),
+                    len(attention.needs_attention(cur, scope).query("reason == 'no_recent_session'")),
+                    scope.as_of)
+        finally:
+            con.close()
+
+    built = read(stores["demo"]["as built"])
+    altered = _copy_with(stores["demo"]["as built"], stores["demo"]["as built"].with_name("windows-altered.duckdb"),
+                         f"update mart_pair_sessions set attended_windows = 0,"
+                         f" last_attended = date '{built[2].isoformat()}' where last_attended is not null")
+    after = read(altered)
+    assert built[0] > 0 and after[0] == 0
+    assert built[1] > after[1]
+
+
+@pytest.mark.parametrize("column", MART_ADDED_COLUMNS)
+def test_a_store_whose_mart_lacks_a_column_added_since_is_said_to_be_outdated(demo_store, tmp_path, column):
+    table, name = column.split(".")
+    old = _copy_with(demo_store, tmp_path / "old.duckdb", f"alter table {table} drop column {name}")
+    con = store.connect_read(old)
+    try:
+        with pytest.raises(views.StoreOutdated, match="older release"):
+            views.analysis_connection(con)
+    finally:
+        con.close()
+    store.bring_up_to_date(old)
+    con = store.connect_read(old)
+    try:
+        views.analysis_connection(con)  # current again
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize("mart", MART_ORDER)

@@ -6,7 +6,8 @@ Caching rules:
   opens the new file, and sessions still reading the old one finish on their snapshot.
 - Metric results are small DataFrames cached with `st.cache_data` on plain values only: the
   stamp tuple and the scope as tuples of strings. Every call computes on its own cursor with
-  the analysis views (`views.analysis_connection`), so concurrent sessions never share one.
+  the analysis views (`views.analysis_connection`), held by that call alone (idle ones are
+  reused by later calls), so concurrent sessions never share one.
 - The cache is shared by every session of the server, so the user's access is part of every
   key that holds program data: `AccessKey` = (allowed sites or None for all,
   k, suppression on screen, mentor-level views). The scope's filters are narrowed to the
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -146,16 +148,33 @@ def _registry_frame(stamp: StampKey) -> pd.DataFrame:
         cur.close()
 
 
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _idle_cursors(stamp: StampKey) -> queue.SimpleQueue:
+    # Cursors of this version of the store with the analysis views built, between two calls:
+    # building the views costs 6-8 ms a cursor, and a page's rerun asks for a dozen. Keyed on
+    # the stamp like the connection.
+    return queue.SimpleQueue()
+
+
 @contextlib.contextmanager
 def analysis_cursor(stamp: StampKey) -> Iterator[Any]:
-    """A cursor with the analysis views, private to this call."""
+    """A cursor with the analysis views, private to this call: taken from the cursors idle
+    after earlier calls (or built), and put back after a call that ended normally. A call that
+    raised closes its cursor, so none is handed on in an unknown state; the metrics leave
+    nothing on a cursor (what they register they unregister, every result is fetched)."""
     # A damaged file's DuckDB errors come out as one store.StoreDamaged (ui.setup says it plainly).
     with store.reading(stamp[0]):
-        cur = views.analysis_connection(_connection(stamp), _registry_frame(stamp))
+        idle = _idle_cursors(stamp)
+        try:
+            cur = idle.get_nowait()
+        except queue.Empty:
+            cur = views.analysis_connection(_connection(stamp), _registry_frame(stamp))
         try:
             yield cur
-        finally:
+        except BaseException:
             cur.close()
+            raise
+        idle.put(cur)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from analytics import summary
+    from analytics import stats, summary
     from analytics.store import views
+
+    stats.special.import_in_background()
 
     if args.min_cell < 1:
         raise UsageError("--min-cell must be 1 or more")

@@ -153,9 +153,11 @@ def attention_counts(rows: pd.DataFrame) -> pd.DataFrame:
     reasons = list(REASONS)
     if rows.empty:
         return pd.DataFrame(columns=["mentor_id", "site", *reasons, "total"])
-    counts = pd.crosstab(rows["mentor_id"], rows["reason"]).reindex(columns=reasons, fill_value=0)
+    counts = rows.groupby(["mentor_id", "reason"]).size().unstack(fill_value=0).reindex(columns=reasons, fill_value=0)
     first = rows.groupby("mentor_id")["urgency"].min()
-    site = rows.groupby("mentor_id")["site"].agg(lambda s: ", ".join(sorted(set(s))))
+    # each mentor's sites, in order, joined: one row per mentor and site first
+    sites = rows[["mentor_id", "site"]].drop_duplicates().sort_values(["mentor_id", "site"], kind="stable")
+    site = sites.groupby("mentor_id")["site"].agg(", ".join)
     out = counts.assign(total=counts.sum(axis=1)).astype("int64")
     out.insert(0, "site", site)
     out = out.loc[first.sort_values(kind="stable").index].reset_index()

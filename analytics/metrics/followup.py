@@ -43,15 +43,16 @@ def window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAUL
     that records its scope and rule. For a caller computing several follow-up metrics over one scope (the
     summary, the Follow-up page): each takes them as ``windows`` instead of placing every
     window again. Row-level: never shown or exported, only queried."""
-    params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS}
+    params = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, "to_act": False}
     return run_arrow(con, scope, query("followup_windows") + "\n" + query("followup_windows_select"), params)
 
 
 def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False,
-         windows=None) -> pd.DataFrame:
+         windows=None, to_act: bool = False) -> pd.DataFrame:
     """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs.
-    ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows."""
-    placed = {"rule": check_rule(rule), "opening_days": OPENING_DAYS}
+    ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows.
+    ``to_act``: place only the windows a worklist can list (for followup_rows_to_act.sql)."""
+    placed = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, "to_act": to_act}
     params = {**placed, **(extra or {})}
     joint = ",\n" if ctes else "\n"
     if windows is None:
@@ -77,7 +78,7 @@ def followup_windows_to_act(con: duckdb.DuckDBPyConnection, scope: Scope, rule: 
     """The rows of ``followup_windows`` whose window is open at A, closes on A without a
     follow-up and not excused, or opens within OPENING_DAYS days (open_now, opening_next_30):
     the ones a worklist acts on, with the same columns, values and order."""
-    return _run(con, scope, query("followup_rows_to_act"), rule)
+    return _run(con, scope, query("followup_rows_to_act"), rule, to_act=True)
 
 
 def followup_counts(

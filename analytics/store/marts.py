@@ -18,6 +18,13 @@ MART_ORDER = [
     "mart_assessment_span", "mart_participant_attended",
 ]
 
+# Columns added to a mart after the release that first built it, as "table.column": a store
+# whose marts lack one was written by an older release, and is brought up to date like a store
+# without a mart (views.outdated_reason).
+MART_ADDED_COLUMNS = [
+    "mart_pair_sessions.last_attended", "mart_pair_sessions.attended_windows",
+]
+
 
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     for name in MART_ORDER:

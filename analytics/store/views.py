@@ -11,7 +11,7 @@ import pandas as pd
 
 from analytics import store
 from analytics.store import instruments as registry
-from analytics.store.marts import MART_ORDER
+from analytics.store.marts import MART_ADDED_COLUMNS, MART_ORDER
 from analytics.store.sqlfiles import store_query, store_sql
 
 # Dependencies first. Each file's first line states its grain and inputs.
@@ -57,7 +57,7 @@ def outdated_reason(con: duckdb.DuckDBPyConnection) -> str | None:
     registry), or None when it is."""
     # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
     # and a register() after it then fails with "connection has an unfinished result".
-    has_marts = con.execute(store_query("has_marts"), {"marts": MART_ORDER}).fetchall()[0][0]
+    has_marts = con.execute(store_query("has_marts"), {"marts": MART_ORDER, "columns": MART_ADDED_COLUMNS}).fetchall()[0][0]
     if not has_marts:
         return ("this store was written by an older release: open it once in the dashboard (which"
                 " rebuilds its summary tables), load any export again, or rebuild the demo"

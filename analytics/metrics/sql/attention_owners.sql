@@ -1,4 +1,22 @@
 -- grain: one row per participant with a pair kept by the filters who has a row of their own (open and never assessed, or one of $window_keys, the participants with a follow-up window to act on): their latest such pair (an open one first), which decides the mentor their participant-level rows go to.
+assessed as (
+    -- the participants with an assessment on or before A: those whose earliest assessment of
+    -- some instrument is (mart_assessment_span, one row per participant and instrument)
+    select distinct m.participant_key
+    from mart_assessment_span as m, scope_params as sp
+    where m.baseline_on <= sp.a
+),
+
+wanted as (
+    -- whose owner is read: participants with an open pair and no assessment on or before A
+    -- (their latest pair, an open one first, is open), and those of $window_keys
+    (select participant_key from pairs_at where closed_at is null
+     except
+     select participant_key from assessed)
+    union
+    select unnest($window_keys::integer[]) as participant_key
+),
+
 ranked as (
     select
         p.participant_key, p.pair_key, p.mentor_id, p.site, p.closed_at is null as is_open,
@@ -7,12 +25,7 @@ ranked as (
             order by p.closed_at is null desc, p.matched_on desc, p.pair_key desc
         ) as n
     from pairs_at as p
-),
-
-assessed as (
-    select distinct a.participant_key
-    from mart_assessments as a, scope_params as sp
-    where a.administered_on <= sp.a
+    inner join wanted as w on w.participant_key = p.participant_key
 )
 
 select
@@ -25,5 +38,3 @@ inner join mart_pairs as mp on mp.pair_key = r.pair_key
 inner join mart_participants as pt on pt.participant_key = r.participant_key
 left join assessed as x on x.participant_key = r.participant_key
 where r.n = 1
-  and ((r.is_open and x.participant_key is null)
-       or r.participant_key in (select unnest($window_keys::integer[])))

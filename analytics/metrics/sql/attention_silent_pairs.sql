@@ -1,8 +1,16 @@
 -- grain: one row per pair open at A (filters applied) with no attended session in the 30 days up to A, matched 30+ days before A.
 last_attended as (
+    -- a pair whose clean sessions all lie on or before A takes its last attended session from
+    -- mart_pair_sessions (found at load time); only the other pairs' sessions are read here
+    select m.pair_key, m.last_attended as last_on
+    from mart_pair_sessions as m, scope_params as sp
+    where m.last_session <= sp.a
+    union all
     select s.pair_key, max(s.session_date) as last_on
-    from sessions_clean as s, scope_params as sp
-    where s.status = 'attended' and s.session_date <= sp.a
+    from sessions_clean as s
+    inner join mart_pair_sessions as m on m.pair_key = s.pair_key
+    cross join scope_params as sp
+    where m.last_session > sp.a and s.status = 'attended' and s.session_date <= sp.a
     group by s.pair_key
 )
 

@@ -7,7 +7,7 @@ cohort as (
     where mp.enrolled_on between sp.s and sp.e
 ),
 
-windows as (
+windows_placed as (
     select
         c.grp,
         c.participant_key,
@@ -28,6 +28,16 @@ windows as (
     inner join mart_participants as mp on mp.participant_key = c.participant_key
     inner join participants as p on p.participant_id = mp.participant_id
     cross join scope_params as sp
+),
+
+windows as (
+    -- $to_act: only the windows a worklist can list (followup_rows_to_act.sql: open at A,
+    -- closing on A or opening within $opening_days days), which close on or after A and open
+    -- by A + $opening_days; the others are not placed at all
+    select w.*
+    from windows_placed as w, scope_params as sp
+    where not $to_act::boolean
+       or (w.window_close >= sp.a and w.window_open <= sp.a + $opening_days::integer)
 ),
 
 reassessed as (

@@ -15,14 +15,11 @@ windows as (
 ),
 
 attended_windows as (
-    -- per pair, the windows k (0-11) with an attended session, as bits of one integer:
-    -- k = (session_date - matched_on) // 30
-    select s.pair_key,
-           bit_or(1::integer << (date_diff('day', s.matched_on, s.session_date) // 30)::integer) as mask
-    from sessions_in_scope as s
-    where s.status = 'attended' and s.pair_matched_in_period
-      and s.session_date < s.matched_on + 360
-    group by s.pair_key
+    -- per pair, the windows k (0-11) with an attended session, as bits of one integer
+    -- (k = (session_date - matched_on) // 30), summed at load time in mart_pair_sessions: a
+    -- window counted above ends on or before A, so all of its sessions are on or before A
+    select m.pair_key, m.attended_windows as mask
+    from mart_pair_sessions as m
 )
 
 select

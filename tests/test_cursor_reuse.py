@@ -1,0 +1,80 @@
+"""The dashboard's cursors with the analysis views are reused between calls
+(ui.data_access.analysis_cursor): building the views costs several milliseconds a cursor, and a
+page's rerun asks for a dozen. A cursor is held by one call at a time, a call that raised
+closes its own, and a reused cursor gives the same numbers as a new one.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from pandas.testing import assert_frame_equal
+
+from analytics import store
+from analytics.metrics.scope import resolve_scope
+from analytics.panels import METRICS, SHARED_ROWS
+from ui import data_access
+
+
+@pytest.fixture()
+def stamp(tiny_store, monkeypatch):
+    monkeypatch.setenv("OUTCOMES_DB", str(tiny_store))
+    data_access._idle_cursors.clear()
+    yield data_access.current_stamp()
+    data_access._idle_cursors.clear()
+
+
+def _temp_objects(cur) -> list:
+    return cur.execute("select table_name from duckdb_tables() where temporary union all "
+                       "select view_name from duckdb_views() where temporary order by 1").fetchall()
+
+
+def test_a_cursor_is_reused_by_the_next_call_and_never_by_two_at_once(stamp):
+    with data_access.analysis_cursor(stamp) as first:
+        with data_access.analysis_cursor(stamp) as second:
+            assert second is not first
+    with data_access.analysis_cursor(stamp) as again:
+        assert again in (first, second)
+        with data_access.analysis_cursor(stamp) as other:
+            assert other in (first, second) and other is not again
+
+
+def test_a_call_that_raised_closes_its_cursor(stamp):
+    with pytest.raises(RuntimeError), data_access.analysis_cursor(stamp) as broken:
+        raise RuntimeError("a metric failed")
+    with pytest.raises(duckdb.ConnectionException):
+        broken.execute("select 1")
+    with data_access.analysis_cursor(stamp) as cur:
+        assert cur is not broken
+        assert cur.execute("select count(*) from pair_facts").fetchone()[0] > 0
+
+
+def test_a_reused_cursor_gives_the_same_numbers_and_keeps_nothing(stamp, tiny_store):
+    """Every metric a page computes, with the shared rows where the dashboard hands them on,
+    run twice on one reused cursor: equal frames, and no temporary object left behind."""
+    con = store.connect_read(tiny_store)
+    try:
+        from analytics.store import views
+
+        fresh = views.analysis_connection(con)
+        scope = resolve_scope(fresh)
+        with data_access.analysis_cursor(stamp) as cur:
+            before = _temp_objects(cur)
+        for name, fn in METRICS.items():
+            if name in ("summary", "compare_groups"):
+                continue
+            kwargs = {kind: shared.compute(fresh, scope) for kind, shared in SHARED_ROWS.items()
+                      if name in shared.metrics}
+            want = fn(fresh, scope, **kwargs)
+            for _ in range(2):
+                with data_access.analysis_cursor(stamp) as cur:
+                    got = fn(cur, scope, **kwargs)
+                if hasattr(want, "columns"):
+                    assert_frame_equal(got, want, check_exact=True)
+                else:
+                    assert got == want, name
+        with data_access.analysis_cursor(stamp) as cur:
+            assert _temp_objects(cur) == before
+            assert data_access._idle_cursors(stamp).qsize() == 0  # this one, held
+    finally:
+        con.close()
