@@ -399,13 +399,21 @@ def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
 
 
+def trace(kind: str, **props) -> dict:
+    """A trace of type ``kind`` as a plain dict, for ``fig.add_trace`` and ``go.Figure``: the
+    figure validates it once, where a ``go.Scatter`` or ``go.Bar`` is validated when built and
+    again, whole, when added (twice per point's colour and pattern: a tenth of a second for
+    the follow-up rates of 4,785 mentors). The same figure either way."""
+    return {"type": kind, **props}
+
+
 def _legend_entry(fig: go.Figure, name: str, colour: str, kind: str = "bar") -> None:
     """A legend-only trace. Plotly draws a legend swatch from a trace's first point, which may
     be a flagged (faded, hatched) one, so the real traces stay out of the legend. A marker, not
     a bar: an empty bar trace would still take a slot in grouped bar charts."""
     fig.add_trace(
-        go.Scatter(
-            x=[None], y=[None], mode="lines+markers" if kind == "line" else "markers", name=name,
+        trace(
+            "scatter", x=[None], y=[None], mode="lines+markers" if kind == "line" else "markers", name=name,
             hoverinfo="skip", line={"color": colour, "width": 2.5},
             marker={
                 "color": colour,

@@ -32,6 +32,7 @@ from analytics.present.theme import (
     n_text,
     no_data_figure,
     small_label,
+    trace,
     with_footnote,
 )
 
@@ -193,16 +194,16 @@ def forest_plot(
                 wy += [lab, lab, None]
         if wx:
             fig.add_trace(
-                go.Scatter(
-                    x=wx, y=wy, mode="lines", name="95% CI (small groups)" if faded else "95% CI",
+                trace(
+                    "scatter", x=wx, y=wy, mode="lines", name="95% CI (small groups)" if faded else "95% CI",
                     line={"color": _rgba(AXIS, 0.35) if faded else AXIS, "width": 1.6},
                     hoverinfo="skip", showlegend=False,
                 )
             )
     right = [small_label(k) if s else (n_text(v, k) if has_n else "") for v, s in zip(ns, smalls, strict=True)]
     fig.add_trace(
-        go.Scatter(
-            x=est, y=labels, mode="markers", name="Estimate",
+        trace(
+            "scatter", x=est, y=labels, mode="markers", name="Estimate",
             marker={"symbol": "square", "size": 11, "color": [_rgba(PALETTE[0], 0.4) if s else PALETTE[0] for s in smalls]},
             customdata=np.column_stack([ci_text, right]),
             hovertemplate="%{y}: %{customdata[0]} (%{customdata[1]})<extra></extra>",

@@ -29,6 +29,7 @@ from analytics.present.theme import (
     group_label,
     no_data_figure,
     small_label,
+    trace,
 )
 
 # --------------------------------------------------------------------------- engagement
@@ -63,8 +64,8 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
         flagged |= any(small)
         colour = PALETTE[0] if len(groups) == 1 else _colour(i)
         fig.add_trace(
-            go.Bar(
-                x=part["month"],
+            trace(
+                "bar", x=part["month"],
                 y=part["attended"],
                 name="Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended",
                 showlegend=False,
@@ -83,8 +84,8 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
         )
         _legend_entry(fig, "Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended", colour)
     fig.add_trace(
-        go.Scatter(
-            x=totals["month"],
+        trace(
+            "scatter", x=totals["month"],
             y=totals["active_pairs"],
             name="Active pairs",
             mode="lines+markers",
@@ -99,8 +100,8 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
     flagged |= any(small_rate)
     rate = [_pct(r) for r in totals["rate"]]
     fig.add_trace(
-        go.Scatter(
-            x=totals["month"],
+        trace(
+            "scatter", x=totals["month"],
             y=rate,
             name="Attendance rate",
             showlegend=False,

@@ -29,6 +29,7 @@ from analytics.present.theme import (
     group_label,
     no_data_figure,
     small_label,
+    trace,
 )
 
 TARGET_COLOUR = "#444444"
@@ -83,13 +84,14 @@ def followup_rate_chart(
         "color": [_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)],
         "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": MUTED},
     }
-    bar = go.Bar(
+    bar = trace(
+        "bar",
         x=heights if horizontal else labels, y=labels if horizontal else heights,
         orientation="h" if horizontal else "v", marker=marker, text=text, textposition="outside",
         cliponaxis=False, showlegend=False, textfont={"size": 11},
         hovertemplate=("%{y}" if horizontal else "%{x}") + "<br>Follow-up rate: %{text}<extra></extra>",
     )
-    fig = go.Figure(bar)
+    fig = go.Figure(data=[bar])
     _legend_entry(fig, "Meets the target", IMPROVED)
     _legend_entry(fig, "Below the target", DECLINED)
     line = {"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"}

@@ -26,6 +26,7 @@ from analytics.present.theme import (
     count_text,
     no_data_figure,
     small_label,
+    trace,
 )
 
 # --------------------------------------------------------------------------- goals
@@ -58,8 +59,8 @@ def goals_chart(goals: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figure:
     for key, colour, legend in (("goals_set", BASELINE, "Goals set"), ("achieved", IMPROVED, "Achieved")):
         small_v = [flagged_small(v, k) for v in agg[key]]
         fig.add_trace(
-            go.Bar(
-                x=labels, y=agg[key].fillna(0), name=legend, showlegend=False,
+            trace(
+                "bar", x=labels, y=agg[key].fillna(0), name=legend, showlegend=False,
                 marker={
                     "color": [_rgba(colour, 0.45) if s else colour for s in smalls],
                     "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colour},

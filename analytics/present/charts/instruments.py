@@ -36,6 +36,7 @@ from analytics.present.theme import (
     n_text,
     no_data_figure,
     small_label,
+    trace,
 )
 
 BAND_LABELS = {"0-3": "0-3 sessions", "4-11": "4-11 sessions", "12+": "12 or more"}
@@ -72,8 +73,8 @@ def threshold_chart(
     hidden = small or any(v is None for v in shares)
     y = [0 if hidden or v is None else v * 100 for v in shares]
     fig = go.Figure(
-        go.Bar(
-            x=labels, y=y, width=0.55, name="Share at the cut-off", showlegend=False,
+        trace(
+            "bar", x=labels, y=y, width=0.55, name="Share at the cut-off", showlegend=False,
             marker={
                 "color": [_rgba(c, 0.45) if hidden else c for c in (BASELINE, FOLLOWUP)],
                 "pattern": {"shape": [SMALL_PATTERN if hidden else ""] * 2},
@@ -128,8 +129,8 @@ def dose_change_chart(
     err_plus = [h - m if h is not None and m is not None else 0 for h, m in zip(hi, means, strict=True)]
     err_minus = [m - lw if lw is not None and m is not None else 0 for lw, m in zip(lo, means, strict=True)]
     fig = go.Figure(
-        go.Bar(
-            x=x, y=[0 if m is None else m for m in means], width=0.55, name="Mean change", showlegend=False,
+        trace(
+            "bar", x=x, y=[0 if m is None else m for m in means], width=0.55, name="Mean change", showlegend=False,
             marker={
                 "color": [_rgba(c, 0.45) if s else c for c, s in zip(colours, smalls, strict=True)],
                 "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colours},

@@ -24,6 +24,7 @@ from analytics.present.theme import (
     count_text,
     no_data_figure,
     small_label,
+    trace,
 )
 
 # --------------------------------------------------------------------------- mentors
@@ -63,8 +64,8 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
                 continue
             part = df.iloc[part_idx]
             fig.add_trace(
-                go.Scatter(
-                    x=part["caseload_at_end"], y=[_pct(v) for v in part["attendance_rate"]], mode="markers",
+                trace(
+                    "scatter", x=part["caseload_at_end"], y=[_pct(v) for v in part["attendance_rate"]], mode="markers",
                     name=str(sup), showlegend=False,
                     marker={
                         "size": 12, "color": colour,
@@ -88,7 +89,7 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
                 )
             )
         fig.add_trace(
-            go.Scatter(x=[None], y=[None], mode="markers", name=str(sup), hoverinfo="skip",
+            trace("scatter", x=[None], y=[None], mode="markers", name=str(sup), hoverinfo="skip",
                        marker={"color": colour, "size": 12, "symbol": shape})
         )
     counted = denom.notna()  # a suppressed (blank) count cannot be pooled
@@ -102,8 +103,8 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
         )
     if flagged:
         fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="markers", name=f"Open marker: {small_label(k)} sessions",
+            trace(
+                "scatter", x=[None], y=[None], mode="markers", name=f"Open marker: {small_label(k)} sessions",
                 marker={"symbol": "circle-open", "size": 12, "color": SMALL_GREY, "line": {"width": 2}},
                 hoverinfo="skip",
             )

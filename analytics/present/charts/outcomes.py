@@ -43,6 +43,7 @@ from analytics.present.theme import (
     n_text,
     no_data_figure,
     small_label,
+    trace,
 )
 
 
@@ -96,8 +97,8 @@ def intake_followup_chart(
         if _num(b) is None or _num(f) is None:
             continue
         fig.add_trace(
-            go.Scatter(
-                x=[b, f], y=[lab, lab], mode="lines", showlegend=False, hoverinfo="skip",
+            trace(
+                "scatter", x=[b, f], y=[lab, lab], mode="lines", showlegend=False, hoverinfo="skip",
                 line={"color": _rgba("#9DB9CF", 0.5) if s else "#9DB9CF", "width": 5},
             )
         )
@@ -113,8 +114,8 @@ def intake_followup_chart(
             pos if li else ("middle right" if pos == "middle left" else "middle left") for li in left_is_intake
         ]
         fig.add_trace(
-            go.Scatter(
-                x=vals, y=labels, mode="markers+text", name=legend, showlegend=False,
+            trace(
+                "scatter", x=vals, y=labels, mode="markers+text", name=legend, showlegend=False,
                 marker={
                     "size": 15,
                     "color": [_rgba(colour, 0.45) if s else colour for s in smalls],
@@ -199,15 +200,15 @@ def trend_chart(
         label = group_label(grp, "All participants")
         if {"ci95_low", "ci95_high"} <= set(big.columns) and big["ci95_low"].notna().any():
             x = big["month"].astype(int).tolist()
-            fig.add_trace(go.Scatter(x=x, y=big["ci95_high"], mode="lines", line={"width": 0}, hoverinfo="skip",
+            fig.add_trace(trace("scatter", x=x, y=big["ci95_high"], mode="lines", line={"width": 0}, hoverinfo="skip",
                                      showlegend=False, legendgroup=str(grp), name=f"{label} 95% CI (upper)"))
-            fig.add_trace(go.Scatter(x=x, y=big["ci95_low"], mode="lines", line={"width": 0}, fill="tonexty",
+            fig.add_trace(trace("scatter", x=x, y=big["ci95_low"], mode="lines", line={"width": 0}, fill="tonexty",
                                      fillcolor=_rgba(colour, alpha), hoverinfo="skip", showlegend=False,
                                      legendgroup=str(grp), name=f"{label} 95% CI"))
         x = big["month"].astype(int).tolist()
         fig.add_trace(
-            go.Scatter(
-                x=x, y=big["mean"], mode="lines+markers+text" if one_line and len(big) <= 15 else "lines+markers",
+            trace(
+                "scatter", x=x, y=big["mean"], mode="lines+markers+text" if one_line and len(big) <= 15 else "lines+markers",
                 name=label if not one_line or grp != "all" else "Mean score",
                 legendgroup=str(grp),
                 line={"color": colour, "width": 2.5},
@@ -226,8 +227,8 @@ def trend_chart(
         if not small.empty:
             xs = small["month"].astype(int).tolist()
             fig.add_trace(
-                go.Scatter(
-                    x=xs, y=small["mean"], mode="markers", name=f"{label} ({small_label(k)})",
+                trace(
+                    "scatter", x=xs, y=small["mean"], mode="markers", name=f"{label} ({small_label(k)})",
                     legendgroup=str(grp), showlegend=False,
                     marker={"size": 8, "symbol": "circle-open", "color": _rgba(colour, 0.55), "line": {"width": 1.5}},
                     customdata=[f"{30 * m}-{30 * m + 29}" for m in xs],
@@ -236,8 +237,8 @@ def trend_chart(
             )
     if flagged:
         fig.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="markers", name=f"Open marker: {small_label(k)} assessments",
+            trace(
+                "scatter", x=[None], y=[None], mode="markers", name=f"Open marker: {small_label(k)} assessments",
                 marker={"symbol": "circle-open", "size": 9, "color": SMALL_GREY, "line": {"width": 1.5}},
                 hoverinfo="skip",
             )
@@ -305,8 +306,8 @@ def reliable_change_chart(
     for key, colour in zip(cols, (IMPROVED, NEUTRAL, DECLINED), strict=True):
         share = (df[key] / df["classified"]).tolist()
         fig.add_trace(
-            go.Bar(
-                y=labels, x=[0 if _num(v) is None else v * 100 for v in share], orientation="h",
+            trace(
+                "bar", y=labels, x=[0 if _num(v) is None else v * 100 for v in share], orientation="h",
                 name=RELIABLE_CHANGE_LABELS[key], showlegend=False,
                 marker={
                     "color": [_rgba(colour, 0.4) if s else colour for s in smalls],
@@ -399,8 +400,8 @@ def change_distribution_chart(
         for c, t in zip(bins["center"], texts, strict=True)
     ]
     fig = go.Figure(
-        go.Bar(
-            x=bins["center"], y=bins["participants"].fillna(0), width=width * 0.85, name="Participants",
+        trace(
+            "bar", x=bins["center"], y=bins["participants"].fillna(0), width=width * 0.85, name="Participants",
             marker={
                 "color": [_rgba(c, 0.45) if s else c for c, s in zip(colours, smalls, strict=True)],
                 "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": colours},

@@ -17,6 +17,7 @@ from analytics.present.theme import (
     _missing,
     _source,
     no_data_figure,
+    trace,
 )
 
 # --------------------------------------------------------------------------- data quality
@@ -47,8 +48,8 @@ def quality_chart(findings: pd.DataFrame | None) -> go.Figure:
         # blank (suppressed) counts are left out: an all-blank trace would break plotly's stacking
         part = df[(df["site"].fillna("(not recorded)") == site) & df["n"].notna()]
         fig.add_trace(
-            go.Bar(
-                y=part["label"], x=part["n"], orientation="h", name=str(site), marker={"color": _colour(i)},
+            trace(
+                "bar", y=part["label"], x=part["n"], orientation="h", name=str(site), marker={"color": _colour(i)},
                 customdata=[count(v) for v in part["n"]],
                 hovertemplate=f"{site}<br>%{{y}}: %{{customdata}}<extra></extra>",
             )

@@ -37,6 +37,7 @@ from analytics.present.theme import (
     n_text,
     no_data_figure,
     small_label,
+    trace,
 )
 from analytics.stats import at_risk_days, at_risk_table
 
@@ -133,14 +134,14 @@ def _add_km_band(fig: go.Figure, part: pd.DataFrame, grp, groups: _KmGroups) -> 
     x = part["t"].to_numpy(dtype=float)
     label = groups.labels[grp]
     fig.add_trace(
-        go.Scatter(
-            x=x, y=part["upper"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
+        trace(
+            "scatter", x=x, y=part["upper"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
             hoverinfo="skip", showlegend=False, legendgroup=str(grp), name=f"{label} 95% band (upper)",
         )
     )
     fig.add_trace(
-        go.Scatter(
-            x=x, y=part["lower"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
+        trace(
+            "scatter", x=x, y=part["lower"] * 100, mode="lines", line={"width": 0, "shape": "hv"},
             fill="tonexty", fillcolor=_rgba(groups.colours[grp], _band_alpha(len(groups.names))),
             hoverinfo="skip", showlegend=False, legendgroup=str(grp), name=f"{label} 95% band",
         )
@@ -161,8 +162,8 @@ def _add_km_curve(fig: go.Figure, part: pd.DataFrame, grp, groups: _KmGroups, k:
         ]
     )
     fig.add_trace(
-        go.Scatter(
-            x=part["t"].to_numpy(dtype=float),
+        trace(
+            "scatter", x=part["t"].to_numpy(dtype=float),
             y=part["survival"] * 100,
             mode="lines",
             name=f"{label} ({small_label(k) if small else n_text(groups.sizes[grp], k)})",
@@ -188,8 +189,8 @@ def _add_at_risk_rows(fig: go.Figure, at_risk: pd.DataFrame, groups: _KmGroups, 
         lab = groups.labels[grp]
         row_labels.append(f'<span style="color:{groups.colours[grp]}">{lab}</span>')
         fig.add_trace(
-            go.Scatter(
-                x=rows["day"],
+            trace(
+                "scatter", x=rows["day"],
                 y=[lab] * len(rows),
                 mode="text",
                 text=["0" if _num(v) == 0 else count_text(v, k) for v in rows["at_risk"]],
@@ -318,8 +319,8 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = DEFAULT_K, cell_te
 
     fig = go.Figure()
     fig.add_trace(
-        go.Heatmap(
-            z=z, x=xlabels, y=ylabels, zmin=0, zmax=100, name="Share attending",
+        trace(
+            "heatmap", z=z, x=xlabels, y=ylabels, zmin=0, zmax=100, name="Share attending",
             colorscale=[[0, "#F2F7FB"], [0.5, "#7FB3D9"], [1, "#08457A"]],
             text=text, texttemplate="%{text}" if cell_text else None, textfont={"size": 10},
             customdata=hover, hovertemplate="%{customdata}<extra></extra>",
@@ -330,8 +331,8 @@ def cohort_heatmap(triangle: pd.DataFrame | None, *, k: int = DEFAULT_K, cell_te
     )
     if flagged:
         fig.add_trace(
-            go.Heatmap(
-                z=z_small, x=xlabels, y=ylabels, zmin=0, zmax=1, showscale=False, name=small_label(k),
+            trace(
+                "heatmap", z=z_small, x=xlabels, y=ylabels, zmin=0, zmax=1, showscale=False, name=small_label(k),
                 colorscale=[[0, "#EBEBEB"], [1, "#EBEBEB"]], text=np.where(np.isnan(z_small), "", text),
                 texttemplate="%{text}" if cell_text else None, textfont={"size": 9, "color": MUTED},
                 customdata=hover, hovertemplate="%{customdata}<extra></extra>",
@@ -397,8 +398,8 @@ def closure_reasons_chart(closures: pd.DataFrame | None, *, k: int = DEFAULT_K) 
             count_text(v, k) if s else (f"{int(v):,}" if hidden else f"{int(v):,} ({percent(sh)})")
             for v, s, sh in zip(part["pairs"], small, share, strict=True)
         ]
-        bar = go.Bar(
-            x=part["pairs"].fillna(0), y=lab, orientation="h", name=name,
+        bar = trace(
+            "bar", x=part["pairs"].fillna(0), y=lab, orientation="h", name=name,
             marker={
                 "color": [_rgba(colour, 0.45) if s else colour for s in small],
                 "pattern": {"shape": [SMALL_PATTERN if s else "" for s in small], "fgcolor": colour},
