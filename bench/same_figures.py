@@ -1,15 +1,15 @@
 """Check that a change to the chart builders leaves every chart the same: draw every panel's
 figure over one store (on screen with the threshold k = 11 and k = 1, and as an export draws it
 from suppressed frames; per instrument, per grouping of the comparisons, per follow-up rule),
-and either save the figures' plotly JSON or compare it with saved JSON, byte for byte.
+and either save the figures' plotly JSON or compare it with saved JSON, byte for byte (the
+command line of bench/same_numbers.py).
 
-    python bench/same_figures.py save  STORE OUT.json   # with the code before a change
-    python bench/same_figures.py check STORE OUT.json   # with the code after it
+    python bench/same_figures.py save  STORE OUT.pickle   # with the code before a change
+    python bench/same_figures.py check STORE OUT.pickle   # with the code after it
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from same_numbers import save_or_check  # noqa: E402 - bench/, beside this script
 
 from analytics import store  # noqa: E402
 from analytics.metrics.followup import RULES  # noqa: E402
@@ -80,26 +82,7 @@ def figures(db: Path) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=["save", "check"])
-    ap.add_argument("db", type=Path)
-    ap.add_argument("saved", type=Path)
-    args = ap.parse_args(argv)
-    now = figures(args.db)
-    if args.mode == "save":
-        args.saved.write_text(json.dumps(now), encoding="utf-8")
-        print(f"saved {len(now)} figures to {args.saved}")
-        return 0
-    before = json.loads(args.saved.read_text(encoding="utf-8"))
-    if list(before) != list(now):
-        print(f"different figures drawn: {sorted(set(before) ^ set(now))}")
-        return 1
-    found = [key for key in now if before[key] != now[key]]
-    for key in found:
-        print(f"differs: {key}")
-    print(f"{len(now)} figures compared: {'identical' if not found else f'{len(found)} differ'}")
-    return 1 if found else 0
-
+    return save_or_check(__doc__.splitlines()[0], figures, argv, what="figures")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -121,27 +121,34 @@ def _nan(x) -> bool:
     return _is_float(x) and math.isnan(x)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def save_or_check(description: str, compute, argv: list[str] | None = None, what: str = "results") -> int:
+    """The command line of a save/check script: ``mode db saved``; `compute(db)` gives a dict
+    of results under string or tuple keys, saved (pickled) or compared with the saved ones
+    exactly (``differences``). Shared with bench/same_figures.py."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("mode", choices=["save", "check"])
     ap.add_argument("db", type=Path)
     ap.add_argument("saved", type=Path)
     args = ap.parse_args(argv)
-    now = results(args.db)
+    now = compute(args.db)
     if args.mode == "save":
         args.saved.write_bytes(pickle.dumps(now))
-        print(f"saved {len(now)} results to {args.saved}")
+        print(f"saved {len(now)} {what} to {args.saved}")
         return 0
     before = pickle.loads(args.saved.read_bytes())
     if list(before) != list(now):
-        print(f"different results computed: {sorted(set(before) ^ set(now))}")
+        print(f"different {what} computed: {sorted(set(before) ^ set(now))}")
         return 1
-    found = [d for key in now for d in differences(before[key], now[key], "/".join(key))]
+    found = [d for key in now
+             for d in differences(before[key], now[key], key if isinstance(key, str) else "/".join(key))]
     for d in found:
         print(d[:2000])
-    print(f"{len(now)} results compared: {'identical' if not found else f'{len(found)} differences'}")
+    print(f"{len(now)} {what} compared: {'identical' if not found else f'{len(found)} differences'}")
     return 1 if found else 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    return save_or_check(__doc__.splitlines()[0], results, argv)
 
 if __name__ == "__main__":
     sys.exit(main())
