@@ -94,18 +94,21 @@ WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
 # take them as, the metrics that can, and the function computing them over a scope (with the
 # metric's follow-up rule when `by_rule`). The Outcomes page reads four metrics of the paired
 # participants, the Follow-up page three of the windows, the Engagement page two of the cells.
+# `regrouped`: the metrics that, over a grouped scope, read the rows of the same scope ungrouped
+# (the follow-up counts by site and by mentor read the page's own windows).
 @dataclass(frozen=True)
 class SharedRows:
     metrics: frozenset[str]
     compute: Callable[..., Any]
     by_rule: bool = False
+    regrouped: frozenset[str] = frozenset()
 
 
 SHARED_ROWS: dict[str, SharedRows] = {
     "paired": SharedRows(frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"}),
                          outcomes.paired_rows),
     "windows": SharedRows(frozenset({"followup_counts", "followup_attrition", "followup_by_close_month"}),
-                          followup.window_rows, by_rule=True),
+                          followup.window_rows, by_rule=True, regrouped=frozenset({"followup_counts"})),
     "cells": SharedRows(frozenset({"engagement_by_month", "attended_by_modality"}), engagement.session_cells),
 }
 

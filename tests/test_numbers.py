@@ -132,10 +132,13 @@ def test_the_attendance_rate_prints_one_way_on_every_surface(tiny_con, monkeypat
     # a screen tile, and a screen table's percent column
     assert components.pct(rate) == shown
     drawn = []
-    monkeypatch.setattr(components.st, "dataframe", lambda data, **kwargs: drawn.append(data))
+    monkeypatch.setattr(components.st, "dataframe", lambda data, **kwargs: drawn.append((data, kwargs)))
     components.table(totals[["attendance_rate"]].rename(columns={"attendance_rate": "Attendance rate"}),
                      percent=["Attendance rate"])
-    assert shown in drawn[0].to_string() and "0.66" not in drawn[0].to_string()
+    [(data, kwargs)] = drawn
+    # the grid is handed 66.7 and prints it with its column's printf format (sprintf: "%.1f%%")
+    cell, fmt = data.iloc[0]["Attendance rate"], kwargs["column_config"]["Attendance rate"]["type_config"]["format"]
+    assert (cell, fmt) == (66.7, "%.1f%%") and fmt % cell == shown
 
     # the grant report: its headline row and its engagement sentence
     report = build_report(tiny_con, k=1, charts_wanted=False, **TINY)

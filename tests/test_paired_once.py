@@ -80,6 +80,30 @@ def test_the_followup_metrics_from_the_window_rows_equal_the_metrics_computed_al
 
 
 @BOTH_STORES
+@pytest.mark.parametrize("rule", followup.RULES)
+@pytest.mark.parametrize("by", ["site", "mentor", "supervisor", "funding_stream", "gender"])
+@pytest.mark.parametrize("kw", [{}, {"start": 0.3}, {"as_of": 0.8}, {"start": 0.2, "end": 0.7}],
+                         ids=lambda kw: ",".join(kw) or "default")
+def test_the_counts_by_group_from_the_ungrouped_windows_equal_the_counts_computed_alone(cursor, kw, by, rule):
+    """The follow-up counts of a grouped scope read the windows of the same scope ungrouped,
+    each put under its participant's groups (the Follow-up page's by site and by mentor): the
+    very counts placed per group, and the windows of another ungrouped scope are refused."""
+    scope = resolve_scope(cursor, **_dates(cursor, kw))
+    ungrouped = followup.window_rows(cursor, scope, rule)
+    grouped = scope.grouped(by)
+    alone = followup.followup_counts(cursor, grouped, rule)
+    assert len(alone) > 1 or by == "gender" and len(alone) > 0
+    assert_frame_equal(followup.followup_counts(cursor, grouped, rule, windows=ungrouped), alone, check_exact=True)
+    other = followup.window_rows(cursor, resolve_scope(cursor, **_dates(cursor, {**kw, "start": 0.5})), rule)
+    with pytest.raises(ValueError, match="another scope"):
+        followup.followup_counts(cursor, grouped, rule, windows=other)
+    # the other metrics of the windows still take only their own scope's
+    for fn in (followup.followup_attrition, followup.followup_by_close_month):
+        with pytest.raises(ValueError, match="another scope"):
+            fn(cursor, grouped, rule, windows=ungrouped)
+
+
+@BOTH_STORES
 @BY_SCOPE
 def test_the_engagement_metrics_from_the_session_cells_equal_the_metrics_computed_alone(cursor, kw):
     scope = resolve_scope(cursor, **_dates(cursor, kw))
@@ -153,5 +177,8 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
             for name, fn in TAKE_WINDOWS.items():
                 shown = data_access.metric(name, stamp, scope, access, params)
                 assert_frame_equal(shown, fn(cur, direct, rule), check_exact=True, obj=f"{name} {rule}")
+            for by in ("site", "mentor"):  # the counts by group read the ungrouped windows
+                shown = data_access.metric("followup_counts", stamp, scope.grouped(by), access, params)
+                assert_frame_equal(shown, followup.followup_counts(cur, direct.grouped(by), rule), check_exact=True)
     finally:
         con.close()

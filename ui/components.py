@@ -123,14 +123,45 @@ def table(
     decimals: dict[str, int] | None = None,
     **kwargs,
 ) -> None:
-    """A read-only table; `percent` columns hold 0-1 shares, shown as "74.3%"."""
-    def shown(fmt: Callable[[object], str]) -> Callable[[object], str]:
-        return lambda v: v if isinstance(v, str) else fmt(v)  # a flag ("n<11") stays as it is
+    """A read-only table; `percent` columns hold 0-1 shares, shown as "74.3%".
 
-    formats = {c: shown(pct) for c in percent if c in df.columns}
-    formats |= {c: shown(lambda v, d=d: num(v, d)) for c, d in (decimals or {}).items() if c in df.columns}
-    data = df.style.format(formats, na_rep="–") if formats else df
-    st.dataframe(data, hide_index=True, width="stretch", **kwargs)
+    A formatted column is sent as the numbers a person reads, rounded by the one rule
+    (``shown_numbers``), and the grid prints them with as many decimals (a printf format of
+    its column): the column sorts as numbers and prints as a tile, a sentence and an export
+    do. A column holding text as well (a flag such as "n<11") is sent as that text."""
+    specs = {c: (numbers.PERCENT_PLACES, True) for c in percent if c in df.columns}
+    specs |= {c: (d, False) for c, d in (decimals or {}).items() if c in df.columns}
+    if specs:
+        df = df.copy()
+        config = dict(kwargs.pop("column_config", None) or {})
+        for c, (places, share) in specs.items():
+            values = df[c].tolist()
+            if any(isinstance(v, str) for v in values):
+                text = pct if share else (lambda v, d=places: num(v, d))
+                df[c] = [v if isinstance(v, str) or is_missing(v) else text(v) for v in values]
+            else:
+                df[c] = shown_numbers(values, places, share=share)
+                config[c] = st.column_config.NumberColumn(format=number_format(places, share=share))
+        kwargs["column_config"] = config
+    st.dataframe(df, hide_index=True, width="stretch", **kwargs)
+
+
+def shown_numbers(values: Sequence[object], places: int, *, share: bool = False) -> list[float | None]:
+    """The numbers a table prints: each value as ``numbers.fixed`` (a share as
+    ``numbers.percent``, in percent) prints it, read back as a float (None when undefined). The
+    grid's format (``number_format``) prints such a float with the same digits."""
+    def back(text: str) -> float | None:
+        return float(text.rstrip("%").replace(",", "")) if text else None
+
+    if share:
+        return [back(numbers.percent(v)) for v in values]
+    return [back(numbers.fixed(v, places)) for v in values]
+
+
+def number_format(places: int, *, share: bool = False) -> str:
+    """The grid's printf format for ``shown_numbers``: thousands grouped as ``numbers.fixed``
+    groups them ("1,234.5"), a percentage ungrouped with its sign ("74.3%")."""
+    return f"%.{places}f%%" if share else f"%,.{places}f"
 
 
 def data_expander(

@@ -27,7 +27,7 @@ from analytics.domain.followup_rules import (  # noqa: F401 - the rules are name
 )
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run, run_arrow, run_given
+from analytics.metrics.scope import made_over, run, run_arrow, run_given
 from analytics.store.instruments import reported_codes
 
 OPENING_DAYS = 30
@@ -48,15 +48,21 @@ def window_rows(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAUL
 
 
 def _run(con, scope: Scope, body: str, rule: str, extra: dict | None = None, *, ctes: bool = False,
-         windows=None, to_act: bool = False) -> pd.DataFrame:
+         windows=None, to_act: bool = False, regroup: bool = False) -> pd.DataFrame:
     """`body` after the scope CTEs and followup_windows; `ctes` when it starts with more CTEs.
-    ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows.
+    ``windows``: ``window_rows`` of this very scope and rule, read in place of the windows;
+    with ``regroup``, of a grouped scope the rows of the same scope ungrouped may be given too,
+    each put under its participant's groups (for counts only: their order is not kept).
     ``to_act``: place only the windows a worklist can list (for followup_rows_to_act.sql)."""
     placed = {"rule": check_rule(rule), "opening_days": OPENING_DAYS, "to_act": to_act}
     params = {**placed, **(extra or {})}
     joint = ",\n" if ctes else "\n"
     if windows is None:
         return run(con, scope, query("followup_windows") + joint + body, params)
+    ungrouped = scope.grouped(None)
+    if regroup and scope.by is not None and made_over(windows, ungrouped, placed):
+        return run_given(con, scope, query("followup_windows_regrouped") + joint + body, params, _GIVEN, windows,
+                         made_with=placed, over=ungrouped)
     # windows placed over another scope or under another rule are refused (run_given)
     return run_given(con, scope, query("followup_windows_given") + joint + body, params, _GIVEN, windows,
                      made_with=placed)
@@ -87,8 +93,10 @@ def followup_counts(
 ) -> pd.DataFrame:
     """One row per group with a cohort: cohort, due, excused, done, missed, rate, meets_target,
     open_now, opening_next_30 (rate and meets_target null when due is 0). ``windows``: as
-    ``window_rows`` gives them for this scope and rule (else placed here)."""
-    return _run(con, scope, query("followup_counts"), rule, {"target": check_target(target)}, windows=windows)
+    ``window_rows`` gives them for this scope and rule, or for a grouped scope over the same
+    scope ungrouped (else placed here): the same counts."""
+    return _run(con, scope, query("followup_counts"), rule, {"target": check_target(target)}, windows=windows,
+                regroup=True)
 
 
 def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str = DEFAULT_RULE,

@@ -60,13 +60,18 @@ def run_arrow(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: di
     return rows.replace_schema_metadata({"made_for": _made_for(scope, extra)})
 
 
+def made_over(rows, scope: Scope, settings: dict | None) -> bool:
+    """Whether `rows` (``run_arrow``'s table) were computed over `scope` with `settings`."""
+    return (rows.schema.metadata or {}).get(b"made_for") == _made_for(scope, settings)
+
+
 def run_given(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None, name: str, rows,
-              made_with: dict | None = None):
-    """`run` with `rows` (``run_arrow``'s table over this very scope, with the settings
-    `made_with`, default `extra`) registered on the cursor as `name` for this one query. Rows
-    computed over another scope or with other settings are refused (ValueError): they would
-    give another scope's numbers."""
-    if (rows.schema.metadata or {}).get(b"made_for") != _made_for(scope, extra if made_with is None else made_with):
+              made_with: dict | None = None, over: Scope | None = None):
+    """`run` with `rows` (``run_arrow``'s table over this very scope, or over `over` when
+    given, with the settings `made_with`, default `extra`) registered on the cursor as `name`
+    for this one query. Rows computed over another scope or with other settings are refused
+    (ValueError): they would give another scope's numbers."""
+    if not made_over(rows, scope if over is None else over, extra if made_with is None else made_with):
         raise ValueError("the rows given were computed over another scope or with other settings")
     con.register(name, rows)
     try:
