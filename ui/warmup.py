@@ -25,7 +25,6 @@ from analytics.domain.access import LOCAL_ACCESS, Access
 # What the pages import beyond ui.setup: loaded here so the first run does not wait for them.
 MODULES = (
     "pandas",
-    "pandas.io.formats.style",  # the tables' Styler (it loads matplotlib when that is installed)
     "plotly.graph_objects",
     "plotly.io",
     "analytics.present.charts",
