@@ -80,18 +80,22 @@ def followup_rate_chart(
     horizontal = by != "month"
     heights = [r if r is not None else 4.0 for r in rates]  # a flagged bar keeps a stub, so it is seen
     text = [small_label(k) if r is None else percent(v) for r, v in zip(rates, df["rate"], strict=True)]
-    marker = {
-        "color": [_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)],
-        "pattern": {"shape": [SMALL_PATTERN if s else "" for s in smalls], "fgcolor": MUTED},
-    }
     bar = trace(
         "bar",
         x=heights if horizontal else labels, y=labels if horizontal else heights,
-        orientation="h" if horizontal else "v", marker=marker, text=text, textposition="outside",
+        orientation="h" if horizontal else "v", text=text, textposition="outside",
+        # each bar's colour and pattern are set below; these stand in for them, in their place
+        marker={"color": MUTED, "pattern": {"shape": "", "fgcolor": MUTED}},
         cliponaxis=False, showlegend=False, textfont={"size": 11},
         hovertemplate=("%{y}" if horizontal else "%{x}") + "<br>Follow-up rate: %{text}<extra></extra>",
     )
     fig = go.Figure(data=[bar])
+    # plotly checks a list of colours one colour at a time (0.09 s for 4,785 mentors); these
+    # are the palette's own colours, set as a restyle, which takes them as given.
+    fig.plotly_restyle({
+        "marker.color": [[_rgba(c, 0.35) if s else c for c, s in zip(colours, smalls, strict=True)]],
+        "marker.pattern.shape": [[SMALL_PATTERN if s else "" for s in smalls]],
+    }, 0)
     _legend_entry(fig, "Meets the target", IMPROVED)
     _legend_entry(fig, "Below the target", DECLINED)
     line = {"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"}
