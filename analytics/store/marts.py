@@ -22,7 +22,7 @@ MART_ORDER = [
 # whose marts lack one was written by an older release, and is brought up to date like a store
 # without a mart (views.outdated_reason).
 MART_ADDED_COLUMNS = [
-    "mart_pair_sessions.last_attended", "mart_pair_sessions.attended_windows",
+    "mart_pair_sessions.last_attended", "mart_pair_sessions.attended_windows", "mart_participants.exited_on",
 ]
 
 

@@ -1,4 +1,4 @@
--- grain: one row per group and cohort participant (participants in scope with enrolled_on in [S, E]), with the follow-up window of rule $rule, done (an assessment of any instrument inside the window, on or before A) and excused (suprt: not done and exited_on, read at A, on or before the window's close); inputs: the scope CTEs, mart_participants, participants, mart_assessments
+-- grain: one row per group and cohort participant (participants in scope with enrolled_on in [S, E]), with the follow-up window of rule $rule, done (an assessment of any instrument inside the window, on or before A) and excused (suprt: not done and exited_on, read at A, on or before the window's close); inputs: the scope CTEs, mart_participants, mart_assessments
 cohort as (
     select distinct ps.grp, ps.participant_key
     from pairs_in_scope as ps
@@ -15,7 +15,7 @@ windows_placed as (
         mp.site,
         mp.enrolled_on,
         -- METRICS.md: anything dated after A has not happened yet
-        case when p.exited_on <= sp.a then p.exited_on end as exited_on,
+        case when mp.exited_on <= sp.a then mp.exited_on end as exited_on,
         case $rule::varchar
             when 'gpra' then (mp.enrolled_on + interval 5 month)::date
             else mp.enrolled_on + 150
@@ -26,7 +26,6 @@ windows_placed as (
         end as window_close
     from cohort as c
     inner join mart_participants as mp on mp.participant_key = c.participant_key
-    inner join participants as p on p.participant_id = mp.participant_id
     cross join scope_params as sp
 ),
 
