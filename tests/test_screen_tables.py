@@ -60,7 +60,7 @@ def test_a_table_hands_numbers_and_formats_to_the_grid(monkeypatch):
     assert config["Mentor"] == "Mentor ID"  # the caller's own settings kept
     assert config["Rate"]["type_config"]["format"] == "%.1f%%"
     assert config["Hours"]["type_config"]["format"] == "%,.1f"
-    assert "Pairs" not in config  # unformatted columns as they are
+    assert config["Pairs"]["type_config"]["format"] == "%,d"  # a count grouped, as numbers.count
     assert data["Rate"].tolist()[0] == 74.3 and math.isnan(data["Rate"].tolist()[1]) and data["Rate"].tolist()[2] == 66.7
     assert data["Hours"].tolist()[:2] == [1234.3, 0.0] and math.isnan(data["Hours"].tolist()[2])
     assert data["Pairs"].tolist() == [1234, 5, 12]
@@ -72,10 +72,23 @@ def test_a_column_with_text_is_handed_over_as_text(monkeypatch):
     df = pd.DataFrame({"Site": ["North", "South", "East"], "Rate": [0.5, "n<11", None]})
     data, kw = drawn_table(monkeypatch, df, percent=["Rate"])
     assert data["Rate"].tolist() == ["50.0%", "n<11", None]
-    assert "Rate" not in kw["column_config"]
+    assert "Rate" not in kw.get("column_config", {})
 
 
 def test_a_table_without_formats_is_handed_over_as_it_is(monkeypatch):
-    df = pd.DataFrame({"Site": ["North"], "Pairs": [3]})
+    df = pd.DataFrame({"Site": ["North"], "Mean": [3.25], "Open": [True]})
     data, kw = drawn_table(monkeypatch, df)
     assert data is df and "column_config" not in kw
+
+
+def test_whole_numbers_print_grouped_as_counts_do(monkeypatch):
+    df = pd.DataFrame({"Site": ["North", "South"], "Pairs": [43249, 7], "Due": pd.array([1200, None], dtype="Int64"),
+                       "Open": [True, False]})
+    data, kw = drawn_table(monkeypatch, df, column_config={"Due": "Due now"})
+    config = kw["column_config"]
+    assert data is df  # the values themselves untouched: the grid groups them
+    assert config["Pairs"]["type_config"]["format"] == components.COUNT_FORMAT
+    assert config["Due"] == "Due now" and "Open" not in config and "Site" not in config
+    # "%,d" is printf's "%d" with thousands grouped: what numbers.count prints
+    for n in (0, 7, 999, 1000, 43249, 1234567):
+        assert format(n, ",d") == numbers.count(n)

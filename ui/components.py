@@ -131,9 +131,14 @@ def table(
     do. A column holding text as well (a flag such as "n<11") is sent as that text."""
     specs = {c: (numbers.PERCENT_PLACES, True) for c in percent if c in df.columns}
     specs |= {c: (d, False) for c, d in (decimals or {}).items() if c in df.columns}
+    config = dict(kwargs.pop("column_config", None) or {})
+    # Whole numbers (counts, days) print grouped, as numbers.count prints them: "1,234".
+    for c in df.columns:
+        if c not in specs and c not in config and pd.api.types.is_integer_dtype(df[c]) \
+                and not pd.api.types.is_bool_dtype(df[c]):
+            config[c] = st.column_config.NumberColumn(format=COUNT_FORMAT)
     if specs:
         df = df.copy()
-        config = dict(kwargs.pop("column_config", None) or {})
         for c, (places, share) in specs.items():
             values = df[c].tolist()
             if any(isinstance(v, str) for v in values):
@@ -142,6 +147,7 @@ def table(
             else:
                 df[c] = shown_numbers(values, places, share=share)
                 config[c] = st.column_config.NumberColumn(format=number_format(places, share=share))
+    if config:
         kwargs["column_config"] = config
     st.dataframe(df, hide_index=True, width="stretch", **kwargs)
 
@@ -156,6 +162,10 @@ def shown_numbers(values: Sequence[object], places: int, *, share: bool = False)
     if share:
         return [back(numbers.percent(v)) for v in values]
     return [back(numbers.fixed(v, places)) for v in values]
+
+
+# The grid's printf format of a whole-number column: grouped as ``numbers.count`` groups it.
+COUNT_FORMAT = "%,d"
 
 
 def number_format(places: int, *, share: bool = False) -> str:
