@@ -326,6 +326,25 @@ def test_dose_bands_edges():
     assert list(dose.bands_of(np.array([0, 3, 4, 11, 12, 40]))) == ["0-3", "0-3", "4-11", "4-11", "12+", "12+"]
 
 
+def test_dose_rows_split_into_their_group_and_instrument_runs():
+    import pyarrow as pa
+
+    rows = pa.table({"grp": ["a", "a", "a", "b", "b"], "instrument": ["GSE10", "GSE10", "PHQ9", "GSE10", "GSE10"],
+                     "change": [1.5, 2.0, -3.0, 0.25, 4.0], "baseline_score": [20.0, 21, 12, 30, 31],
+                     "dose": pa.array([0, 5, 12, 3, 3], pa.int64())})
+    parts = dose._runs(rows)
+    assert list(parts) == [("a", "GSE10"), ("a", "PHQ9"), ("b", "GSE10")]
+    frame = rows.to_pandas()
+    for (grp, code), part in parts.items():
+        want = frame[(frame["grp"] == grp) & (frame["instrument"] == code)][["change", "baseline_score", "dose"]]
+        assert part.to_numpy().tolist() == want.to_numpy().tolist()
+        assert part["dose"].dtype == np.int64 and part["change"].dtype == np.float64
+    assert dose._runs(rows.slice(0, 0)) == {}
+    # a key whose rows are not one run (the query's order lost) is refused, not split twice
+    with pytest.raises(ValueError, match="not ordered"):
+        dose._runs(rows.take([0, 3, 1]))
+
+
 def test_suppressed_summary_hides_small_phq9_cells(phq):
     cur, scope = phq
     doc = summary.build_summary(cur, scope, min_cell=11)

@@ -40,13 +40,14 @@ def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
     return run_arrow(con, scope, _PAIRED + query("outcomes_paired_select"), _PAIRED_PARAMS)
 
 
-def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None) -> pd.DataFrame:
+def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None, *, as_arrow: bool = False):
     """`tail` (SQL over `classified`, starting with a comma or a select) after the paired rows:
     computed by outcomes_paired.sql, or read from ``paired`` (``paired_rows`` of this very
-    scope; another scope's are refused), which gives the same rows."""
+    scope; another scope's are refused), which gives the same rows. A DataFrame, or a pyarrow
+    Table with ``as_arrow``."""
     if paired is None:
-        return run(con, scope, _PAIRED + tail, _PAIRED_PARAMS)
-    return run_given(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS, _GIVEN, paired)
+        return run(con, scope, _PAIRED + tail, _PAIRED_PARAMS, as_arrow=as_arrow)
+    return run_given(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS, _GIVEN, paired, as_arrow=as_arrow)
 
 
 _SUMMARY = query("outcomes_summary")

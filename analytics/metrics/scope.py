@@ -34,13 +34,16 @@ def _statement(scope: Scope, body: str, extra: dict | None) -> tuple[str, dict]:
     return sql, {k: v for k, v in params.items() if f"${k}" in sql}
 
 
-def run(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None = None):
-    """Run `with <scope ctes>, <body>` with the scope's bound parameters; returns a DataFrame.
+def run(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None = None, *,
+        as_arrow: bool = False):
+    """Run `with <scope ctes>, <body>` with the scope's bound parameters; returns a DataFrame
+    (a pyarrow Table with ``as_arrow``: for many rows read as arrays, no Python object a cell).
 
     `body` is constant SQL text written in this package (never user input).
     """
     sql, used = _statement(scope, body, extra)
-    return con.execute(sql, used).df()
+    result = con.execute(sql, used)
+    return result.to_arrow_table() if as_arrow else result.df()
 
 
 def _made_for(scope: Scope, extra: dict | None) -> bytes:
@@ -66,7 +69,7 @@ def made_over(rows, scope: Scope, settings: dict | None) -> bool:
 
 
 def run_given(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None, name: str, rows,
-              made_with: dict | None = None, over: Scope | None = None):
+              made_with: dict | None = None, over: Scope | None = None, *, as_arrow: bool = False):
     """`run` with `rows` (``run_arrow``'s table over this very scope, or over `over` when
     given, with the settings `made_with`, default `extra`) registered on the cursor as `name`
     for this one query. Rows computed over another scope or with other settings are refused
@@ -75,7 +78,7 @@ def run_given(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: di
         raise ValueError("the rows given were computed over another scope or with other settings")
     con.register(name, rows)
     try:
-        return run(con, scope, body, extra)
+        return run(con, scope, body, extra, as_arrow=as_arrow)
     finally:
         con.unregister(name)
 
