@@ -1,18 +1,13 @@
 # The two commands of the README: `make run` and `make test`.
 PYTHON ?= python3
 
-.PHONY: run test install install-dev check
+.PHONY: run test install install-dev check compile
 
-# After the packages, the project's own modules are compiled once, as pip compiles an installed
-# package's: where bytecode is not written at run time (PYTHONDONTWRITEBYTECODE, common in
-# containers) every command and server start would compile them again (0.05-0.1 s a process).
-install:
+install: compile
 	$(PYTHON) -m pip install -q -r requirements.txt
-	$(PYTHON) -m compileall -q dashboard.py analytics ui pages >/dev/null
 
-install-dev:
+install-dev: compile
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
-	$(PYTHON) -m compileall -q dashboard.py analytics ui pages >/dev/null
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  { echo "installing Debian chromium and poppler-utils (browser tests, chart images, PDF checks)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
@@ -31,3 +26,9 @@ check:
 	$(PYTHON) -m pytest
 
 test: install-dev check
+
+# The project's own modules compiled once, as pip compiles an installed package's: where bytecode
+# is not written at run time (PYTHONDONTWRITEBYTECODE, common in containers) every command and
+# server start would compile them again (0.05-0.1 s a process).
+compile:
+	$(PYTHON) -m compileall -q dashboard.py analytics ui pages >/dev/null

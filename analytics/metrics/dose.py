@@ -50,6 +50,11 @@ def bands_of(doses: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _numbers(rows) -> pd.DataFrame:
+    """The query's numeric columns as a frame (change and baseline_score float64, dose int64)."""
+    return pd.DataFrame({c: rows.column(c).to_numpy() for c in ("change", "baseline_score", "dose")})
+
+
 def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
     """Each (group, instrument)'s rows (dose, change, baseline_score), split off once from the
     query's pyarrow Table: the same rows in the same order as a boolean filter would give. The
@@ -62,7 +67,7 @@ def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
     changed = pc.or_(pc.not_equal(grp[1:], grp[:-1]), pc.not_equal(code[1:], code[:-1]))
     edges = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
     starts, ends = np.r_[0, edges], np.r_[edges, rows.num_rows]
-    numbers = pd.DataFrame({c: rows.column(c).to_numpy() for c in ("change", "baseline_score", "dose")})
+    numbers = _numbers(rows)
     parts = {(grp[int(a)].as_py(), code[int(a)].as_py()): numbers.iloc[a:b] for a, b in zip(starts, ends, strict=True)}
     if len(parts) != len(starts):
         raise ValueError("the dose rows are not ordered by group and instrument")
@@ -82,8 +87,7 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd
     groups = run(con, scope, query("groups"))
     codes = list(instruments(con))
     parts = _runs(rows)
-    empty = pd.DataFrame({"change": np.array([], dtype=float), "baseline_score": np.array([], dtype=float),
-                          "dose": np.array([], dtype=np.int64)})
+    empty = _numbers(rows.slice(0, 0))
     out = []
     for grp in groups["grp"]:
         for code in codes:
