@@ -31,4 +31,4 @@ history = data_access.load_history(ctx.stamp, ctx.access)
 if history.empty:
     ui.empty("No loads yet.")
 else:
-    ui.load_history_table(history)
+    ui.table(history.rename(columns=lambda c: c.replace("_", " ").capitalize()))

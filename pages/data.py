@@ -126,7 +126,7 @@ else:
         ui.plain(f"{len(history)} load{'s' if len(history) != 1 else ''} so far; the latest, "
                  f"load {latest['load_id']}, on {latest['loaded_at']:%d %b %Y %H:%M} by {latest['loaded_by']}.")
     )
-    ui.load_history_table(history)
+    ui.table(history.rename(columns=lambda c: c.replace("_", " ").capitalize()))
 
 st.subheader("Store")
 info = ctx.info

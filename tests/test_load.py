@@ -7,6 +7,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fixtures import load_helpers
 from fixtures.load_helpers import (
@@ -263,3 +264,20 @@ def test_a_load_caps_the_database_memory_and_spills_to_its_scratch_folder(tmp_pa
     assert unit in ("MiB", "GiB", "KiB") and float(number) * {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[unit] <= limits.LOAD_MEMORY
     assert Path(spill).name == "spill" and Path(spill).parent.name.startswith("outcomes-load-")
     assert not Path(spill).parent.exists()
+
+
+def test_the_load_history_counts_whole_rows(loaded, tmp_path):
+    from analytics.metrics import admin
+
+    load(write_program(tmp_path / "same"), loaded)
+    con = store.connect_read(loaded)
+    try:
+        history = admin.load_history(con)
+    finally:
+        con.close()
+    # load 1 inserted 4 participants + 2 mentors + 4 pairs + 5 sessions + 3 goals + 4 assessments
+    # = 22 rows; load 2, the same files, left those 22 unchanged. Whole numbers, so screens print
+    # them as counts ("1,234"), not as the floats a sum of BIGINT (a HUGEINT) reached pandas as.
+    counts = ["inserted", "updated", "unchanged", "duplicates_removed", "flagged"]
+    assert history[["load_id", *counts]].values.tolist() == [[2, 0, 0, 22, 0, 0], [1, 22, 0, 0, 0, 0]]
+    assert all(pd.api.types.is_integer_dtype(history[c]) for c in counts)

@@ -93,17 +93,3 @@ def test_whole_numbers_print_grouped_as_counts_do(monkeypatch):
     for n in (0, 7, 999, 1000, 43249, 1234567):
         assert format(n, ",d") == numbers.count(n)
 
-
-def test_the_load_history_prints_its_counts_as_counts(monkeypatch):
-    history = pd.DataFrame({"load_id": pd.array([2, 1], dtype="int32"), "loaded_by": ["ana", "demo"],
-                            "inserted": [63687.0, 12.0], "duplicates_removed": [None, 3.0]})
-    drawn = []
-    monkeypatch.setattr(components.st, "dataframe", lambda data, **kw: drawn.append((data, kw)))
-    components.load_history_table(history)
-    [(data, kw)] = drawn
-    config = kw["column_config"]
-    assert list(data.columns) == ["Load id", "Loaded by", "Inserted", "Duplicates removed"]
-    assert config["Inserted"]["type_config"]["format"] == "%,.0f" == components.number_format(0)
-    assert printed(data["Inserted"].tolist()[0], "%,.0f") == numbers.count(63687) == "63,687"
-    assert math.isnan(data["Duplicates removed"].tolist()[0])
-    assert config["Load id"]["type_config"]["format"] == components.COUNT_FORMAT

@@ -152,14 +152,6 @@ def table(
     st.dataframe(df, hide_index=True, width="stretch", **kwargs)
 
 
-def load_history_table(history: pd.DataFrame) -> None:
-    """The store's load history (``admin.load_history``) as the Data and Audit pages show it: its
-    row counts are sums over a load's tables, read as floats, and print as counts ("63,687")."""
-    shown = history.rename(columns=lambda c: c.replace("_", " ").capitalize())
-    counts = ("Inserted", "Updated", "Unchanged", "Duplicates removed", "Flagged")
-    table(shown, decimals={c: 0 for c in counts if c in shown.columns})
-
-
 def shown_numbers(values: Sequence[object], places: int, *, share: bool = False) -> list[float | None]:
     """The numbers a table prints: each value as ``numbers.fixed`` (a share as
     ``numbers.percent``, in percent) prints it, read back as a float (None when undefined). The

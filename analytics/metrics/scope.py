@@ -55,11 +55,10 @@ def _made_for(scope: Scope, extra: dict | None) -> bytes:
 def run_arrow(con: duckdb.DuckDBPyConnection, scope: Scope, body: str, extra: dict | None = None):
     """`run`, returning a pyarrow Table: rows kept to be queried again (``run_given``), not
     read in Python. The table records the scope and settings it was computed over."""
-    sql, used = _statement(scope, body, extra)
     # DuckDB warns that a statement's Arrow output is copied once (a relation's is not); a
     # relation is refused while the cursor has an unfinished result, and the copy is cheap
     # (hundredths of a second at L), so the statement it is.
-    rows = con.execute(sql, used).to_arrow_table()
+    rows = run(con, scope, body, extra, as_arrow=True)
     return rows.replace_schema_metadata({"made_for": _made_for(scope, extra)})
 
 
