@@ -57,6 +57,32 @@ def test_rounding_is_half_up_as_read_in_decimal():
     assert numbers.count(1234.0) == "1,234"
 
 
+def _decimal_fixed(v: float, places: int, signed: bool) -> str:
+    """``fixed`` written out over ``round_half_up``'s Decimal, the rule it must agree with."""
+    d = numbers.round_half_up(v, places)
+    text = f"{abs(d):,.{places}f}"
+    if d < 0 and d != 0:
+        return "-" + text
+    return "+" + text if signed and d > 0 else text
+
+
+def test_fixed_rounds_in_integers_exactly_as_the_decimal_rule_does():
+    # fixed rounds values below a million in whole billionths (integer arithmetic), larger ones
+    # through Decimal: both must print every value the same, ties above all.
+    import random
+
+    rng = random.Random(7)
+    values = [rng.uniform(-1, 1) for _ in range(3000)] + [rng.gauss(0, 5e4) for _ in range(3000)]
+    # decimal ties at every place (k + 0.5 units), as shares and as percentages, both signs
+    values += [(k + 0.5) / 10**p / s for p in range(4) for k in range(-400, 400) for s in (1, 100)]
+    values += [0.0, -0.0, 0.0625, 0.2845, -0.04, 1e-12, -5e-10, 999_999.95, -999_999.95, 2e6 + 0.25, 1234.25]
+    for v in values:
+        for places in (0, 1, 2, 3):
+            for signed in (False, True):
+                assert numbers.fixed(v, places, signed=signed) == _decimal_fixed(v, places, signed), (v, places)
+    assert numbers.fixed(999_999.95, 1) == "1,000,000.0" and numbers.fixed(0.05, 1) == "0.1"
+
+
 def test_no_surface_chooses_its_own_percent_decimals():
     import inspect
 

@@ -79,13 +79,34 @@ def fixed(x: Any, places: int = 1, *, signed: bool = False, minus: str = "-", mi
     v = finite_or_none(x)
     if v is None:
         return missing
-    d = round_half_up(v, places)
-    if d == 0:
-        d = abs(d)
-    text = f"{abs(d):{',' if grouping else ''}.{places}f}"
-    if d < 0:
+    if 0 <= places <= _NANOS_PLACES and abs(v) < _NANOS_LIMIT:
+        negative, whole, frac = _half_up_nanos(v, places)
+        text = f"{whole:{',' if grouping else ''}}" + (f".{frac:0{places}d}" if places else "")
+        nonzero = whole > 0 or frac > 0
+    else:
+        d = round_half_up(v, places)
+        negative, nonzero = d < 0, d != 0
+        text = f"{abs(d):{',' if grouping else ''}.{places}f}"
+    if negative and nonzero:
         return minus + text
-    return ("+" + text) if signed and d > 0 else text
+    return ("+" + text) if signed and nonzero else text
+
+
+# ``fixed`` rounds as ``round_half_up`` does, in whole billionths: round(x, 9) is a decimal of at
+# most 9 places, and below a million in size it has at most 15 significant digits, so
+# round(round(x, 9) * 1e9) is that decimal in billionths exactly (the product's error is under
+# 1e-4) and halving up is integer arithmetic. Larger values take the Decimal path.
+_NANOS_PLACES = 9
+_NANOS_LIMIT = 1e6
+
+
+def _half_up_nanos(v: float, places: int) -> tuple[bool, int, int]:
+    """(negative, whole part, decimals as an integer) of |v| rounded half up to ``places``."""
+    nanos = round(round(v, 9) * 1e9)
+    step = 10 ** (_NANOS_PLACES - places)
+    units = (abs(nanos) + step // 2) // step
+    whole, frac = divmod(units, 10**places)
+    return nanos < 0, whole, frac
 
 
 def percent(share: Any, *, signed: bool = False, minus: str = "-", missing: str = "") -> str:
