@@ -2,7 +2,8 @@
 figure over one store (on screen with the threshold k = 11 and k = 1, and as an export draws it
 from suppressed frames; per instrument, per grouping of the comparisons, per follow-up rule),
 and either save the figures' plotly JSON or compare it with saved JSON, byte for byte (the
-command line of bench/same_numbers.py).
+command line of bench/same_numbers.py). The JSON is written with its keys sorted: the order
+plotly lists an object's properties in depends on how they were set and means nothing.
 
     python bench/same_figures.py save  STORE OUT.pickle   # with the code before a change
     python bench/same_figures.py check STORE OUT.pickle   # with the code after it
@@ -74,7 +75,7 @@ def figures(db: Path) -> dict[str, str]:
                             fig = panel.chart(*args, **kwargs)
                         else:
                             fig = panel.figure(view, **params)
-                        out[label] = fig.to_json()
+                        out[label] = json.dumps(json.loads(fig.to_json()), sort_keys=True)
                         print(f"{label:70s} {time.perf_counter() - started:.3f} s")
         return out
     finally:

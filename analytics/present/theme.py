@@ -227,10 +227,11 @@ def house_layout(
     # Assigned, not passed to update_layout: an update merges lists item by item, so a removed
     # footnote would survive.
     fig.layout.annotations = annotations
-    fig.update_layout(
-        template=HOUSE_TEMPLATE,
-        height=height,
-        meta=meta,
+    fig.layout.template = HOUSE_TEMPLATE
+    fig.layout.height = height
+    fig.layout.meta = meta
+    merge_layout(
+        fig,
         margin={"t": top, "b": bottom, "l": left or _EDGE, "r": meta.get("right", 24), "pad": 0},
         title={
             "text": title,
@@ -393,6 +394,24 @@ def _finish(
         meta["left"] = 28 + int(6.8 * longest)
     fig.update_layout(meta=meta)
     return house_layout(fig, title=title, subtitle=subtitle, footnote=footnote, height=height)
+
+
+def _merged(current: dict, update: dict) -> dict:
+    """``current`` with ``update`` merged in, nested dicts key by key: ``update_layout``'s rule."""
+    out = dict(current)
+    for key, value in update.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def merge_layout(fig: go.Figure, **parts: dict) -> go.Figure:
+    """``fig.update_layout(**parts)`` for compound layout parts given as dicts (title, legend,
+    margin, an axis): each part's current properties merged with the new ones as plain dicts,
+    then assigned once. The same figure; plotly's own update walks every nested property
+    through its validators (9 ms for a title with a subtitle, 0.7 ms assigned)."""
+    for name, value in parts.items():
+        fig.layout[name] = _merged(fig.layout[name].to_plotly_json(), value)
+    return fig
 
 
 def _strip_tags(text: str) -> str:
