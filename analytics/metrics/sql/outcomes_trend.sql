@@ -3,17 +3,25 @@ participants_in_scope as (
     select distinct grp, participant_key from pairs_in_scope
 ),
 
-final as (
-    select ps.grp, a.instrument, a.months_since_enrollment as month,
-           count(*) as n,
-           -- the scores in one fixed order, gathered once: the mean and SD below are fed
-           -- that sequence (the same digits as ordered aggregates, which sort once each)
-           list(a.score order by a.score) as scores
+tallies as (
+    -- how many times each score occurs in a group, instrument and month: a hash count, so the
+    -- million scores at L are never sorted one by one
+    select ps.grp, a.instrument, a.months_since_enrollment as month, a.score, count(*) as k
     from assessments_timed as a
     inner join participants_in_scope as ps on ps.participant_key = a.participant_key
     cross join scope_params as sp
     where a.administered_on <= sp.a and a.months_since_enrollment >= 0
-    group by ps.grp, a.instrument, a.months_since_enrollment
+    group by ps.grp, a.instrument, a.months_since_enrollment, a.score
+),
+
+final as (
+    -- the scores in one fixed order (ascending), each repeated as often as it occurs: the
+    -- same sequence as every score sorted, so the mean and SD below, fed that sequence, have
+    -- the digits of ordered aggregates
+    select grp, instrument, month, sum(k)::bigint as n,
+           flatten(list(list_resize([score], k, score) order by score)) as scores
+    from tallies
+    group by grp, instrument, month
 )
 
 select grp, instrument, month, n,
