@@ -306,7 +306,7 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
 
 # Row-level (the paired participants, the follow-up windows; integer keys, no pseudonyms) or
 # counts: kept in this process's memory only, never pickled, shown or exported; the metrics
-# above query them and cache their aggregates. The paired rows take 41 MB per scope at L, so
+# above query them and cache their aggregates. The paired rows take 20 MB per scope at L, so
 # only six entries are kept in all (about the latest two scopes of each kind).
 @st.cache_resource(show_spinner=False, max_entries=2 * len(SHARED_ROWS))
 def _shared(kind: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, rule: tuple[str, ...]) -> Any:

@@ -23,25 +23,31 @@ from analytics.metrics.scope import run, run_arrow, run_given
 
 FOLLOWUP_MIN_DAYS = 28
 
-_PAIRED = query("outcomes_paired")
+# The paired participants (outcomes_paired.sql's `paired`, with the instrument's definitions),
+# then `classified` (with S_diff and the reliable-change class), which DuckDB computes only for
+# a query that reads it.
+_CORE = query("outcomes_paired")
+_CLASSIFIED = ",\n\n" + query("outcomes_classified")
+_PAIRED = _CORE + _CLASSIFIED
 _PAIRED_PARAMS = {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERION}
 # The name a caller's paired rows are registered under for one query (on its own cursor), and
 # the CTE that reads them in place of outcomes_paired.sql.
 _GIVEN = "paired_given"
-_GIVEN_CLASSIFIED = query("outcomes_paired_given")
+_GIVEN_CLASSIFIED = query("outcomes_paired_given") + _CLASSIFIED
 
 
 def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
-    """The paired participants over `scope` (outcomes_paired.sql's `classified`: one row per
-    group, instrument and paired participant, with its change and reliable-change class), as a
-    pyarrow Table. For a caller that computes several outcome metrics over one scope (the
-    summary, the Outcomes page): each takes them as ``paired`` instead of pairing the
-    assessments again. Row-level: never shown or exported, only queried."""
-    return run_arrow(con, scope, _PAIRED + query("outcomes_paired_select"), _PAIRED_PARAMS)
+    """The paired participants over `scope` (outcomes_paired.sql's `paired`: one row per
+    group, instrument and paired participant, with its scores, change and dates), as a pyarrow
+    Table. For a caller that computes several outcome metrics over one scope (the summary, the
+    Outcomes page): each takes them as ``paired`` instead of pairing the assessments again; the
+    instrument's definitions and the reliable-change classes are joined to them in the query
+    that reads them. Row-level: never shown or exported, only queried."""
+    return run_arrow(con, scope, _CORE + query("outcomes_paired_select"), _PAIRED_PARAMS)
 
 
 def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None, *, as_arrow: bool = False):
-    """`tail` (SQL over `classified`, starting with a comma or a select) after the paired rows:
+    """`tail` (SQL over `paired` or `classified`, starting with a comma or a select) after the paired rows:
     computed by outcomes_paired.sql, or read from ``paired`` (``paired_rows`` of this very
     scope; another scope's are refused), which gives the same rows. A DataFrame, or a pyarrow
     Table with ``as_arrow``."""

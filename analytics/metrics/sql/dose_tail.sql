@@ -5,7 +5,7 @@ spans as (
     -- each participant's baseline-to-follow-up span once: the instruments (and the groups) of
     -- one participant mostly share their dates, so the sessions are counted once per span
     select distinct participant_key, baseline_on, followup_on
-    from classified
+    from paired
 ),
 
 span_doses as (
@@ -20,6 +20,6 @@ span_doses as (
 
 select c.grp, c.instrument, c.change, c.baseline_score,
        d.dose
-from classified as c
+from paired as c
 inner join span_doses as d using (participant_key, baseline_on, followup_on)
 order by c.grp, c.instrument, d.dose, c.change, c.baseline_score

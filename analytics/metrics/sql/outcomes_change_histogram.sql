@@ -1,5 +1,5 @@
 -- grain: one row per group, instrument and change in score: the participants with that change; inputs: outcomes_paired.sql
 select grp, instrument, change, count(*) as participants
-from classified
+from paired
 group by grp, instrument, change
 order by grp, instrument, change

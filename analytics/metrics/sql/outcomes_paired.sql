@@ -1,4 +1,4 @@
--- grain: one row per group, instrument and paired participant. Only used inside SQL below.
+-- grain: one row per group, instrument and paired participant (`paired`: scores, dates and the instrument's definitions). Only used inside SQL below; outcomes_classified.sql follows it.
 participants_in_scope as (
     select distinct grp, participant_key from pairs_in_scope
 ),
@@ -47,6 +47,7 @@ baseline_followup as (
 ),
 
 paired as (
+    -- the paired participants of the reported instruments, with the instrument's definitions
     select ps.grp, b.participant_key, b.instrument, b.baseline_score, b.followup_score,
            b.followup_score - b.baseline_score as change,
            b.baseline_on, b.followup_on,
@@ -56,32 +57,4 @@ paired as (
     from participants_in_scope as ps
     inner join baseline_followup as b using (participant_key)
     inner join instrument_registry as r on r.code = b.instrument
-),
-
-group_sdiff as (
-    -- S_diff per group and instrument (an aggregate joined back: a window over the rows
-    -- partitioned by group costs several times more); the baselines in participant order, so
-    -- the SD's last digits do not depend on the plan or the threads
-    select grp, instrument,
-        sqrt(2) * stddev_samp(baseline_score order by participant_key) * sqrt(1 - any_value(reliability))
-            as s_diff
-    from paired
-    group by grp, instrument
-),
-
-with_sdiff as (
-    select p.*, g.s_diff
-    from paired as p
-    inner join group_sdiff as g on g.grp = p.grp and g.instrument = p.instrument
-),
-
-classified as (
-    select *,
-        case
-            when s_diff is null or s_diff = 0 then null
-            when (case when higher_is_better then change else -change end) / s_diff >= $rc then 'improved'
-            when (case when higher_is_better then change else -change end) / s_diff <= -$rc then 'declined'
-            else 'no_reliable_change'
-        end as reliable_change
-    from with_sdiff
 )
