@@ -408,9 +408,13 @@ def at_risk_table(curve: pd.DataFrame, days=None) -> pd.DataFrame:
     rows = []
     for grp, c in curve.groupby("grp", sort=True):
         # at_risk at day d = pairs with duration >= d: the at_risk of the first row with t >= d
-        for d in days:
-            later = c[c["t"] >= d]
-            rows.append({"grp": grp, "day": d, "at_risk": int(later["at_risk"].iloc[0]) if not later.empty else 0})
+        t, at_risk = c["t"].to_numpy(dtype=float), c["at_risk"].to_numpy()
+        if len(t) and (np.diff(t) >= 0).all():  # a curve's steps in time order (as kaplan_meier gives)
+            first = np.searchsorted(t, np.asarray(days, dtype=float), side="left")
+        else:
+            first = [int(np.flatnonzero(t >= d)[0]) if (t >= d).any() else len(t) for d in days]
+        for d, i in zip(days, first, strict=True):
+            rows.append({"grp": grp, "day": d, "at_risk": int(at_risk[i]) if i < len(t) else 0})
     return pd.DataFrame(rows, columns=["grp", "day", "at_risk"])
 
 

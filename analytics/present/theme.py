@@ -404,13 +404,16 @@ def _merged(current: dict, update: dict) -> dict:
     return out
 
 
-def merge_layout(fig: go.Figure, **parts: dict) -> go.Figure:
-    """``fig.update_layout(**parts)`` for compound layout parts given as dicts (title, legend,
-    margin, an axis): each part's current properties merged with the new ones as plain dicts,
-    then assigned once. The same figure; plotly's own update walks every nested property
-    through its validators (9 ms for a title with a subtitle, 0.7 ms assigned)."""
+def merge_layout(fig: go.Figure, **parts) -> go.Figure:
+    """``fig.update_layout(**parts)``, faster: a compound part given as a dict (title, legend,
+    margin, an axis, a second axis not drawn yet) has its current properties merged with the
+    new ones as plain dicts, then is assigned once; any other value is assigned. The same
+    figure; plotly's own update walks every nested property through its validators (9 ms for a
+    title with a subtitle, 0.7 ms assigned)."""
     for name, value in parts.items():
-        fig.layout[name] = _merged(fig.layout[name].to_plotly_json(), value)
+        if isinstance(value, dict) and name in fig.layout and fig.layout[name] is not None:
+            value = _merged(fig.layout[name].to_plotly_json(), value)
+        fig.layout[name] = value
     return fig
 
 

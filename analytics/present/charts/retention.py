@@ -34,6 +34,7 @@ from analytics.present.theme import (
     _title,
     count_text,
     group_label,
+    merge_layout,
     n_text,
     no_data_figure,
     small_label,
@@ -232,7 +233,8 @@ def _km_layout(fig: go.Figure, groups: _KmGroups, row_labels: list[str], days: l
     x_range = [-max_t * 0.025 - 1, max_t * 1.03 + 1]
     labels = [groups.labels[g] for g in groups.names]
     split = geometry.split
-    fig.update_layout(
+    merge_layout(
+        fig,
         xaxis={"range": x_range, "tickmode": "array", "tickvals": days, "title": {"text": "Days since match"},
                "domain": [0, 1]},
         yaxis={"domain": [split + geometry.gap_px / geometry.plot_px, 1], "title": {"text": "Still meeting"},
