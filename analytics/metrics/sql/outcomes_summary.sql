@@ -23,7 +23,7 @@ by_group as (
 ),
 
 group_sdiff_list as (
-    -- S_diff over the group's baselines in participant order: outcomes_paired.sql's group_sdiff
+    -- S_diff over the group's baselines in participant order: outcomes_classified.sql's group_sdiff
     -- (the same SD fed the same sequence)
     select *, sqrt(2) * sd_baseline * sqrt(1 - reliability) as s_diff
     from (
@@ -33,7 +33,7 @@ group_sdiff_list as (
 ),
 
 classes as (
-    -- each change's reliable-change class as outcomes_paired.sql's `classified` assigns it:
+    -- each change's reliable-change class as outcomes_classified.sql's `classified` assigns it:
     -- d * change / S_diff >= RC improved, <= -RC declined, the others no reliable change
     select *,
         len(list_filter(scores, lambda x: (case when higher_is_better then x.c else -x.c end) / s_diff >= $rc))
