@@ -331,10 +331,15 @@ def test_dose_rows_split_into_their_group_and_instrument_runs():
 
     rows = pa.table({"grp": ["a", "a", "a", "b", "b"], "instrument": ["GSE10", "GSE10", "PHQ9", "GSE10", "GSE10"],
                      "change": [1.5, 2.0, -3.0, 0.25, 4.0], "baseline_score": [20.0, 21, 12, 30, 31],
-                     "dose": pa.array([0, 5, 12, 3, 3], pa.int64())})
+                     "dose": pa.array([0, 5, 12, 3, 3], pa.int64()),
+                     "times": pa.array([2, 1, 1, 3, 1], pa.int64())})
     parts = dose._runs(rows)
     assert list(parts) == [("a", "GSE10"), ("a", "PHQ9"), ("b", "GSE10")]
-    frame = rows.to_pandas()
+    # each distinct row stands for `times` participants: a's GSE10 run is 1.5, 1.5, 2.0; b's is
+    # 0.25 three times, then 4.0
+    assert parts[("a", "GSE10")]["change"].tolist() == [1.5, 1.5, 2.0]
+    assert parts[("b", "GSE10")]["change"].tolist() == [0.25, 0.25, 0.25, 4.0]
+    frame = rows.to_pandas().loc[lambda f: f.index.repeat(f["times"])]
     for (grp, code), part in parts.items():
         want = frame[(frame["grp"] == grp) & (frame["instrument"] == code)][["change", "baseline_score", "dose"]]
         assert part.to_numpy().tolist() == want.to_numpy().tolist()

@@ -51,13 +51,16 @@ def bands_of(doses: np.ndarray) -> np.ndarray:
 
 
 def _numbers(rows) -> pd.DataFrame:
-    """The query's numeric columns as a frame (change and baseline_score float64, dose int64)."""
-    return pd.DataFrame({c: rows.column(c).to_numpy() for c in ("change", "baseline_score", "dose")})
+    """The query's numeric columns as a frame (change and baseline_score float64, dose int64),
+    each row repeated `times` times: one row per paired participant."""
+    times = rows.column("times").to_numpy()
+    return pd.DataFrame({c: np.repeat(rows.column(c).to_numpy(), times) for c in ("change", "baseline_score", "dose")})
 
 
 def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
-    """Each (group, instrument)'s rows (dose, change, baseline_score), split off once from the
-    query's pyarrow Table: the same rows in the same order as a boolean filter would give. The
+    """Each (group, instrument)'s rows (dose, change, baseline_score), one per participant,
+    split off once from the query's pyarrow Table of distinct rows with their `times`: the
+    same rows in the same order as a boolean filter over the rows repeated would give. The
     query orders its rows by group and instrument first, so each key's rows are one run; the
     runs' edges are found on the Arrow text columns (no Python string per row: at 400,000 rows
     those cost more than the doses' query), and only the numbers reach pandas."""
@@ -68,7 +71,10 @@ def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
     edges = np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1
     starts, ends = np.r_[0, edges], np.r_[edges, rows.num_rows]
     numbers = _numbers(rows)
-    parts = {(grp[int(a)].as_py(), code[int(a)].as_py()): numbers.iloc[a:b] for a, b in zip(starts, ends, strict=True)}
+    # where each run starts and ends among the repeated rows
+    at = np.r_[0, np.cumsum(rows.column("times").to_numpy())]
+    parts = {(grp[int(a)].as_py(), code[int(a)].as_py()): numbers.iloc[at[a]:at[b]]
+             for a, b in zip(starts, ends, strict=True)}
     if len(parts) != len(starts):
         raise ValueError("the dose rows are not ordered by group and instrument")
     return parts
