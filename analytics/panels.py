@@ -95,7 +95,8 @@ WITH_SETTINGS_ONLY = frozenset({"compare_groups"})
 # metric's follow-up rule when `by_rule`). The Outcomes page reads four metrics of the paired
 # participants, the Follow-up page three of the windows, the Engagement page two of the cells.
 # `regrouped`: the metrics that, over a grouped scope, read the rows of the same scope ungrouped
-# (the follow-up counts by site and by mentor read the page's own windows).
+# (the follow-up counts by site and by mentor read the page's own windows, the intake and
+# follow-up chart by site the page's own paired rows).
 @dataclass(frozen=True)
 class SharedRows:
     metrics: frozenset[str]
@@ -106,7 +107,7 @@ class SharedRows:
 
 SHARED_ROWS: dict[str, SharedRows] = {
     "paired": SharedRows(frozenset({"outcome_change", "reliable_change_counts", "change_distribution", "dose_change"}),
-                         outcomes.paired_rows),
+                         outcomes.paired_rows, regrouped=frozenset({"outcome_change"})),
     "windows": SharedRows(frozenset({"followup_counts", "followup_attrition", "followup_by_close_month"}),
                           followup.window_rows, by_rule=True, regrouped=frozenset({"followup_counts"})),
     "cells": SharedRows(frozenset({"engagement_by_month", "attended_by_modality"}), engagement.session_cells),

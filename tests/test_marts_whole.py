@@ -6,8 +6,10 @@ The metrics must come out exactly the same whether these are read from the marts
 again from the sessions and assessments: here the same queries run on a copy of the store whose
 marts' spans all end in the year 9999 (so everything is computed again), and the frames are
 compared value for value, over scopes whose dates cut through pairs' sessions and
-participants' assessments and scopes that do not. mart_participant_attended has no such
-fallback: the doses are counted again in pandas by tests/test_instruments_independent.py.
+participants' assessments and scopes that do not. mart_assessment_span also keeps
+the dose of each such span (latest_dose), counted again from mart_participant_attended when the
+span ends after A; that mart has no fallback of its own: the doses are counted again in pandas by
+tests/test_instruments_independent.py.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def stores(demo_store, tiny_store, tmp_path_factory):
                                          " update mart_assessment_span set latest_on = date '9999-12-31'"),
             "mart altered": _copy_with(src, tmp / f"{name}-altered.duckdb",
                                        "update mart_pair_sessions set attended = attended + 1;"
-                                       " update mart_assessment_span set latest_score = latest_score + 1;"
+                                       " update mart_assessment_span set latest_score = latest_score + 1,"
+                                       " latest_dose = 2 * latest_dose;"
                                        " update mart_participant_attended set attended_on = attended_on || attended_on"),
         }
     return out
@@ -109,11 +112,25 @@ def test_the_default_period_reads_the_marts(stores, which):
     for name in ("engagement_totals", "mentor_caseloads"):
         assert altered[name]["attended"].sum() > built[name]["attended"].sum()
     assert altered["outcome_change"]["followup_mean"].sum() > built["outcome_change"]["followup_mean"].sum()
-    # doses come only from mart_participant_attended (each session twice: participants move up
-    # the dose bands); tests/test_instruments_independent.py checks them against sessions
-    # counted in pandas
+    # the doses of whole spans come from mart_assessment_span (doubled: participants move up the
+    # dose bands); tests/test_instruments_independent.py checks them against sessions counted in
+    # pandas
     bands = {k: f["dose_change"].query("band != '*'")["n"].tolist() for k, f in (("built", built), ("altered", altered))}
     assert bands["altered"] != bands["built"]
+
+
+@pytest.mark.parametrize("which", ["demo", "tiny"])
+def test_the_doses_of_spans_ending_after_a_are_counted_from_the_attended_sessions(stores, which):
+    """With every span ending after A (the "computed again" store), each dose is counted from
+    mart_participant_attended: its sessions listed twice (the "mart altered" store, whose
+    mart_assessment_span then ends after A too) move participants up the dose bands."""
+    again = stores[which]["computed again"]
+    twice = _copy_with(stores[which]["mart altered"], again.with_name(f"{which}-twice.duckdb"),
+                       "update mart_assessment_span set latest_on = date '9999-12-31'")
+    bands = {k: _results(path, {})["dose_change"].query("band != '*'")["n"].tolist()
+             for k, path in (("again", again), ("twice", twice))}
+    assert sum(bands["again"]) > 0
+    assert bands["twice"] != bands["again"]
 
 
 @pytest.mark.parametrize("which", ["demo", "tiny"])

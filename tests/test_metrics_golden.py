@@ -7,14 +7,18 @@ is worked out by hand in the comment beside it.
 from __future__ import annotations
 
 import math
+import shutil
 
+import duckdb
 import pandas as pd
 import pytest
+from _analysis import analysis_cursor
 
 from analytics import summary
 from analytics.domain.scope import Filters, ScopeError
 from analytics.metrics import compare, engagement, goals, mentors, outcomes, quality, retention
 from analytics.metrics.scope import resolve_scope
+from analytics.store.marts import build_marts
 
 
 @pytest.fixture()
@@ -72,6 +76,38 @@ def test_engagement_by_month(tiny_con, scope):
     # Feb: pr1 (to Feb 10), pr2, pr3, pr4; attended ss7 ss11
     # Mar: pr2, pr3 (to Mar 1), pr4; no-show ss8 (ss4 flagged)
     assert got == {"2026-01": (3, 4, 2), "2026-02": (4, 2, 0), "2026-03": (3, 0, 1)}
+
+
+def test_attended_by_modality(tiny_con, scope):
+    df = engagement.attended_by_modality(tiny_con, scope)
+    # attended in [S, E] of pairs in scope: ss1 ss6 ss7 ss9 in person, ss3 phone, ss11 video
+    # (ss4 flagged; ss12 is pr5's, not in scope); most first
+    assert list(zip(df["modality"], df["attended"], strict=True)) == [("in_person", 4), ("phone", 1), ("video", 1)]
+
+
+def test_a_session_without_a_modality_is_counted_as_not_recorded(tiny_store, tmp_path):
+    """The session cells are counted by a kind (status and modality) the marts number; a
+    session with no modality is its own kind, named "(not recorded)" again."""
+    path = tmp_path / "no-modality.duckdb"
+    shutil.copyfile(tiny_store, path)
+    con = duckdb.connect(str(path))
+    con.execute("update sessions set modality = null where session_date = date '2026-02-10'")  # ss11
+    build_marts(con)
+    con.close()
+    with analysis_cursor(path) as cur:
+        scope = resolve_scope(cur, start="2026-01-01", end="2026-03-31", as_of="2026-03-31")
+        df = engagement.attended_by_modality(cur, scope)
+        by_month = engagement.engagement_by_month(cur, scope)
+        kinds = cur.execute("select status, modality from mart_session_kinds order by kind").fetchall()
+    # ss11 (video) is now not recorded: in person 4, phone 1, not recorded 1
+    assert list(zip(df["modality"], df["attended"], strict=True)) == [
+        ("in_person", 4), ("(not recorded)", 1), ("phone", 1)]
+    # the months' counts are those of test_engagement_by_month: the modality does not enter them
+    got = {r.month.strftime("%Y-%m"): (r.attended, r.no_show) for r in by_month.itertuples()}
+    assert got == {"2026-01": (4, 2), "2026-02": (2, 0), "2026-03": (0, 1)}
+    # one kind per status and modality the sessions hold (ss5 the only cancelled, by video)
+    assert kinds == [("attended", "in_person"), ("attended", "phone"), ("attended", None),
+                     ("cancelled", "video"), ("no_show", "in_person"), ("no_show", "phone")]
 
 
 def test_site_filter_narrows(tiny_con, scope):

@@ -104,6 +104,25 @@ def test_the_counts_by_group_from_the_ungrouped_windows_equal_the_counts_compute
 
 
 @BOTH_STORES
+@pytest.mark.parametrize("by", ["site", "mentor", "supervisor", "funding_stream", "gender"])
+@pytest.mark.parametrize("kw", [{}, {"start": 0.3}, {"as_of": 0.8}, {"start": 0.2, "end": 0.7}],
+                         ids=lambda kw: ",".join(kw) or "default")
+def test_the_outcome_metrics_by_group_from_the_ungrouped_paired_rows_equal_the_metrics_computed_alone(cursor, kw, by):
+    """A grouped scope's outcome metrics read the paired rows of the same scope ungrouped, each
+    put under its participant's groups (the Outcomes page's intake and follow-up by site): the
+    very frames paired per group, S_diff and the classes per group included; the rows of
+    another ungrouped scope are refused."""
+    scope = resolve_scope(cursor, **_dates(cursor, kw))
+    grouped = scope.grouped(by)
+    _same_both_ways(cursor, grouped, "paired", outcomes.paired_rows(cursor, scope), TAKE_PAIRED)
+    assert len(outcomes.outcome_change(cursor, grouped)["grp"].unique()) > 1 or by == "gender"
+    other = outcomes.paired_rows(cursor, resolve_scope(cursor, **_dates(cursor, {**kw, "start": 0.5})))
+    for fn in TAKE_PAIRED.values():
+        with pytest.raises(ValueError, match="another scope"):
+            fn(cursor, grouped, other)
+
+
+@BOTH_STORES
 @BY_SCOPE
 def test_the_engagement_metrics_from_the_session_cells_equal_the_metrics_computed_alone(cursor, kw):
     scope = resolve_scope(cursor, **_dates(cursor, kw))

@@ -294,8 +294,8 @@ def _metric(name: str, stamp: StampKey, key: ScopeKey, access_key: AccessKey, pa
             frame: _metric(metric, stamp, ungrouped, unsuppressed, ()) for frame, metric in FRAME_METRICS.items()
         }
     # The frames of a page's own (ungrouped) scope that read the same rows take them computed
-    # once (analytics.panels.SHARED_ROWS); a grouped one is asked alone (the intake and
-    # follow-up chart by site), unless it can read the ungrouped scope's rows (`regrouped`).
+    # once (analytics.panels.SHARED_ROWS); a grouped one is asked alone, unless it can read the
+    # ungrouped scope's rows (`regrouped`: the intake and follow-up chart by site).
     for kind, shared in SHARED_ROWS.items():
         if name in (shared.metrics if key[4] is None else shared.regrouped):
             rule = (kwargs.get("rule", DEFAULT_RULE),) if shared.by_rule else ()

@@ -19,7 +19,7 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run, run_arrow, run_given
+from analytics.metrics.scope import made_over, run, run_arrow, run_given
 
 FOLLOWUP_MIN_DAYS = 28
 
@@ -34,6 +34,8 @@ _PAIRED_PARAMS = {"followup_min_days": FOLLOWUP_MIN_DAYS, "rc": stats.RC_CRITERI
 # the CTE that reads them in place of outcomes_paired.sql.
 _GIVEN = "paired_given"
 _GIVEN_CLASSIFIED = query("outcomes_paired_given") + _CLASSIFIED
+# The same, over a grouped scope, from the rows of the scope ungrouped put under its groups.
+_REGROUPED_CLASSIFIED = query("outcomes_paired_regrouped") + _CLASSIFIED
 
 
 def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
@@ -49,10 +51,15 @@ def paired_rows(con: duckdb.DuckDBPyConnection, scope: Scope):
 def run_paired(con: duckdb.DuckDBPyConnection, scope: Scope, tail: str, paired=None, *, as_arrow: bool = False):
     """`tail` (SQL over `paired` or `classified`, starting with a comma or a select) after the paired rows:
     computed by outcomes_paired.sql, or read from ``paired`` (``paired_rows`` of this very
-    scope; another scope's are refused), which gives the same rows. A DataFrame, or a pyarrow
-    Table with ``as_arrow``."""
+    scope, or of a grouped scope the same scope ungrouped, each row put under its
+    participant's groups; another scope's are refused), which gives the same rows. A
+    DataFrame, or a pyarrow Table with ``as_arrow``."""
     if paired is None:
         return run(con, scope, _PAIRED + tail, _PAIRED_PARAMS, as_arrow=as_arrow)
+    ungrouped = scope.grouped(None)
+    if scope.by is not None and made_over(paired, ungrouped, _PAIRED_PARAMS):
+        return run_given(con, scope, _REGROUPED_CLASSIFIED + tail, _PAIRED_PARAMS, _GIVEN, paired,
+                         over=ungrouped, as_arrow=as_arrow)
     return run_given(con, scope, _GIVEN_CLASSIFIED + tail, _PAIRED_PARAMS, _GIVEN, paired, as_arrow=as_arrow)
 
 

@@ -14,8 +14,8 @@ from analytics.store.sqlfiles import store_sql
 
 # Dependencies first; each file's first line states its grain and inputs.
 MART_ORDER = [
-    "mart_participants", "mart_pairs", "mart_sessions", "mart_pair_sessions", "mart_goals", "mart_assessments",
-    "mart_assessment_span", "mart_participant_attended",
+    "mart_participants", "mart_pairs", "mart_session_kinds", "mart_sessions", "mart_pair_sessions", "mart_goals",
+    "mart_assessments", "mart_participant_attended", "mart_assessment_span",
 ]
 
 # Columns added to a mart after the release that first built it, as "table.column": a store
@@ -23,6 +23,7 @@ MART_ORDER = [
 # without a mart (views.outdated_reason).
 MART_ADDED_COLUMNS = [
     "mart_pair_sessions.last_attended", "mart_pair_sessions.attended_windows", "mart_participants.exited_on",
+    "mart_sessions.month_start", "mart_sessions.kind", "mart_assessment_span.latest_dose",
 ]
 
 

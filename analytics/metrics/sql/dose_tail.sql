@@ -2,10 +2,13 @@
 ,
 
 spans as (
-    -- each participant's baseline-to-follow-up span once: the instruments (and the groups) of
-    -- one participant mostly share their dates, so the sessions are counted once per span
+    -- each participant's baseline-to-follow-up span once, of the rows without a dose kept
+    -- (mart_assessment_span keeps it when the follow-up is the latest assessment, which it is
+    -- whenever A is on or after it): the instruments (and the groups) of one participant mostly
+    -- share their dates, so the sessions are counted once per span
     select distinct participant_key, baseline_on, followup_on
     from paired
+    where dose is null
 ),
 
 span_doses as (
@@ -16,6 +19,18 @@ span_doses as (
                as dose
     from spans as sp
     left join mart_participant_attended as m on m.participant_key = sp.participant_key
+),
+
+dosed as (
+    -- every paired row with its dose: kept, or counted above
+    select grp, instrument, change, baseline_score, dose
+    from paired
+    where dose is not null
+    union all
+    select c.grp, c.instrument, c.change, c.baseline_score, d.dose
+    from paired as c
+    inner join span_doses as d using (participant_key, baseline_on, followup_on)
+    where c.dose is null
 )
 
 -- Each distinct (group, instrument, dose, change, baseline) once, with how many participants
@@ -23,8 +38,7 @@ span_doses as (
 -- times (dose._runs) they are every participant's row sorted, the same sequence to the last bit
 -- (tied rows are equal in every column), while only the distinct rows are sorted (110,000 of
 -- 379,000 at L). Scores are validated numbers (no NaN), so grouping equal values loses nothing.
-select c.grp, c.instrument, c.change, c.baseline_score, d.dose, count(*) as times
-from paired as c
-inner join span_doses as d using (participant_key, baseline_on, followup_on)
-group by c.grp, c.instrument, d.dose, c.change, c.baseline_score
-order by c.grp, c.instrument, d.dose, c.change, c.baseline_score
+select grp, instrument, change, baseline_score, dose, count(*) as times
+from dosed
+group by grp, instrument, dose, change, baseline_score
+order by grp, instrument, dose, change, baseline_score

@@ -1,4 +1,4 @@
--- grain: one row per group, instrument and paired participant (`paired`: scores, dates and the instrument's definitions). Only used inside SQL below; outcomes_classified.sql follows it.
+-- grain: one row per group, instrument and paired participant (`paired`: scores, dates, the dose when the mart keeps it, and the instrument's definitions). Only used inside SQL below; outcomes_classified.sql follows it.
 participants_in_scope as (
     select distinct grp, participant_key from pairs_in_scope
 ),
@@ -6,7 +6,8 @@ participants_in_scope as (
 assessed_whole as (
     -- per participant and instrument, the earliest assessment (the baseline) and the latest:
     -- from mart_assessment_span when the latest is on or before A (every assessment counts)
-    select m.participant_key, m.instrument, m.baseline_score, m.baseline_on, m.latest_score, m.latest_on
+    select m.participant_key, m.instrument, m.baseline_score, m.baseline_on, m.latest_score, m.latest_on,
+           m.latest_dose as dose
     from mart_assessment_span as m
     inner join (select distinct participant_key from pairs_in_scope) as ps on ps.participant_key = m.participant_key
     where m.latest_on <= $as_of::date
@@ -26,7 +27,9 @@ assessed as (
            arg_min(a.score, a.administered_on) as baseline_score,
            min(a.administered_on) as baseline_on,
            arg_max(a.score, a.administered_on) as latest_score,
-           max(a.administered_on) as latest_on
+           max(a.administered_on) as latest_on,
+           -- the dose of this span is counted where it is read (dose_tail.sql)
+           null::bigint as dose
     from mart_assessments as a
     inner join (
         select m.participant_key, m.instrument
@@ -41,7 +44,7 @@ assessed as (
 
 baseline_followup as (
     select participant_key, instrument, baseline_score, baseline_on,
-           latest_score as followup_score, latest_on as followup_on
+           latest_score as followup_score, latest_on as followup_on, dose
     from assessed
     where latest_on >= baseline_on + $followup_min_days::integer
 ),
@@ -50,7 +53,7 @@ paired as (
     -- the paired participants of the reported instruments, with the instrument's definitions
     select ps.grp, b.participant_key, b.instrument, b.baseline_score, b.followup_score,
            b.followup_score - b.baseline_score as change,
-           b.baseline_on, b.followup_on,
+           b.baseline_on, b.followup_on, b.dose,
            r.higher_is_better, r.reliability, r.mcid, r.threshold,
            -- d of METRICS.md: +1 when higher is better, -1 when lower is better
            case when r.higher_is_better then 1 else -1 end as d

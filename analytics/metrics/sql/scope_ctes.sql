@@ -57,7 +57,7 @@ sessions_in_scope as not materialized (
     -- sessions_clean rule, read from the mart's flag in the same scan). Not materialized:
     -- copying millions of rows costs more than repeating an integer join per consumer.
     select
-        s.pair_key, s.session_date, s.status, s.duration_min, s.modality,
+        s.pair_key, s.session_date, s.status, s.duration_min, s.modality, s.month_start, s.kind,
         p.grp, p.matched_on,
         p.matched_on between $start::date and $end::date as pair_matched_in_period
     from mart_sessions as s
