@@ -9,12 +9,28 @@ months as (
          generate_series(date_trunc('month', sp.s), sp.e::timestamp, interval 1 month) as t(m)
 ),
 
+spans as (
+    -- A pair is active in a month when matched_on <= the month's to_day and it is open (closed_at
+    -- null or >= from_day). For a pair in scope (matched_on <= E, closed_at null or >= S) that
+    -- holds exactly for the months from its match's month (or S's) to its closure's (or E's): so
+    -- the pairs are counted per group and first and last month, and each count added to the
+    -- months between (a few hundred spans a group, not every pair against every month).
+    select grp, first_month, last_month, count(*) as pairs
+    from (
+        select p.grp,
+               greatest(date_trunc('month', p.matched_on), date_trunc('month', sp.s))::date as first_month,
+               least(coalesce(date_trunc('month', p.closed_at), date_trunc('month', sp.e)),
+                     date_trunc('month', sp.e))::date as last_month
+        from pairs_in_scope as p, scope_params as sp
+    )
+    group by grp, first_month, last_month
+),
+
 active as (
-    select p.grp, mo.month_start, count(*) as active_pairs
-    from pairs_in_scope as p
-    inner join months as mo
-        on p.matched_on <= mo.to_day and (p.closed_at is null or p.closed_at >= mo.from_day)
-    group by p.grp, mo.month_start
+    select sn.grp, mo.month_start, sum(sn.pairs)::bigint as active_pairs
+    from spans as sn
+    inner join months as mo on mo.month_start between sn.first_month and sn.last_month
+    group by sn.grp, mo.month_start
 ),
 
 sessions_by_month as (
