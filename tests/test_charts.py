@@ -569,3 +569,51 @@ def test_numbers_at_risk_span_the_whole_follow_up():
     assert table.set_index("day")["at_risk"][720] == 12 and table.set_index("day")["at_risk"][0] == 100
     fig = charts.km_chart(curve, table, k=11)
     assert list(fig.layout.xaxis.tickvals)[-1] == 1260
+
+
+def test_add_lines_adds_the_shapes_plotly_adds_for_vertical_and_horizontal_lines():
+    """theme.add_lines writes, in one assignment, the shapes plotly's add_vline and add_hline
+    write one at a time (same JSON, keys sorted), after the shapes already there; a figure with
+    subplots, whose axes add_vline finds in its grid, is refused."""
+    def figure() -> go.Figure:
+        fig = go.Figure(go.Bar(x=[-3, 0, 4], y=[2, 5, 1]))
+        fig.add_shape(type="rect", x0=-1, x1=1, y0=0, y1=2)
+        return fig
+
+    solid, dashed = {"color": "#333", "width": 1.2, "dash": "solid"}, {"color": "#999", "width": 1, "dash": "dash"}
+    plotly_own = figure()
+    plotly_own.add_vline(x=0, line=solid)
+    plotly_own.add_hline(y=2.5, line=dashed)
+    plotly_own.add_vline(x=-1.96, line=dashed)
+    ours = theme.add_lines(figure(), ("x", 0, solid), ("y", 2.5, dashed), ("x", -1.96, dashed))
+    assert len(ours.layout.shapes) == 4
+    assert json.dumps(ours.to_plotly_json(), sort_keys=True) == json.dumps(plotly_own.to_plotly_json(), sort_keys=True)
+    from plotly.subplots import make_subplots
+
+    with pytest.raises(ValueError, match="without subplots"):
+        theme.add_lines(make_subplots(specs=[[{"secondary_y": True}]]), ("x", 0, solid))
+    with pytest.raises(ValueError, match="an x or a y"):
+        theme.add_lines(figure(), ("z", 0, solid))
+
+
+def test_the_monthly_chart_places_its_traces_and_axes_as_make_subplots_with_a_second_y_axis():
+    """engagement_monthly_chart writes out the axes make_subplots(secondary_y) makes and puts
+    each trace where its add_trace(secondary_y=...) would: the same figure, built once."""
+    from plotly.subplots import make_subplots
+
+    monthly = pd.DataFrame({"grp": ["North"] * 2 + ["South"] * 2,
+                            "month": pd.to_datetime(["2026-01-01", "2026-02-01"] * 2),
+                            "active_pairs": [3, 4, 2, 2], "attended": [40, 25, 12, 30], "no_show": [6, 5, 3, 2],
+                            "cancelled": [1, 0, 0, 2], "attendance_rate": [40 / 46, 25 / 30, 12 / 15, 30 / 32]})
+    fig = charts.engagement_monthly_chart(monthly)
+    ref = make_subplots(specs=[[{"secondary_y": True}]])
+    for t in fig.data:
+        d = t.to_plotly_json()
+        axis = d.pop("yaxis", None)
+        d.pop("xaxis", None)
+        ref.add_trace(d) if axis is None else ref.add_trace(d, secondary_y=axis == "y2")
+    assert [(t.xaxis, t.yaxis) for t in fig.data] == [(t.xaxis, t.yaxis) for t in ref.data]
+    assert {t.yaxis for t in fig.data} == {"y", "y2", None}  # counts left, the rate right, legend entries
+    for axis in ("xaxis", "yaxis", "yaxis2"):
+        for key in ("anchor", "domain", "overlaying", "side"):
+            assert fig.layout[axis][key] == ref.layout[axis][key], (axis, key)

@@ -342,7 +342,7 @@ def test_dose_rows_split_into_their_group_and_instrument_runs():
     frame = rows.to_pandas().loc[lambda f: f.index.repeat(f["times"])]
     for (grp, code), part in parts.items():
         want = frame[(frame["grp"] == grp) & (frame["instrument"] == code)][["change", "baseline_score", "dose"]]
-        assert part.to_numpy().tolist() == want.to_numpy().tolist()
+        assert {c: v.tolist() for c, v in part.items()} == {c: want[c].tolist() for c in want}
         assert part["dose"].dtype == np.int64 and part["change"].dtype == np.float64
     assert dose._runs(rows.slice(0, 0)) == {}
     # a key whose rows are not one run (the query's order lost) is refused, not split twice

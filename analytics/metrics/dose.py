@@ -38,32 +38,38 @@ def band_of(dose: int) -> str:
     raise ValueError("a dose is never negative")
 
 
-def bands_of(doses: np.ndarray) -> np.ndarray:
-    """`band_of` of every dose at once (one comparison per band, not a Python call per
-    participant: at M that call was a tenth of a second of the summary)."""
+def band_masks(doses: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Each band's label with which of `doses` fall in it (one comparison per band edge, not a
+    Python call per participant)."""
     doses = np.asarray(doses)
     if (doses < 0).any():
         raise ValueError("a dose is never negative")
+    return [(label, (doses >= lo) & (doses <= hi) if hi is not None else doses >= lo) for label, lo, hi in BANDS]
+
+
+def bands_of(doses: np.ndarray) -> np.ndarray:
+    """`band_of` of every dose at once (at M a call per participant was a tenth of a second of
+    the summary)."""
     labels = np.empty(len(doses), dtype=object)
-    for label, lo, hi in BANDS:
-        labels[(doses >= lo) & ((doses <= hi) if hi is not None else True)] = label
+    for label, inside in band_masks(doses):
+        labels[inside] = label
     return labels
 
 
-def _numbers(rows) -> pd.DataFrame:
-    """The query's numeric columns as a frame (change and baseline_score float64, dose int64),
-    each row repeated `times` times: one row per paired participant."""
+def _numbers(rows) -> dict[str, np.ndarray]:
+    """The query's numeric columns as arrays (change and baseline_score float64, dose int64),
+    each row repeated `times` times: one entry per paired participant."""
     times = rows.column("times").to_numpy()
-    return pd.DataFrame({c: np.repeat(rows.column(c).to_numpy(), times) for c in ("change", "baseline_score", "dose")})
+    return {c: np.repeat(rows.column(c).to_numpy(), times) for c in ("change", "baseline_score", "dose")}
 
 
-def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
-    """Each (group, instrument)'s rows (dose, change, baseline_score), one per participant,
-    split off once from the query's pyarrow Table of distinct rows with their `times`: the
-    same rows in the same order as a boolean filter over the rows repeated would give. The
-    query orders its rows by group and instrument first, so each key's rows are one run; the
-    runs' edges are found on the Arrow text columns (no Python string per row: at 400,000 rows
-    those cost more than the doses' query), and only the numbers reach pandas."""
+def _runs(rows) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """Each (group, instrument)'s rows (dose, change, baseline_score arrays), one entry per
+    participant, split off once from the query's pyarrow Table of distinct rows with their
+    `times`: the same rows in the same order as a boolean filter over the rows repeated would
+    give. The query orders its rows by group and instrument first, so each key's rows are one
+    run; the runs' edges are found on the Arrow text columns (no Python string per row: at
+    400,000 rows those cost more than the doses' query), and only the numbers reach numpy."""
     if not rows.num_rows:
         return {}
     grp, code = rows.column("grp").combine_chunks(), rows.column("instrument").combine_chunks()
@@ -73,7 +79,7 @@ def _runs(rows) -> dict[tuple[str, str], pd.DataFrame]:
     numbers = _numbers(rows)
     # where each run starts and ends among the repeated rows
     at = np.r_[0, np.cumsum(rows.column("times").to_numpy())]
-    parts = {(grp[int(a)].as_py(), code[int(a)].as_py()): numbers.iloc[at[a]:at[b]]
+    parts = {(grp[int(a)].as_py(), code[int(a)].as_py()): {c: v[at[a]:at[b]] for c, v in numbers.items()}
              for a, b in zip(starts, ends, strict=True)}
     if len(parts) != len(starts):
         raise ValueError("the dose rows are not ordered by group and instrument")
@@ -98,23 +104,22 @@ def dose_change(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) -> pd
     for grp in groups["grp"]:
         for code in codes:
             part = parts.get((grp, code), empty)
-            fit = stats.ols_slope(
-                part["dose"].to_numpy() / SESSIONS_PER_STEP, part["baseline_score"].to_numpy(), part["change"].to_numpy()
-            )
+            change, n = part["change"], len(part["change"])
+            fit = stats.ols_slope(part["dose"] / SESSIONS_PER_STEP, part["baseline_score"], change)
             out.append({
-                "grp": grp, "instrument": code, "band": "*", "n": len(part),
-                "mean_change": float(part["change"].mean()) if len(part) else None,
+                "grp": grp, "instrument": code, "band": "*", "n": n,
+                # numpy's mean and SD: the sums pandas' Series.mean and .std(ddof=1) take, to the bit
+                "mean_change": float(change.mean()) if n else None,
                 "ci95_low": None, "ci95_high": None,
                 "slope_per_4_sessions": fit[0] if fit else None,
                 "slope_ci95_low": fit[1] if fit else None,
                 "slope_ci95_high": fit[2] if fit else None,
             })
-            bands = bands_of(part["dose"].to_numpy())
-            for label, _, _ in BANDS:
-                inside = part[bands == label] if len(part) else part
+            for label, in_band in band_masks(part["dose"]):
+                inside = change[in_band]
                 m = len(inside)
-                mean = float(inside["change"].mean()) if m else None
-                lo, hi = stats.mean_ci(mean, float(inside["change"].std(ddof=1)), m) if m >= 2 else (None, None)
+                mean = float(inside.mean()) if m else None
+                lo, hi = stats.mean_ci(mean, float(inside.std(ddof=1)), m) if m >= 2 else (None, None)
                 out.append({
                     "grp": grp, "instrument": code, "band": label, "n": m, "mean_change": mean,
                     "ci95_low": lo, "ci95_high": hi,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from analytics.domain.numbers import DEFAULT_K, flagged_small, percent
 from analytics.present.escape import escaped_inputs
@@ -18,7 +17,6 @@ from analytics.present.theme import (
     _colour,
     _count_axis,
     _finish,
-    _legend_entry,
     _missing,
     _pct,
     _percent_axis,
@@ -27,12 +25,20 @@ from analytics.present.theme import (
     _title,
     count_text,
     group_label,
+    legend_trace,
+    merge_layout,
     no_data_figure,
     small_label,
     trace,
 )
 
 # --------------------------------------------------------------------------- engagement
+
+# make_subplots(specs=[[{"secondary_y": True}]])'s axes, and where its add_trace(secondary_y=...)
+# puts a trace: counts on the left axis, the attendance rate on the right.
+TWO_Y_AXES = {"xaxis": {"anchor": "y", "domain": [0.0, 0.94]}, "yaxis": {"anchor": "x", "domain": [0.0, 1.0]},
+              "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right"}}
+LEFT_AXIS, RIGHT_AXIS = {"xaxis": "x", "yaxis": "y"}, {"xaxis": "x", "yaxis": "y2"}
 
 
 @escaped_inputs
@@ -55,7 +61,11 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
     totals["rate"] = np.where(denom > 0, totals["attended"] / denom.where(denom > 0), np.nan)
     n = float(denom.sum())
 
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    # The traces on the left axis (y) or the right (y2) and the legend's own entries (on no axis),
+    # in the order they are drawn, then the figure built once: what make_subplots with a
+    # secondary y axis and an add_trace per trace give (tests/test_charts.py compares the two),
+    # without plotly's subplot grid and a validation per call (28 -> 10 ms a chart).
+    data = []
     groups = list(dict.fromkeys(df["grp"]))
     flagged = False
     for i, grp in enumerate(groups):
@@ -63,7 +73,7 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
         small = [flagged_small(v, k) for v in part["attended"]]
         flagged |= any(small)
         colour = PALETTE[0] if len(groups) == 1 else _colour(i)
-        fig.add_trace(
+        data.append(
             trace(
                 "bar", x=part["month"],
                 y=part["attended"],
@@ -79,11 +89,11 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
                 textfont={"size": 10, "color": MUTED},
                 customdata=[count_text(v, k) for v in part["attended"]],
                 hovertemplate="%{x|%b %Y}<br>Attended: %{customdata}<extra></extra>",
-            ),
-            secondary_y=False,
+                **LEFT_AXIS,
+            )
         )
-        _legend_entry(fig, "Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended", colour)
-    fig.add_trace(
+        data.append(legend_trace("Sessions attended" if len(groups) == 1 else f"{group_label(grp)}: attended", colour))
+    data.append(
         trace(
             "scatter", x=totals["month"],
             y=totals["active_pairs"],
@@ -93,13 +103,13 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
             marker={"size": 5},
             customdata=[count_text(v, k) for v in totals["active_pairs"]],
             hovertemplate="%{x|%b %Y}<br>Active pairs: %{customdata}<extra></extra>",
-        ),
-        secondary_y=False,
+            **LEFT_AXIS,
+        )
     )
     small_rate = [flagged_small(d, k) for d in denom]
     flagged |= any(small_rate)
     rate = [_pct(r) for r in totals["rate"]]
-    fig.add_trace(
+    data.append(
         trace(
             "scatter", x=totals["month"],
             y=rate,
@@ -122,20 +132,20 @@ def engagement_monthly_chart(monthly: pd.DataFrame | None, *, k: int = DEFAULT_K
             text=[small_label(k) if s else "" for s in small_rate],
             textposition="top center",
             textfont={"size": 10, "color": MUTED},
-        ),
-        secondary_y=True,
+            **RIGHT_AXIS,
+        )
     )
-    _legend_entry(fig, "Attendance rate", PALETTE[1], kind="line")
-    fig.update_layout(barmode="stack", bargap=0.25, hovermode="x unified" if len(groups) == 1 else "closest")
+    data.append(legend_trace("Attendance rate", PALETTE[1], kind="line"))
     peak = max(float(totals["attended"].max() or 0), float(totals["active_pairs"].max() or 0))
-    fig.update_xaxes(tickformat="%b<br>%Y", dtick="M1" if len(totals) <= 18 else "M3", title=None)
-    fig.update_yaxes(title_text="Sessions attended / active pairs", secondary_y=False, **_count_axis(peak))
-    fig.update_yaxes(
-        title_text="Attendance rate",
-        secondary_y=True,
-        showgrid=False,
-        **_percent_axis(),
+    fig = go.Figure(data=data, layout=TWO_Y_AXES)
+    merge_layout(
+        fig,
+        barmode="stack", bargap=0.25, hovermode="x unified" if len(groups) == 1 else "closest",
+        xaxis={"tickformat": "%b<br>%Y", "dtick": "M1" if len(totals) <= 18 else "M3"},
+        yaxis={"title": {"text": "Sessions attended / active pairs"}, **_count_axis(peak)},
+        yaxis2={"title": {"text": "Attendance rate"}, "showgrid": False, **_percent_axis()},
     )
+    fig.layout.xaxis.update(title=None)  # no axis title (plotly keeps an empty one)
     note = "Attendance rate = attended / (attended + no-show); cancelled sessions are not counted."
     return _finish(
         fig,

@@ -26,6 +26,7 @@ from analytics.present.theme import (
     _rgba,
     _source,
     _title,
+    add_lines,
     group_label,
     no_data_figure,
     small_label,
@@ -100,14 +101,14 @@ def followup_rate_chart(
     _legend_entry(fig, "Below the target", DECLINED)
     line = {"color": TARGET_COLOUR, "width": 1.5, "dash": "dash"}
     if horizontal:
-        fig.add_vline(x=target * 100, line=line)
+        add_lines(fig, ("x", target * 100, line))
         fig.add_annotation(name="target_label", x=target * 100, y=1, yref="paper", yanchor="bottom",
                            xanchor="left", text=f"Target {percent(target)}", showarrow=False,
                            font={"size": 11, "color": TARGET_COLOUR})
         fig.update_xaxes(title_text="Follow-up rate", **_percent_axis(range=[0, 112]))
         fig.update_yaxes(title=None, autorange="reversed", ticks="")
     else:
-        fig.add_hline(y=target * 100, line=line)
+        add_lines(fig, ("y", target * 100, line))
         fig.add_annotation(name="target_label", x=1, xref="paper", xanchor="right", y=target * 100,
                            yanchor="bottom", text=f"Target {percent(target)}", showarrow=False,
                            font={"size": 11, "color": TARGET_COLOUR})

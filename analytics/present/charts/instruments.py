@@ -32,6 +32,7 @@ from analytics.present.theme import (
     _rgba,
     _source,
     _title,
+    add_lines,
     instrument_name,
     n_text,
     no_data_figure,
@@ -146,7 +147,7 @@ def dose_change_chart(
             hovertemplate="%{x}: mean change %{text} (%{customdata})<extra></extra>",
         )
     )
-    fig.add_hline(y=0, line={"color": AXIS, "width": 1})
+    add_lines(fig, ("y", 0, {"color": AXIS, "width": 1}))
     fig.update_xaxes(title_text="Attended sessions between intake and follow-up",
                      ticktext=[f"{lab}<br>({small_label(k) if s else n_text(v, k)})"
                                for lab, v, s in zip(x, rows["n"], smalls, strict=True)],

@@ -21,6 +21,7 @@ from analytics.present.theme import (
     _pct,
     _percent_axis,
     _source,
+    add_lines,
     count_text,
     no_data_figure,
     small_label,
@@ -95,7 +96,7 @@ def mentor_chart(mentors: pd.DataFrame | None, *, k: int = DEFAULT_K) -> go.Figu
     counted = denom.notna()  # a suppressed (blank) count cannot be pooled
     if has_counts and denom[counted].sum() > 0:
         pooled = df.loc[counted, "attended"].sum() / denom[counted].sum()
-        fig.add_hline(y=pooled * 100, line={"color": MUTED, "width": 1, "dash": "dash"})
+        add_lines(fig, ("y", pooled * 100, {"color": MUTED, "width": 1, "dash": "dash"}))
         fig.add_annotation(
             name="pooled_label", x=1, xref="paper", xanchor="right", y=pooled * 100, yanchor="bottom",
             text=f"{'All mentors' if counted.all() else 'Mentors with counts shown'}: {percent(pooled)}",

@@ -37,6 +37,7 @@ from analytics.present.theme import (
     _rgba,
     _source,
     _title,
+    add_lines,
     count_text,
     group_label,
     instrument_name,
@@ -411,10 +412,9 @@ def change_distribution_chart(
             hovertemplate="Change %{customdata} participants<extra></extra>",
         )
     )
-    fig.add_vline(x=0, line={"color": AXIS, "width": 1.2, "dash": "solid"})
+    add_lines(fig, ("x", 0, {"color": AXIS, "width": 1.2, "dash": "solid"}))
     if _num(threshold):
-        for sign in (-1, 1):
-            fig.add_vline(x=sign * threshold, line={"color": MUTED, "width": 1, "dash": "dash"})
+        add_lines(fig, *(("x", sign * threshold, {"color": MUTED, "width": 1, "dash": "dash"}) for sign in (-1, 1)))
         fig.add_annotation(
             name="threshold_label", x=threshold, y=1, yref="paper", xanchor="left", yanchor="bottom",
             text=f"reliable change ±{fixed(threshold, 1)}", showarrow=False, font={"size": 11, "color": MUTED},
