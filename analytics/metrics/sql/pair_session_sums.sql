@@ -10,6 +10,16 @@ pairs_whole as (
     where m.first_session >= $start::date and m.last_session <= least($end::date, $as_of::date)
 ),
 
+pairs_partial as (
+    -- the pairs in scope whose clean sessions are not all in [S, min(E, A)]: summed from their
+    -- sessions below. A pair with no row in the mart has no clean session, so no sums either
+    -- way: its sessions are not read (in the default period no pair's are).
+    select m.pair_key
+    from mart_pair_sessions as m
+    inner join (select pair_key from pairs_in_scope) as ps on ps.pair_key = m.pair_key
+    where not (m.first_session >= $start::date and m.last_session <= least($end::date, $as_of::date))
+),
+
 per_pair as (
     select * from pairs_whole
     union all
@@ -27,8 +37,7 @@ per_pair as (
         min(s.session_date) filter (where s.status = 'attended') as first_attended
     from mart_sessions as s
     -- only the pairs in scope not summed whole: with a filter (one site, say) the rest are never summed
-    inner join (select pair_key from pairs_in_scope anti join pairs_whole using (pair_key)) as ps
-        on ps.pair_key = s.pair_key
+    inner join pairs_partial as ps on ps.pair_key = s.pair_key
     where s.inside_pair_dates and s.session_date <= $as_of::date
     group by s.pair_key
 )
