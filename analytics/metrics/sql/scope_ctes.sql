@@ -1,5 +1,7 @@
 -- grain: CTEs every metric query starts with: scope_params (one row: a, s, e), pairs_at (one row per pair matched on or before A, closing read at A, filters applied, with grp), pairs_in_scope (matched_on <= E and not closed before S), pairs_matched_in_period (matched_on in [S, E]), sessions_in_scope (one row per clean session of a pair in scope dated on or before A, with grp)
 scope_params as (
+    -- for the queries that join it; the CTEs below compare with the bound dates themselves (a
+    -- filter on a constant, where a join with this one row cost a nested-loop join per query)
     select $as_of::date as a, $start::date as s, $end::date as e
 ),
 
@@ -8,8 +10,8 @@ pairs_at as (
         pf.*,
         -- METRICS.md: anything dated after A has not happened yet, so a pair closed after A
         -- is open at A.
-        case when pf.closed_on <= sp.a then pf.closed_on end as closed_at,
-        case when pf.closed_on <= sp.a then pf.close_reason end as close_reason_at,
+        case when pf.closed_on <= $as_of::date then pf.closed_on end as closed_at,
+        case when pf.closed_on <= $as_of::date then pf.close_reason end as close_reason_at,
         coalesce(
             case $by::varchar
                 when 'site' then pf.site
@@ -24,8 +26,8 @@ pairs_at as (
             end,
             '(not recorded)'
         ) as grp
-    from pair_facts as pf, scope_params as sp
-    where pf.matched_on <= sp.a
+    from pair_facts as pf
+    where pf.matched_on <= $as_of::date
       and ($f_site::varchar[] is null or list_contains($f_site::varchar[], pf.site))
       and ($f_funding_stream::varchar[] is null
            or list_contains($f_funding_stream::varchar[], pf.funding_stream))
@@ -41,15 +43,15 @@ pairs_at as (
 
 pairs_in_scope as (
     select pa.*
-    from pairs_at as pa, scope_params as sp
-    where pa.matched_on <= sp.e
-      and (pa.closed_at is null or pa.closed_at >= sp.s)
+    from pairs_at as pa
+    where pa.matched_on <= $end::date
+      and (pa.closed_at is null or pa.closed_at >= $start::date)
 ),
 
 pairs_matched_in_period as (
     select pa.*
-    from pairs_at as pa, scope_params as sp
-    where pa.matched_on between sp.s and sp.e
+    from pairs_at as pa
+    where pa.matched_on between $start::date and $end::date
 ),
 
 sessions_in_scope as not materialized (
