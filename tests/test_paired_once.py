@@ -191,6 +191,9 @@ def test_the_dashboard_hands_each_user_the_rows_of_their_own_scope(demo_store, m
         for name, fn in {**TAKE_PAIRED, **TAKE_CELLS}.items():
             shown = data_access.metric(name, stamp, scope, access)
             assert_frame_equal(shown, fn(cur, direct), check_exact=True, obj=name)
+        for by in ("site", "mentor"):  # the change by group reads the ungrouped paired rows
+            shown = data_access.metric("outcome_change", stamp, scope.grouped(by), access)
+            assert_frame_equal(shown, outcomes.outcome_change(cur, direct.grouped(by)), check_exact=True)
         for rule in followup.RULES:
             params = () if rule == followup.DEFAULT_RULE else (("rule", rule),)
             for name, fn in TAKE_WINDOWS.items():
