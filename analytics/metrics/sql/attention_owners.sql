@@ -3,8 +3,8 @@ assessed as (
     -- the participants with an assessment on or before A: those whose earliest assessment of
     -- some instrument is (mart_assessment_span, one row per participant and instrument)
     select distinct m.participant_key
-    from mart_assessment_span as m, scope_params as sp
-    where m.baseline_on <= sp.a
+    from mart_assessment_span as m
+    where m.baseline_on <= $as_of::date
 ),
 
 wanted as (
@@ -30,10 +30,9 @@ ranked as (
 
 select
     r.participant_key, r.mentor_id, r.site, r.is_open, mp.pair_id, pt.participant_id,
-    date_diff('day', pt.enrolled_on, sp.a) as days_enrolled,
+    date_diff('day', pt.enrolled_on, $as_of::date) as days_enrolled,
     x.participant_key is null as no_assessment
 from ranked as r
-cross join scope_params as sp
 inner join mart_pairs as mp on mp.pair_key = r.pair_key
 inner join mart_participants as pt on pt.participant_key = r.participant_key
 left join assessed as x on x.participant_key = r.participant_key

@@ -14,8 +14,8 @@ matched as (
 active as (
     -- METRICS.md active_at_end: matched_on <= E and not closed on or before E (read at A)
     select pa.grp, count(*) as active_at_end
-    from pairs_at as pa, scope_params as sp
-    where pa.matched_on <= sp.e and (pa.closed_at is null or pa.closed_at > sp.e)
+    from pairs_at as pa
+    where pa.matched_on <= $end::date and (pa.closed_at is null or pa.closed_at > $end::date)
     group by pa.grp
 )
 

@@ -5,8 +5,8 @@ session_cells as (
     select c.grp, c.month_start, k.status, coalesce(k.modality, '(not recorded)') as modality, c.sessions
     from (
         select s.grp, s.month_start, s.kind, count(*) as sessions
-        from sessions_in_scope as s, scope_params as sp
-        where s.session_date between sp.s and sp.e
+        from sessions_in_scope as s
+        where s.session_date between $start::date and $end::date
         group by s.grp, s.month_start, s.kind
     ) as c
     inner join mart_session_kinds as k on k.kind = c.kind

@@ -23,9 +23,9 @@ pair_days as (
     -- max(0, min(closed_on or E, E) - max(matched_on, S) + 1), closed_on read at A
     select
         p.grp,
-        sum(greatest(0, date_diff('day', greatest(p.matched_on, sp.s),
-                                  least(coalesce(p.closed_at, sp.e), sp.e)) + 1)) as pair_days
-    from pairs_in_scope as p, scope_params as sp
+        sum(greatest(0, date_diff('day', greatest(p.matched_on, $start::date),
+                                  least(coalesce(p.closed_at, $end::date), $end::date)) + 1)) as pair_days
+    from pairs_in_scope as p
     group by p.grp
 ),
 

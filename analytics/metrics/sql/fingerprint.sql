@@ -17,8 +17,7 @@ session_rows as (
         coalesce(s.duration_min::varchar, '\N'), coalesce(s.modality, '\N')) as r
     from sessions as s
     inner join scope_pairs as p on p.pair_id = s.pair_id
-    cross join scope_params as sp
-    where s.session_date <= sp.a
+    where s.session_date <= $as_of::date
 ),
 
 goal_rows as (
@@ -26,13 +25,12 @@ goal_rows as (
     select concat_ws(chr(31),
         g.goal_id, g.pair_id, g.domain, g.set_on::varchar,
         coalesce(g.target_on::varchar, '\N'),
-        case when g.status = 'achieved' and (g.achieved_on is null or g.achieved_on > sp.a)
+        case when g.status = 'achieved' and (g.achieved_on is null or g.achieved_on > $as_of::date)
              then 'open' else coalesce(g.status, '\N') end,
-        coalesce(case when g.achieved_on <= sp.a then g.achieved_on end::varchar, '\N')) as r
+        coalesce(case when g.achieved_on <= $as_of::date then g.achieved_on end::varchar, '\N')) as r
     from goals as g
     inner join scope_pairs as p on p.pair_id = g.pair_id
-    cross join scope_params as sp
-    where g.set_on <= sp.a
+    where g.set_on <= $as_of::date
 ),
 
 assessment_rows as (
@@ -40,8 +38,7 @@ assessment_rows as (
         a.assessment_id, a.participant_id, a.instrument, a.administered_on::varchar, a.score::varchar) as r
     from assessments as a
     inner join (select distinct participant_id from scope_pairs) as pt using (participant_id)
-    cross join scope_params as sp
-    where a.administered_on <= sp.a
+    where a.administered_on <= $as_of::date
 ),
 
 -- One MD5 per row (md5_number), split into its two 64-bit halves and summed as hugeint. Each

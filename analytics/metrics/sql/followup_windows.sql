@@ -3,8 +3,7 @@ cohort as (
     select distinct ps.grp, ps.participant_key
     from pairs_in_scope as ps
     inner join mart_participants as mp on mp.participant_key = ps.participant_key
-    cross join scope_params as sp
-    where mp.enrolled_on between sp.s and sp.e
+    where mp.enrolled_on between $start::date and $end::date
 ),
 
 windows_placed as (
@@ -15,7 +14,7 @@ windows_placed as (
         mp.site,
         mp.enrolled_on,
         -- METRICS.md: anything dated after A has not happened yet
-        case when mp.exited_on <= sp.a then mp.exited_on end as exited_on,
+        case when mp.exited_on <= $as_of::date then mp.exited_on end as exited_on,
         case $rule::varchar
             when 'gpra' then (mp.enrolled_on + interval 5 month)::date
             else mp.enrolled_on + 150
@@ -26,7 +25,6 @@ windows_placed as (
         end as window_close
     from cohort as c
     inner join mart_participants as mp on mp.participant_key = c.participant_key
-    cross join scope_params as sp
 ),
 
 windows as (
@@ -34,9 +32,9 @@ windows as (
     -- closing on A or opening within $opening_days days), which close on or after A and open
     -- by A + $opening_days; the others are not placed at all
     select w.*
-    from windows_placed as w, scope_params as sp
+    from windows_placed as w
     where not $to_act::boolean
-       or (w.window_close >= sp.a and w.window_open <= sp.a + $opening_days::integer)
+       or (w.window_close >= $as_of::date and w.window_open <= $as_of::date + $opening_days::integer)
 ),
 
 reassessed as (
@@ -45,9 +43,8 @@ reassessed as (
     select w.participant_key, min(a.administered_on) as done_on
     from (select distinct participant_key, window_open, window_close from windows) as w
     inner join mart_assessments as a on a.participant_key = w.participant_key
-    cross join scope_params as sp
     where a.administered_on between w.window_open and w.window_close
-      and a.administered_on <= sp.a
+      and a.administered_on <= $as_of::date
     group by w.participant_key
 ),
 
@@ -65,10 +62,9 @@ flagged as (
         r.done_on is not null as done,
         $rule::varchar = 'suprt' and r.done_on is null and coalesce(w.exited_on <= w.window_close, false)
             as excused,
-        w.window_close <= sp.a as window_closed
+        w.window_close <= $as_of::date as window_closed
     from windows as w
     left join reassessed as r on r.participant_key = w.participant_key
-    cross join scope_params as sp
 ),
 
 followup_windows as (
@@ -76,8 +72,7 @@ followup_windows as (
         f.*,
         f.window_closed and not f.excused as due,
         f.window_closed and not f.excused and not f.done as missed,
-        f.window_open <= sp.a and sp.a < f.window_close and not f.done and not f.excused as open_now,
-        sp.a < f.window_open and f.window_open <= sp.a + $opening_days::integer and not f.excused as opening_next_30
+        f.window_open <= $as_of::date and $as_of::date < f.window_close and not f.done and not f.excused as open_now,
+        $as_of::date < f.window_open and f.window_open <= $as_of::date + $opening_days::integer and not f.excused as opening_next_30
     from flagged as f
-    cross join scope_params as sp
 )

@@ -1,12 +1,11 @@
 -- grain: one row per group and domain, plus domain '*' for all domains together.
 goals_in_scope as (
     select p.grp, g.domain, g.set_on,
-           (g.status = 'achieved' and g.achieved_on <= sp.a) as is_achieved,
+           (g.status = 'achieved' and g.achieved_on <= $as_of::date) as is_achieved,
            g.achieved_on
     from mart_goals as g
     inner join pairs_in_scope as p on p.pair_key = g.pair_key
-    cross join scope_params as sp
-    where g.set_on between sp.s and sp.e
+    where g.set_on between $start::date and $end::date
 ),
 
 by_domain as (

@@ -4,12 +4,12 @@
 mentor_pairs as (
     select p.mentor_id, any_value(p.supervisor) as supervisor, any_value(p.site) as site,
            count(*) as pairs_in_scope,
-           count(*) filter (where p.matched_on <= sp.e and (p.closed_at is null or p.closed_at > sp.e))
+           count(*) filter (where p.matched_on <= $end::date and (p.closed_at is null or p.closed_at > $end::date))
                as caseload_at_end,
-           count(*) filter (where p.matched_on between sp.s and sp.e) as matched_in_period,
-           count(*) filter (where p.closed_at between sp.s and sp.e
+           count(*) filter (where p.matched_on between $start::date and $end::date) as matched_in_period,
+           count(*) filter (where p.closed_at between $start::date and $end::date
                             and list_contains($disengagement, p.close_reason_at)) as disengaged_in_period
-    from pairs_in_scope as p, scope_params as sp
+    from pairs_in_scope as p
     group by p.mentor_id
 ),
 

@@ -9,8 +9,7 @@ tallies as (
     select ps.grp, a.instrument, a.months_since_enrollment as month, a.score, count(*) as k
     from assessments_timed as a
     inner join participants_in_scope as ps on ps.participant_key = a.participant_key
-    cross join scope_params as sp
-    where a.administered_on <= sp.a and a.months_since_enrollment >= 0
+    where a.administered_on <= $as_of::date and a.months_since_enrollment >= 0
     group by ps.grp, a.instrument, a.months_since_enrollment, a.score
 ),
 

@@ -7,15 +7,14 @@ outside as (
     select 'session_outside_pair_dates' as finding, '' as instrument, p.site, count(*) as n
     from sessions_outside_pair_dates as o
     inner join pairs_at as p on p.pair_key = o.pair_key
-    cross join scope_params as sp
-    where o.session_date <= sp.a
+    where o.session_date <= $as_of::date
     group by p.site
 ),
 
 latest as (
     select a.participant_key, a.instrument, min(a.administered_on) as first_on, max(a.administered_on) as last_on
-    from assessments_timed as a, scope_params as sp
-    where a.administered_on <= sp.a
+    from assessments_timed as a
+    where a.administered_on <= $as_of::date
     group by a.participant_key, a.instrument
 ),
 
@@ -36,22 +35,20 @@ overdue as (
     select 'overdue_followup' as finding, l.instrument, op.site, count(*) as n
     from open_participants as op
     inner join latest as l on l.participant_key = op.participant_key
-    cross join scope_params as sp
-    where l.first_on < sp.a - $overdue_days::integer
-      and l.last_on < sp.a - $overdue_days::integer
+    where l.first_on < $as_of::date - $overdue_days::integer
+      and l.last_on < $as_of::date - $overdue_days::integer
     group by l.instrument, op.site
 ),
 
 no_recent as (
     select 'no_recent_session' as finding, '' as instrument, p.site, count(*) as n
     from pairs_at as p
-    cross join scope_params as sp
     where p.closed_at is null
-      and p.matched_on <= sp.a - $no_session_days::integer
+      and p.matched_on <= $as_of::date - $no_session_days::integer
       and not exists (
           select 1 from sessions_clean as s
           where s.pair_key = p.pair_key and s.status = 'attended'
-            and s.session_date > sp.a - $no_session_days::integer and s.session_date <= sp.a
+            and s.session_date > $as_of::date - $no_session_days::integer and s.session_date <= $as_of::date
       )
     group by p.site
 )

@@ -2,9 +2,9 @@
 durations as (
     select
         p.grp,
-        date_diff('day', p.matched_on, coalesce(p.closed_at, sp.a)) as t,
+        date_diff('day', p.matched_on, coalesce(p.closed_at, $as_of::date)) as t,
         (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)) as is_event
-    from pairs_matched_in_period as p, scope_params as sp
+    from pairs_matched_in_period as p
 )
 
 select

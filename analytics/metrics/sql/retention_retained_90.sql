@@ -4,8 +4,8 @@ eligible as (
         p.grp,
         (p.closed_at is not null and list_contains($disengagement, p.close_reason_at)
          and date_diff('day', p.matched_on, p.closed_at) < 90) as dropped_before_90
-    from pairs_matched_in_period as p, scope_params as sp
-    where p.matched_on <= sp.a - interval 90 day
+    from pairs_matched_in_period as p
+    where p.matched_on <= $as_of::date - interval 90 day
 )
 
 select

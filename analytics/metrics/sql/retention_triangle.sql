@@ -9,9 +9,9 @@ windows as (
         cp.grp, cp.pair_key, cp.cohort_month, k,
         cp.matched_on + 30 * k as w_start,
         cp.matched_on + 30 * k + 29 as w_end
-    from cohort_pairs as cp, (select range::integer as k from range(12)) as r, scope_params as sp
+    from cohort_pairs as cp, (select range::integer as k from range(12)) as r
     -- METRICS.md: count only pairs whose window ends on or before A
-    where cp.matched_on + 30 * k + 29 <= sp.a
+    where cp.matched_on + 30 * k + 29 <= $as_of::date
 ),
 
 attended_windows as (
