@@ -1,27 +1,24 @@
 -- grain: one row per group and calendar month meeting [S, E]; inputs: session_cells (engagement_session_cells.sql), pairs_in_scope
 months as (
-    select
-        m::date as month_start,
-        -- a month is counted only over its days inside [S, E]
-        greatest(m::date, sp.s) as from_day,
-        least((m + interval 1 month - interval 1 day)::date, sp.e) as to_day
-    from scope_params as sp,
-         generate_series(date_trunc('month', sp.s), sp.e::timestamp, interval 1 month) as t(m)
+    select m::date as month_start
+    from generate_series(date_trunc('month', $start::date), $end::date::timestamp, interval 1 month) as t(m)
 ),
 
 spans as (
-    -- A pair is active in a month when matched_on <= the month's to_day and it is open (closed_at
-    -- null or >= from_day). For a pair in scope (matched_on <= E, closed_at null or >= S) that
-    -- holds exactly for the months from its match's month (or S's) to its closure's (or E's): so
-    -- the pairs are counted per group and first and last month, and each count added to the
-    -- months between (a few hundred spans a group, not every pair against every month).
+    -- A month is counted only over its days inside [S, E]: a pair is active in it when matched_on
+    -- is on or before the month's last day in [S, E] and it is open (closed_at null or on or
+    -- after the month's first day in [S, E]). For a pair in scope (matched_on <= E, closed_at
+    -- null or >= S) that holds exactly for the months from its match's month (or S's) to its
+    -- closure's (or E's): so the pairs are counted per group and first and last month, and each
+    -- count added to the months between (a few hundred spans a group, not every pair against
+    -- every month).
     select grp, first_month, last_month, count(*) as pairs
     from (
         select p.grp,
-               greatest(date_trunc('month', p.matched_on), date_trunc('month', sp.s))::date as first_month,
-               least(coalesce(date_trunc('month', p.closed_at), date_trunc('month', sp.e)),
-                     date_trunc('month', sp.e))::date as last_month
-        from pairs_in_scope as p, scope_params as sp
+               greatest(date_trunc('month', p.matched_on), date_trunc('month', $start::date))::date as first_month,
+               least(coalesce(date_trunc('month', p.closed_at), date_trunc('month', $end::date)),
+                     date_trunc('month', $end::date))::date as last_month
+        from pairs_in_scope as p
     )
     group by grp, first_month, last_month
 ),
