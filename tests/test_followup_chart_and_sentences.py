@@ -106,3 +106,43 @@ def test_attrition_sentence_names_the_largest_difference():
     assert "(standardized difference \u22120.34)" in text and "scored lower at intake" in text
     assert "started out alike" in say.attrition_sentence([{"instrument": "GSE10", "smd": 0.05}])
     assert "cannot be told yet" in say.attrition_sentence([{"instrument": "GSE10", "smd": None}])
+
+
+def _mentors(count: int) -> pd.DataFrame:
+    # mentor m00..m{count-1}: 50 due each, missed = its number, done = 50 - missed
+    missed = list(range(count))
+    return pd.DataFrame({"grp": [f"m{i:02d}" for i in missed], "due": [50] * count,
+                         "done": [50 - m for m in missed], "missed": missed,
+                         "rate": [(50 - m) / 50 for m in missed]})
+
+
+def test_past_forty_groups_the_most_missed_are_drawn_most_first():
+    fig = followup_rate_chart(_mentors(45), by="mentor", target=0.8, k=11)
+    bar = _bar(fig)
+    # 45 mentors > 40: the 40 with the most missed windows, m44 (44 missed) down to m05 (5)
+    assert list(bar.y) == [f"m{i:02d}" for i in range(44, 4, -1)]
+    # m44: done 6 of 50 = 12.0%; m05: 45 of 50 = 90.0%
+    assert bar.text[0] == "12.0%" and bar.text[-1] == "90.0%"
+    # the title's n is every mentor's due: 45 * 50 = 2,250
+    assert "(n = 2,250 due)" in fig.layout.title.text
+    footnote = " ".join(a.text for a in fig.layout.annotations)
+    assert "the 40 of 45 mentors with the most missed windows, most first" in footnote
+
+
+def test_forty_groups_or_fewer_are_all_drawn_in_their_order():
+    bar = _bar(followup_rate_chart(_mentors(40), by="mentor", target=0.8, k=11))
+    assert list(bar.y) == [f"m{i:02d}" for i in range(40)]
+    fig = followup_rate_chart(_mentors(40), by="mentor", target=0.8, k=11)
+    assert "most missed" not in " ".join(a.text for a in fig.layout.annotations)
+
+
+def test_the_most_missed_puts_hidden_counts_last_and_keeps_ties_in_order():
+    from analytics.present.charts.followup import most_missed
+
+    frame = pd.DataFrame({"grp": list("abcdef"), "missed": [1, 5, float("nan"), 5, 2, 0]})
+    # 5 (b), 5 (d) in the frame's order, then 2 (e), 1 (a); the hidden count (c) after 0 (f)
+    assert most_missed(frame, 4)["grp"].tolist() == ["b", "d", "e", "a"]
+    assert most_missed(frame, 6)["grp"].tolist() == ["b", "d", "e", "a", "f", "c"]
+    # no `missed` column: due - done
+    frame = pd.DataFrame({"grp": ["x", "y"], "due": [10, 20], "done": [9, 5]})
+    assert most_missed(frame, 1)["grp"].tolist() == ["y"]

@@ -35,12 +35,27 @@ from analytics.present.theme import (
 
 TARGET_COLOUR = "#444444"
 
+# A chart by group draws at most this many bars: past it (a program with hundreds or thousands
+# of mentors) the groups with the most missed windows, most first; the data behind the chart
+# lists every group. The demo program's 40 mentors are all drawn.
+MAX_GROUP_BARS = 40
+_PLURAL = {"mentor": "mentors", "site": "sites", "supervisor": "supervisors"}
+
 
 def _label(value, by: str) -> str:
     if by == "month":
         return f"{pd.Timestamp(value):%b %Y}"
     # a site or mentor label is data: escaped on the way in (escaped_inputs)
     return group_label(value)
+
+
+def most_missed(frame: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The `most` rows of a follow-up count frame with the most missed windows (due - done where
+    the frame has no `missed`), most first; ties, and then the rows whose count is hidden
+    (suppressed), in the frame's order."""
+    missed = frame["missed"] if "missed" in frame.columns else frame["due"] - frame["done"]
+    order = pd.to_numeric(missed, errors="coerce").sort_values(ascending=False, na_position="last", kind="stable")
+    return frame.loc[order.index[:most]].reset_index(drop=True)
 
 
 @escaped_inputs
@@ -55,8 +70,10 @@ def followup_rate_chart(
     """Follow-up rate bars with a dashed target line.
 
     `frame`: followup_by_close_month (by="month": grp, month, due, done, rate; groups pooled)
-    or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, rate), one bar
-    per row. Bars meeting the target are green, those below it vermillion.
+    or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, missed, rate), one
+    bar per row; past MAX_GROUP_BARS groups, the ones with the most missed windows
+    (``most_missed``), and a footnote saying how many are drawn. Bars meeting the target are
+    green, those below it vermillion.
     """
     what = "month of window close" if by == "month" else DIMENSION_LABELS.get(by, by).lower()
     title = f"Follow-up rate by {what}"
@@ -72,6 +89,10 @@ def followup_rate_chart(
     df = df.reset_index(drop=True)
     if df.empty or not (df["due"].fillna(1) > 0).any():
         return no_data_figure(title)
+    n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
+    groups = len(df)
+    if by != "month" and groups > MAX_GROUP_BARS:
+        df = most_missed(df, MAX_GROUP_BARS)
     labels = [_label(v, by) for v in df[key]]
     smalls = [flagged_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
@@ -116,9 +137,11 @@ def followup_rate_chart(
         fig.update_xaxes(title=None, ticks="")
     fig.update_layout(bargap=0.35)
     flagged = any(smalls)
-    n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
     note = (f"{RULE_LABELS.get(rule, rule)} window, {RULE_WINDOWS.get(rule, '')}. Rate = reassessed inside the "
             "window / due (window closed by the as-of date, excused not counted).")
+    if len(df) < groups:
+        note += (f" Drawn: the {len(df)} of {groups:,} {_PLURAL.get(by, 'groups')} with the most missed windows,"
+                 " most first; the data behind the chart lists every one.")
     height = max(360, 60 + 26 * len(df)) if horizontal else 440
     return _finish(
         fig, title=_title(title, n, k, "due"), n=n, footnote=_source(note, flagged, k, "bars"),
