@@ -596,6 +596,30 @@ def test_add_lines_adds_the_shapes_plotly_adds_for_vertical_and_horizontal_lines
         theme.add_lines(figure(), ("z", 0, solid))
 
 
+def test_add_annotations_writes_the_annotations_plotly_adds_one_at_a_time():
+    """theme.add_annotations assigns, once, the annotations plotly's add_annotation appends one
+    call at a time (same JSON, keys sorted), after those already there; a figure with subplots
+    is refused."""
+    def figure() -> go.Figure:
+        fig = go.Figure(go.Scatter(x=[1, 2], y=["a", "b"]))
+        fig.add_annotation(name="first", text="kept first", x=0.5, y=1.05, xref="paper", yref="paper")
+        return fig
+
+    rows = [{"name": "n_label", "x": 1, "xref": "paper", "xanchor": "left", "xshift": 12, "y": lab, "yref": "y",
+             "text": f"n = {n}", "showarrow": False, "font": {"size": 12, "color": "#666"}}
+            for lab, n in (("a", 12), ("b", 40))]
+    plotly_own = figure()
+    for row in rows:
+        plotly_own.add_annotation(**row)
+    ours = theme.add_annotations(figure(), rows)
+    assert [a.text for a in ours.layout.annotations] == ["kept first", "n = 12", "n = 40"]
+    assert json.dumps(ours.to_plotly_json(), sort_keys=True) == json.dumps(plotly_own.to_plotly_json(), sort_keys=True)
+    from plotly.subplots import make_subplots
+
+    with pytest.raises(ValueError, match="without subplots"):
+        theme.add_annotations(make_subplots(specs=[[{"secondary_y": True}]]), rows)
+
+
 def test_the_monthly_chart_places_its_traces_and_axes_as_make_subplots_with_a_second_y_axis():
     """engagement_monthly_chart writes out the axes make_subplots(secondary_y) makes and puts
     each trace where its add_trace(secondary_y=...) would: the same figure, built once."""

@@ -441,6 +441,17 @@ def add_lines(fig: go.Figure, *lines: tuple[str, float, dict]) -> go.Figure:
     return fig
 
 
+def add_annotations(fig: go.Figure, annotations: list[dict]) -> go.Figure:
+    """``fig.add_annotation(**a)`` for each of `annotations`, in order, assigned once after any
+    already there: plotly's add_annotation validates the figure's whole list again on every
+    call, so a label per row cost time growing with the square of the rows (30 s for a forest
+    plot of 494 mentors). For a figure without subplots, as ``add_lines``."""
+    if fig._grid_ref is not None:
+        raise ValueError("add_annotations writes on a figure without subplots; use fig.add_annotation there")
+    fig.layout.annotations = [*fig.layout.annotations, *annotations]
+    return fig
+
+
 def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]+>", "", text)
 

@@ -28,6 +28,7 @@ from analytics.present.theme import (
     _rgba,
     _source,
     _title,
+    add_annotations,
     group_label,
     n_text,
     no_data_figure,
@@ -216,14 +217,12 @@ def forest_plot(
         name="null_line", type="line", xref="x", yref="paper", y0=0, y1=1, x0=null_x, x1=null_x,
         line={"color": MUTED, "width": 1.2, "dash": "dash"},
     )
-    side_texts = []
-    for lab, s, r, ct in zip(labels, smalls, right, ci_text, strict=True):
-        text = f"{ct}   {r}" if ct and not s else r
-        side_texts.append(text)
-        fig.add_annotation(
-            name="n_label", x=1, xref="paper", xanchor="left", xshift=12, y=lab, yref="y",
-            text=text, showarrow=False, align="left", font={"size": 12, "color": MUTED if s else TEXT},
-        )
+    side_texts = [f"{ct}   {r}" if ct and not s else r for s, r, ct in zip(smalls, right, ci_text, strict=True)]
+    add_annotations(fig, [
+        {"name": "n_label", "x": 1, "xref": "paper", "xanchor": "left", "xshift": 12, "y": lab, "yref": "y",
+         "text": text, "showarrow": False, "align": "left", "font": {"size": 12, "color": MUTED if s else TEXT}}
+        for lab, s, text in zip(labels, smalls, side_texts, strict=True)
+    ])
     finite = np.concatenate([est[~np.isnan(est)], lo[~np.isnan(lo)], hi[~np.isnan(hi)], [null_x]])
     if log_x:
         finite = finite[finite > 0]

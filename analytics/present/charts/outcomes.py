@@ -37,6 +37,7 @@ from analytics.present.theme import (
     _rgba,
     _source,
     _title,
+    add_annotations,
     add_lines,
     count_text,
     group_label,
@@ -134,12 +135,12 @@ def intake_followup_chart(
         )
         _legend_entry(fig, legend, colour, kind="marker")
     # n per group in a column at the right edge, outside the plot area.
-    for lab, nn, s in zip(labels, df["n_paired"], smalls, strict=True):
-        fig.add_annotation(
-            name="n_label", x=1, xref="paper", xanchor="left", xshift=10, y=lab, yref="y",
-            text=small_label(k) if s else n_text(nn, k), showarrow=False,
-            font={"size": 12, "color": MUTED if s else TEXT},
-        )
+    add_annotations(fig, [
+        {"name": "n_label", "x": 1, "xref": "paper", "xanchor": "left", "xshift": 10, "y": lab, "yref": "y",
+         "text": small_label(k) if s else n_text(nn, k), "showarrow": False,
+         "font": {"size": 12, "color": MUTED if s else TEXT}}
+        for lab, nn, s in zip(labels, df["n_paired"], smalls, strict=True)
+    ])
     values = pd.concat([df["baseline_mean"], df["followup_mean"]]).astype(float)
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     pad = max((hi - lo) * 0.25, 1.0)
