@@ -18,6 +18,7 @@ from analytics.domain.contract import CODEBOOKS
 from analytics.domain.numbers import finite_or_none
 from analytics.domain.scope import ALL_GROUP, Scope
 from analytics.metrics import compare, dose, followup, goals, outcomes
+from analytics.metrics.scope import rows_by
 
 
 def _num(x):
@@ -45,11 +46,6 @@ def _int(x) -> int:
     return int(v) if v is not None else 0
 
 
-def _by_group(df, grp):
-    part = df[df["grp"] == grp]
-    return part.iloc[0] if not part.empty else None
-
-
 def _split(df, keys: list[str]) -> dict:
     """Each key's rows, split off once (the rows a boolean filter per key would give, in order):
     filtering every frame again for each of hundreds of groups made `--by mentor` quadratic."""
@@ -61,9 +57,11 @@ def _first(parts: dict, key):
     return part.iloc[0] if part is not None and not part.empty else None
 
 
-def _followup_block(counts, attrition, grp: str, rule: str, target: float, codes) -> dict:
-    """The `followup` block of one group (zeros and nulls when the group has no cohort)."""
-    c = _by_group(counts, grp)
+def _followup_block(counts: dict, attrition: dict, grp: str, rule: str, target: float, codes) -> dict:
+    """The `followup` block of one group (zeros and nulls when the group has no cohort).
+    `counts`, `attrition`: the follow-up counts' rows by group and the attrition's by (group,
+    instrument) (``rows_by``)."""
+    c = counts.get(grp)
     doc = {"rule": rule, "target": target}
     for key in ("cohort", "due", "excused", "done", "missed"):
         doc[key] = _int(c[key]) if c is not None else 0
@@ -74,8 +72,7 @@ def _followup_block(counts, attrition, grp: str, rule: str, target: float, codes
         doc[key] = _int(c[key]) if c is not None else 0
     doc["attrition"] = {}
     for code in codes:
-        hit = attrition[(attrition["grp"] == grp) & (attrition["instrument"] == code)]
-        a = hit.iloc[0] if not hit.empty else None
+        a = attrition.get((grp, code))
         doc["attrition"][code] = {
             "n_followed": _int(a["n_followed"]) if a is not None else 0,
             "n_missed": _int(a["n_missed"]) if a is not None else 0,
@@ -111,13 +108,13 @@ def _sections(
     codes = list(outcomes.instruments(con))
     gl = goals.goals_by_domain(con, scope)
     if headline:
-        doses = fu_counts = fu_attrition = None
+        doses, fu_counts_by, fu_attrition_by = None, {}, {}
     else:
         doses = dose.dose_change(con, scope, paired)
         # the counts and the attrition read the same windows: placed once
         windows = followup.window_rows(con, scope, followup_rule)
-        fu_counts = followup.followup_counts(con, scope, followup_rule, followup_target, windows)
-        fu_attrition = followup.followup_attrition(con, scope, followup_rule, windows)
+        fu_counts_by = rows_by(followup.followup_counts(con, scope, followup_rule, followup_target, windows), "grp")
+        fu_attrition_by = rows_by(followup.followup_attrition(con, scope, followup_rule, windows), "grp", "instrument")
 
     counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
     outc_by = _split(outc, ["grp", "instrument"])
@@ -195,7 +192,7 @@ def _sections(
             },
         }
         if not headline:
-            doc["followup"] = _followup_block(fu_counts, fu_attrition, grp, followup_rule, followup_target, codes)
+            doc["followup"] = _followup_block(fu_counts_by, fu_attrition_by, grp, followup_rule, followup_target, codes)
         out[grp] = doc
     return out
 
@@ -321,10 +318,7 @@ def _empty_sections(
             "set": 0, "achieved": 0, "achievement_rate": None, "median_days_to_achieve": None,
             "by_domain": {d: {"set": 0, "achieved": 0, "achievement_rate": None} for d in CODEBOOKS["goal_domain"]},
         },
-        "followup": _followup_block(
-            pd.DataFrame(columns=["grp"]), pd.DataFrame(columns=["grp", "instrument"]), ALL_GROUP, rule, target,
-            list(registry),
-        ),
+        "followup": _followup_block({}, {}, ALL_GROUP, rule, target, list(registry)),
     }
 
 

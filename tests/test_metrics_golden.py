@@ -260,3 +260,15 @@ def test_summary_matches_hand_numbers(tiny_con, scope):
     assert doc["outcomes"]["GSE10"]["ci95"][0] == pytest.approx(2 - 4.302653 * math.sqrt(7), abs=1e-5)
     assert doc["goals"]["by_domain"]["health"] == {"set": 2, "achieved": 2, "achievement_rate": 1.0}
     assert "groups" not in doc
+
+
+def test_rows_by_finds_each_row_by_its_keys_and_refuses_a_repeated_key():
+    from analytics.metrics.scope import rows_by
+
+    frame = pd.DataFrame({"grp": ["a", "a", "b"], "instrument": ["GSE10", "BARC10", "GSE10"], "n": [3, 4, 5]})
+    found = rows_by(frame, "grp", "instrument")
+    assert found[("a", "BARC10")]["n"] == 4 and found[("b", "GSE10")]["n"] == 5
+    assert ("b", "BARC10") not in found
+    assert rows_by(frame.iloc[[0, 2]], "grp")["b"]["n"] == 5
+    with pytest.raises(ValueError, match="repeats"):
+        rows_by(frame, "grp")

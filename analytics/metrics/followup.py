@@ -27,7 +27,7 @@ from analytics.domain.followup_rules import (  # noqa: F401 - the rules are name
 )
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import made_over, run, run_arrow, run_given
+from analytics.metrics.scope import made_over, rows_by, run, run_arrow, run_given
 from analytics.store.instruments import reported_codes
 
 OPENING_DAYS = 30
@@ -113,10 +113,10 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
     groups = run(con, scope, query("groups"))
     rows = []
     codes = reported_codes(con)
+    found = rows_by(raw, "grp", "instrument")
     for grp in groups["grp"]:
         for code in codes:
-            hit = raw[(raw["grp"] == grp) & (raw["instrument"] == code)]
-            r = hit.iloc[0] if not hit.empty else None
+            r = found.get((grp, code))
             rows.append(
                 {
                     "grp": grp,

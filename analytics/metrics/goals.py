@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.domain.contract import CODEBOOKS
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import run
+from analytics.metrics.scope import rows_by, run
 
 _GOALS = query("goals")
 
@@ -25,16 +25,14 @@ def goals_by_domain(con: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     """
     raw = run(con, scope, _GOALS)
     groups = run(con, scope, query("groups"))
-    # Each (group, domain)'s rows split off once, not filtered again per pair of keys.
-    parts = dict(tuple(raw.groupby(["grp", "domain"], sort=False))) if len(raw) else {}
-    none = raw.iloc[0:0]
+    found = rows_by(raw, "grp", "domain")  # domain is required: '*' is only the total's
     rows = []
     for grp in groups["grp"]:
         for domain in ("*", *CODEBOOKS["goal_domain"]):
-            hit = parts.get((grp, domain), none)
-            n = int(hit["goals_set"].iloc[0]) if not hit.empty else 0
-            achieved = int(hit["achieved"].iloc[0]) if not hit.empty else 0
-            med = hit["median_days_to_achieve"].iloc[0] if not hit.empty else None
+            hit = found.get((grp, domain))
+            n = int(hit["goals_set"]) if hit is not None else 0
+            achieved = int(hit["achieved"]) if hit is not None else 0
+            med = hit["median_days_to_achieve"] if hit is not None else None
             rows.append(
                 {
                     "grp": grp,

@@ -19,7 +19,7 @@ import pandas as pd
 from analytics import stats
 from analytics.domain.scope import Scope
 from analytics.metrics.queries import query
-from analytics.metrics.scope import made_over, run, run_arrow, run_given
+from analytics.metrics.scope import made_over, rows_by, run, run_arrow, run_given
 
 FOLLOWUP_MIN_DAYS = 28
 
@@ -90,11 +90,9 @@ def outcome_change(con: duckdb.DuckDBPyConnection, scope: Scope, paired=None) ->
     raw = run_paired(con, scope, _SUMMARY, paired)
     groups = run(con, scope, query("groups"))
     registry = instruments(con)
-    rows = []
-    for grp in groups["grp"]:
-        for code, entry in registry.items():
-            hit = raw[(raw["grp"] == grp) & (raw["instrument"] == code)]
-            rows.append(_finish(grp, code, hit.iloc[0] if not hit.empty else None, entry))
+    found = rows_by(raw, "grp", "instrument")
+    rows = [_finish(grp, code, found.get((grp, code)), entry)
+            for grp in groups["grp"] for code, entry in registry.items()]
     return pd.DataFrame(rows)
 
 

@@ -68,15 +68,17 @@ def retention_summary(
     r90 = run(con, scope, _RETAINED_90, {"disengagement": list(DISENGAGEMENT_REASONS)})
     # Per group, read off once for all groups: pairs and events, the median, and S (with its
     # band) at each KM day, i.e. on the curve's last row with t <= day (the curve starts at t = 0).
-    totals = counts.groupby("grp", sort=False)[["events", "censored"]].sum() if len(counts) else None
-    per_day = {day: stats.rows_at(curve, day) for day in KM_DAYS} if len(curve) else {}
+    # (as dicts by group: a lookup in a frame per group and value cost 0.3 s for 4,785 mentors)
+    totals = (counts.groupby("grp", sort=False)[["events", "censored"]].sum().to_dict("index")
+              if len(counts) else {})
+    per_day = {day: stats.rows_at(curve, day).to_dict("index") for day in KM_DAYS} if len(curve) else {}
     medians = stats.median_survival_groups(curve) if len(curve) else {}
     rows = []
     for grp, eligible_raw, retained_raw in zip(r90["grp"], r90["eligible_90"], r90["retained_90_pairs"],
                                                strict=True):
-        has = totals is not None and grp in totals.index
-        events = int(totals.at[grp, "events"]) if has else 0
-        pairs = int(totals.at[grp, "events"] + totals.at[grp, "censored"]) if has else 0
+        has = grp in totals
+        events = int(totals[grp]["events"]) if has else 0
+        pairs = int(totals[grp]["events"] + totals[grp]["censored"]) if has else 0
         eligible = int(eligible_raw)
         row = {
             "grp": grp,
@@ -88,7 +90,7 @@ def retention_summary(
         }
         for day in KM_DAYS:
             for col, suffix in (("survival", ""), ("lower", "_lower"), ("upper", "_upper")):
-                row[f"km_{day}{suffix}"] = finite_or_none(per_day[day].at[grp, col]) if pairs else None
+                row[f"km_{day}{suffix}"] = finite_or_none(per_day[day][grp][col]) if pairs else None
         rows.append(row)
     return pd.DataFrame(rows)
 
