@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -54,6 +55,7 @@ from analytics.present import charts
 from analytics.present import sentences as say
 from analytics.present.charts import compare as forest
 from analytics.present.charts.compare import ForestSpec
+from analytics.present.theme import MAX_GROUPS_DRAWN, groups_word
 from analytics.privacy import frames
 
 # The metric functions pages may ask for, by name: f(con, scope) -> DataFrame (or dict).
@@ -594,14 +596,37 @@ def _compared(v: ScreenView, p: Params) -> tuple[dict, pd.DataFrame]:
     return result, compare.with_sessions(result["groups"])
 
 
+def drawn_groups(result: dict, k: int) -> tuple[list[int] | None, tuple[str, ...]]:
+    """Which of the compared groups a comparison's charts draw (their positions in the table,
+    in its order), and the footnote saying so: every group up to ``theme.MAX_GROUPS_DRAWN``
+    (None, no note); past it the MAX_GROUPS_DRAWN with the most pairs. A group with fewer than k
+    pairs ranks after every other (its count is hidden in exports, so it never decides the
+    order); ties keep the table's order. The same groups on screen and in every export of the
+    page's charts; the table, the tests and the data behind each chart keep every group."""
+    groups = result["groups"]
+    if len(groups) <= MAX_GROUPS_DRAWN:
+        return None, ()
+    pairs = pd.to_numeric(groups["pairs"], errors="coerce")
+    size = pairs.where(pairs >= k, -1).fillna(-1).to_numpy()
+    chosen = np.sort(np.argsort(-size, kind="stable")[:MAX_GROUPS_DRAWN])
+    note = (f"Drawn: the {MAX_GROUPS_DRAWN} of {len(groups):,} {groups_word(result['by'])} with the most pairs; "
+            "the table and the tests above cover every one.")
+    return chosen.tolist(), (note,)
+
+
 def _compare_km(v: ScreenView, p: Params) -> tuple[tuple, dict]:
     # An export draws each group's curve while at least k of its pairs remain at risk and
     # names the groups it leaves out (fewer than k pairs matched).
     result = v.comparison(p["by"])
+    rows, notes = drawn_groups(result, v.k)
+    names = None if rows is None else set(result["groups"]["grp"].iloc[rows])
     curve, at_risk = v.compare_curve(result)
     drawn = set() if curve.empty else set(curve["grp"])
-    left_out = [g for g in dict.fromkeys(result["curve"]["grp"]) if g not in drawn]
-    notes = (forest.not_drawn_note(left_out, v.k),) if left_out else ()
+    left_out = [g for g in dict.fromkeys(result["curve"]["grp"]) if g not in drawn and (names is None or g in names)]
+    notes += (forest.not_drawn_note(left_out, v.k),) if left_out else ()
+    if names is not None:
+        curve = curve[curve["grp"].isin(names)]
+        at_risk = at_risk[at_risk["grp"].isin(names)] if at_risk is not None else None
     return (curve, at_risk), {"small_groups": result["small_groups"], "notes": notes}
 
 
@@ -635,7 +660,10 @@ def _compare_forest(spec_of: Callable[[ScreenView, Params], ForestSpec], *, pool
         est = spec.estimate  # absent: an instrument the comparison has no columns for (no data)
         if est in raw and (groups[est].isna().to_numpy() & raw[est].notna().to_numpy()).any():
             notes += (forest.blanked_note(v.k),)
-        return (groups, spec), {"by": result["by"], "small_groups": result["small_groups"], "notes": notes}
+        rows, drawn_note = drawn_groups(result, v.k)  # the rows of `groups` (result["groups"]'s, in order)
+        notes += drawn_note
+        return (groups, spec), {"by": result["by"], "small_groups": result["small_groups"], "notes": notes,
+                                "rows": rows}
 
     return inputs
 

@@ -381,3 +381,55 @@ def test_compare_images_say_what_they_leave_out(con):
         assert title is not None and images.NO_TOTAL in title, name
     assert "Not drawn (fewer than 11 pairs matched)" in notes[0]
     assert "No estimate is shown where it rests on a suppressed count" in " ".join(notes[1:])
+
+
+def test_drawn_groups_are_the_most_pairs_in_the_tables_order_with_small_groups_last():
+    from analytics.panels import drawn_groups
+
+    # 45 groups g00..g44 with 100 + i pairs, but g44 and g43 under k: 10 and 3 pairs
+    pairs = [100 + i for i in range(43)] + [10, 3]
+    result = {"by": "mentor", "groups": pd.DataFrame({"grp": [f"g{i:02d}" for i in range(45)], "pairs": pairs})}
+    rows, notes = drawn_groups(result, K)
+    # the 40 largest are g03..g42 (103..142 pairs, rows 3-42); g00-g02 (100-102) and the small
+    # g43, g44 are not
+    assert rows == list(range(3, 43))
+    assert notes == ("Drawn: the 40 of 45 mentors with the most pairs; the table and the tests above cover every one.",)
+    # ties keep the table's order; 40 groups or fewer: all of them, no note
+    tied = {"by": "site", "groups": pd.DataFrame({"grp": [f"s{i}" for i in range(41)], "pairs": [50] * 41})}
+    assert drawn_groups(tied, K)[0] == list(range(40))
+    # under k (10 pairs) ranks after every group of k or more, whatever its count
+    mixed = {"by": "mentor", "groups": pd.DataFrame({"grp": [f"m{i}" for i in range(41)],
+                                                     "pairs": [10] + [11] * 40})}
+    assert drawn_groups(mixed, K)[0] == list(range(1, 41))
+    assert drawn_groups({"by": "site", "groups": tied["groups"].head(40)}, K) == (None, ())
+
+
+def test_past_the_limit_the_comparison_charts_draw_the_same_largest_groups_on_screen_and_in_exports(
+        con, monkeypatch):
+    import analytics.panels as panels
+
+    monkeypatch.setattr(panels, "MAX_GROUPS_DRAWN", 3)
+    scope = resolve_scope(con)
+    get = _getter(con, scope)
+    screen_view = ScreenView(get=get, scope=scope, k=K)
+    groups = screen_view.comparison("mentor")["groups"]
+    assert len(groups) > 3
+    # the three mentors with the most pairs (at least K each), in the table's order
+    big = groups[groups["pairs"] >= K].sort_values("pairs", ascending=False, kind="stable").head(3)
+    expected = groups.loc[sorted(big.index), "grp"].tolist()
+    note = f"Drawn: the 3 of {len(groups)} mentors with the most pairs"
+    for name in ("compare_km", "compare_hazard_ratios", "compare_attendance"):
+        panel = PANELS[name]
+        p = panel.params(by="mentor")
+        args, kwargs = panel.call(screen_view, p, screen=True)
+        for fig in (panel.chart(*args, **kwargs), panel.figure(ExportView(get=get, scope=scope, k=K), by="mentor")):
+            footnote = fig.layout.meta["footnote"] if isinstance(fig.layout.meta, dict) else ""
+            assert note in footnote, name
+            if name == "compare_km":
+                drawn = list(dict.fromkeys(t.name.split(" (")[0] for t in fig.data
+                                           if t.mode == "lines" and t.name and t.showlegend is not False))
+            else:
+                drawn = list(dict.fromkeys(y for t in fig.data if t.mode == "markers" for y in t.y))
+            assert drawn == expected, name
+        if name != "compare_km":  # the data behind the forest plots keeps every mentor
+            assert len(panel.data_frame(screen_view, p, args)) == len(groups)

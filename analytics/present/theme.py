@@ -441,6 +441,19 @@ def add_lines(fig: go.Figure, *lines: tuple[str, float, dict]) -> go.Figure:
     return fig
 
 
+# A chart of groups draws at most this many (a program with hundreds or thousands of mentors
+# made charts of one row each a hundred thousand pixels tall and minutes to build); which ones
+# each chart draws, and the footnote saying so, are its own (charts.followup.most_missed,
+# analytics.panels.drawn_groups). The demo program's 40 mentors are all drawn.
+MAX_GROUPS_DRAWN = 40
+_GROUPS_WORD = {"mentor": "mentors", "site": "sites", "supervisor": "supervisors"}
+
+
+def groups_word(by: str | None) -> str:
+    """The groups of a dimension in a footnote: "mentors", "sites", "supervisors", else "groups"."""
+    return _GROUPS_WORD.get(by or "", "groups")
+
+
 def add_annotations(fig: go.Figure, annotations: list[dict]) -> go.Figure:
     """``fig.add_annotation(**a)`` for each of `annotations`, in order, assigned once after any
     already there: plotly's add_annotation validates the figure's whole list again on every

@@ -139,6 +139,7 @@ def forest_plot(
     by: str | None = None,
     small_groups: Iterable[str] = frozenset(),
     notes: Sequence[str] = (),
+    rows: Sequence[int] | None = None,
 ) -> go.Figure:
     """One row per group: point estimate with 95% CI whiskers, a dashed reference line at
     `spec.null_value`, and "estimate (low to high)   n = .." printed at the right.
@@ -149,7 +150,9 @@ def forest_plot(
     <dimension>" when `by` names one), with n summed over rows (`spec.n_unit` after it). A row
     with n below k (or in `small_groups`) is faded with "n<11" and no numbers; a row with no
     estimate (suppressed) shows only its flag. `notes`: plain-text lines added to the footnote
-    (what an export leaves out).
+    (what an export leaves out, which groups are drawn). `rows`: the positions of the rows to
+    draw, in order (None: every row; the Compare page's charts past ``theme.MAX_GROUPS_DRAWN``
+    groups, ``analytics.panels.drawn_groups``).
     """
     estimate, low, high, n = spec.estimate, spec.low, spec.high, spec.n
     null_value, x_title, log_x, percent, n_unit = spec.null_value, spec.x_title, spec.log_x, spec.percent, spec.n_unit
@@ -158,6 +161,8 @@ def forest_plot(
     if _missing(effects, (estimate, label)):
         return _noted(no_data_figure(title), notes)
     df = effects.reset_index(drop=True)
+    if rows is not None:
+        df = df.iloc[list(rows)].reset_index(drop=True)
     scale = 100.0 if percent else 1.0
     labels = [group_label(g) for g in df[label]]
     has_n = n in df.columns

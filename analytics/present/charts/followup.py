@@ -17,6 +17,7 @@ from analytics.present.escape import escaped_inputs
 from analytics.present.theme import (
     DECLINED,
     IMPROVED,
+    MAX_GROUPS_DRAWN,
     MUTED,
     SMALL_PATTERN,
     _finish,
@@ -28,18 +29,13 @@ from analytics.present.theme import (
     _title,
     add_lines,
     group_label,
+    groups_word,
     no_data_figure,
     small_label,
     trace,
 )
 
 TARGET_COLOUR = "#444444"
-
-# A chart by group draws at most this many bars: past it (a program with hundreds or thousands
-# of mentors) the groups with the most missed windows, most first; the data behind the chart
-# lists every group. The demo program's 40 mentors are all drawn.
-MAX_GROUP_BARS = 40
-_PLURAL = {"mentor": "mentors", "site": "sites", "supervisor": "supervisors"}
 
 
 def _label(value, by: str) -> str:
@@ -71,7 +67,7 @@ def followup_rate_chart(
 
     `frame`: followup_by_close_month (by="month": grp, month, due, done, rate; groups pooled)
     or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, missed, rate), one
-    bar per row; past MAX_GROUP_BARS groups, the ones with the most missed windows
+    bar per row; past MAX_GROUPS_DRAWN groups, the ones with the most missed windows
     (``most_missed``), and a footnote saying how many are drawn. Bars meeting the target are
     green, those below it vermillion.
     """
@@ -91,8 +87,8 @@ def followup_rate_chart(
         return no_data_figure(title)
     n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
     groups = len(df)
-    if by != "month" and groups > MAX_GROUP_BARS:
-        df = most_missed(df, MAX_GROUP_BARS)
+    if by != "month" and groups > MAX_GROUPS_DRAWN:
+        df = most_missed(df, MAX_GROUPS_DRAWN)
     labels = [_label(v, by) for v in df[key]]
     smalls = [flagged_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
@@ -140,7 +136,7 @@ def followup_rate_chart(
     note = (f"{RULE_LABELS.get(rule, rule)} window, {RULE_WINDOWS.get(rule, '')}. Rate = reassessed inside the "
             "window / due (window closed by the as-of date, excused not counted).")
     if len(df) < groups:
-        note += (f" Drawn: the {len(df)} of {groups:,} {_PLURAL.get(by, 'groups')} with the most missed windows,"
+        note += (f" Drawn: the {len(df)} of {groups:,} {groups_word(by)} with the most missed windows,"
                  " most first; the data behind the chart lists every one.")
     height = max(360, 60 + 26 * len(df)) if horizontal else 440
     return _finish(
