@@ -47,14 +47,11 @@ def _int(x) -> int:
 
 
 def _split(df, keys: list[str]) -> dict:
-    """Each key's rows, split off once (the rows a boolean filter per key would give, in order):
-    filtering every frame again for each of hundreds of groups made `--by mentor` quadratic."""
+    """Each key's rows, split off once (the rows a boolean filter per key would give, in order),
+    for frames with several rows a key (the dose bands, the goal domains; one row a key:
+    ``rows_by``): filtering every frame again for each of hundreds of groups made `--by mentor`
+    quadratic."""
     return dict(tuple(df.groupby(keys, sort=False))) if len(df) else {}
-
-
-def _first(parts: dict, key):
-    part = parts.get(key)
-    return part.iloc[0] if part is not None and not part.empty else None
 
 
 def _followup_block(counts: dict, attrition: dict, grp: str, rule: str, target: float, codes) -> dict:
@@ -116,17 +113,17 @@ def _sections(
         fu_counts_by = rows_by(followup.followup_counts(con, scope, followup_rule, followup_target, windows), "grp")
         fu_attrition_by = rows_by(followup.followup_attrition(con, scope, followup_rule, windows), "grp", "instrument")
 
-    counts_by, totals_by, ret_by = _split(counts, ["grp"]), _split(totals, ["grp"]), _split(ret, ["grp"])
-    outc_by = _split(outc, ["grp", "instrument"])
+    # one row per group (and instrument): found by key; the dose bands and the goal domains,
+    # several rows per key, split off once
+    counts_by, totals_by, ret_by = rows_by(counts, "grp"), rows_by(totals, "grp"), rows_by(ret, "grp")
+    outc_by = rows_by(outc, "grp", "instrument")
     doses_by = _split(doses, ["grp", "instrument"]) if doses is not None else {}
     gl_by = _split(gl, ["grp"])
     no_doses = doses.iloc[0:0] if doses is not None else None
 
     out: dict[str, dict] = {}
     for grp in counts["grp"]:
-        c = _first(counts_by, (grp,))
-        t = _first(totals_by, (grp,))
-        r = _first(ret_by, (grp,))
+        c, t, r = counts_by.get(grp), totals_by.get(grp), ret_by.get(grp)
         doc = {
             "pairs": {
                 "in_scope": _int(c["pairs_in_scope"]),
@@ -158,7 +155,7 @@ def _sections(
             "goals": {},
         }
         for code in codes:
-            o = outc_by[(grp, code)].iloc[0]
+            o = outc_by[(grp, code)]
             lo, hi = _num(o["ci95_low"]), _num(o["ci95_high"])
             doc["outcomes"][code] = {
                 "n_paired": _int(o["n_paired"]),
