@@ -90,7 +90,7 @@ def followup_rate_chart(
     if by != "month" and groups > MAX_GROUPS_DRAWN:
         df = most_missed(df, MAX_GROUPS_DRAWN)
     labels = [_label(v, by) for v in df[key]]
-    smalls = [flagged_small(n, k) or _num(r) is None for n, r in zip(df["due"], df["rate"], strict=True)]
+    smalls = [flagged_small(due, k) or _num(r) is None for due, r in zip(df["due"], df["rate"], strict=True)]
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
     colours = [
         MUTED if r is None else (IMPROVED if r >= target * 100 - 1e-9 else DECLINED) for r in rates
