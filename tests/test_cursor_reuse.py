@@ -78,3 +78,32 @@ def test_a_reused_cursor_gives_the_same_numbers_and_keeps_nothing(stamp, tiny_st
             assert data_access._idle_cursors(stamp).qsize() == 0  # this one, held
     finally:
         con.close()
+
+
+def test_no_call_leaves_a_result_open_on_its_cursor(stamp, tiny_store):
+    """DuckDB 2.0 keeps a result open on a cursor until a fetch has read past its last row (a
+    fetchone of a one-row result has not), and a register() on that cursor then fails
+    ("connection has an unfinished result"). The cursor goes back to the idle ones, so the next
+    call to take it may be one that registers rows (the paired rows kept for a page): every
+    call a page makes must leave its cursor finished."""
+    import pyarrow as pa
+
+    from analytics.metrics import admin
+    from analytics.metrics.scope import data_bounds
+
+    def registers(cur) -> None:
+        cur.register("probe_rows", pa.table({"x": [1]}))
+        cur.unregister("probe_rows")
+
+    with data_access.analysis_cursor(stamp) as cur:
+        scope = resolve_scope(cur)
+        registers(cur)
+        data_bounds(cur)
+        registers(cur)
+        admin.filter_choices(cur)
+        registers(cur)
+        for name, fn in METRICS.items():
+            if name in ("summary", "compare_groups"):
+                continue
+            fn(cur, scope)
+            registers(cur)
