@@ -102,8 +102,28 @@ def test_no_call_leaves_a_result_open_on_its_cursor(stamp, tiny_store):
         registers(cur)
         admin.filter_choices(cur)
         registers(cur)
+        admin.store_info(cur)
+        registers(cur)
+        admin.load_history(cur)
+        registers(cur)
         for name, fn in METRICS.items():
             if name in ("summary", "compare_groups"):
                 continue
             fn(cur, scope)
             registers(cur)
+
+
+def test_no_code_of_the_project_calls_fetchone():
+    """The rule above, kept on the source: one-row results are read with store.one_row
+    (fetchall), so no connection or cursor is left with a result open."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = [root / "dashboard.py", *(root / "pages").glob("*.py"), *(root / "ui").glob("*.py"),
+             *(root / "analytics").rglob("*.py")]
+    calls = [f"{path.relative_to(root)}:{node.lineno}"
+             for path in files
+             for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+             if isinstance(node, ast.Attribute) and node.attr == "fetchone"]
+    assert calls == []

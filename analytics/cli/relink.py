@@ -26,7 +26,7 @@ from pathlib import Path
 from analytics import store
 from analytics.cli import UsageError
 from analytics.cli.report import _write_whole as write_whole
-from analytics.store import audit, pseudonym, views
+from analytics.store import audit, one_row, pseudonym, views
 
 # roster column -> (entity of the pseudonym, store table and column holding the pseudonyms)
 ID_COLUMNS = {
@@ -106,7 +106,7 @@ def check_key(con, key: bytes, made: dict[str, set[str]]) -> dict[str, int]:
             f"wrong key: this store's pseudonyms were made with another key; set {pseudonym.KEY_ENV} to the "
             "key its loads used"
         )
-    found = {col: int(con.execute(_FOUND_SQL[col], [sorted(names)]).fetchone()[0]) if names else 0
+    found = {col: int(one_row(con.execute(_FOUND_SQL[col], [sorted(names)]))[0]) if names else 0
              for col, names in made.items()}
     if not any(found.values()):
         raise UsageError(

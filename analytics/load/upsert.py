@@ -15,6 +15,7 @@ import duckdb
 
 from analytics.domain import contract
 from analytics.load.sqltext import Frag, join, render, statement
+from analytics.store import one_row
 
 FINDING_SESSION_OUTSIDE_PAIR = "session_outside_pair_dates"
 
@@ -43,9 +44,9 @@ def _same_row(table: contract.Table) -> Frag:
 def classify(con: duckdb.DuckDBPyConnection, table: contract.Table) -> Changes:
     """Mark each row of new_<table> as inserted, updated or unchanged against the store."""
     new, chg = "new_" + table.name, "chg_" + table.name
-    stored = con.execute(render(statement("count_rows"), t=table.name)).fetchone()[0]
+    stored = one_row(con.execute(render(statement("count_rows"), t=table.name)))[0]
     if stored == 0:  # the first load of a table: no join needed
-        n = con.execute(render(statement("count_rows"), t=new)).fetchone()[0]
+        n = one_row(con.execute(render(statement("count_rows"), t=new)))[0]
         con.execute(render(statement("classify_first"), c=chg, n=new))
         return Changes(inserted=n)
     con.execute(render(statement("classify"), c=chg, k=table.key, same=_same_row(table), n=new, t=table.name))
@@ -68,7 +69,7 @@ def flagged_sessions(con: duckdb.DuckDBPyConnection, loaded: set[str]) -> int:
     if "sessions" not in loaded:
         return 0
     name = "flagged_sessions_with_new_pairs" if "pairs" in loaded else "flagged_sessions"
-    return con.execute(statement(name)).fetchone()[0]
+    return one_row(con.execute(statement(name)))[0]
 
 
 def refresh_findings(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
@@ -80,18 +81,18 @@ def refresh_findings(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
     params = {"finding": FINDING_SESSION_OUTSIDE_PAIR, "load_id": load_id}
     con.execute(statement("findings_clear"), {"finding": FINDING_SESSION_OUTSIDE_PAIR})
     con.execute(statement("findings_insert"), params)
-    return con.execute(statement("findings_count"), {"finding": FINDING_SESSION_OUTSIDE_PAIR}).fetchone()[0]
+    return one_row(con.execute(statement("findings_count"), {"finding": FINDING_SESSION_OUTSIDE_PAIR}))[0]
 
 
 def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(statement("next_load_id")).fetchone()[0]
+    return one_row(con.execute(statement("next_load_id")))[0]
 
 
 def previous_load_of(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> datetime | None:
     """When these exact files were last loaded with an effect, if every one of them was."""
     latest: datetime | None = None
     for table, sha in hashes.items():
-        row = con.execute(statement("previous_load"), [table, sha]).fetchone()
+        row = one_row(con.execute(statement("previous_load"), [table, sha]))
         if row[0] is None:
             return None
         latest = row[0] if latest is None or row[0] > latest else latest

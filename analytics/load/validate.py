@@ -25,7 +25,7 @@ from analytics.load.columns import AGE_SOURCE_COLUMN, known_names
 from analytics.load.errors import LoadError, cell_error
 from analytics.load.readers import Staged
 from analytics.load.sqltext import Frag, Params, join, render, statement
-from analytics.store import pseudonym
+from analytics.store import one_row, pseudonym
 
 NUMBER_RE = r"[+-]?(\d+(\.\d*)?|\.\d+)"
 ISO_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
@@ -106,7 +106,7 @@ def fail_first(
         for rule in rules
     ])
     sql = render(statement("rule_scan"), aggs=aggs, rel=relation, w=Frag("true") if where_sql is None else where_sql)
-    result = con.execute(sql, params.used_in(sql)).fetchone()
+    result = one_row(con.execute(sql, params.used_in(sql)))
     _raise_earliest(con, st, rules, [(result[2 * i], result[2 * i + 1]) for i in range(len(rules))])
 
 
@@ -154,8 +154,8 @@ def _profile_dates(con: duckdb.DuckDBPyConnection, st: Staged, params: Params) -
         m, d = _parts(c)
         is_mdy = render("regexp_full_match({c}, $mdy_re)", c=c)
         sql = render(statement("date_profile"), c=c, s=is_mdy, m=m, d=d, raw=st.raw)
-        n_mdy, n_dmy_only, n_mdy_only, n_ambiguous = con.execute(sql, params.used_in(sql)).fetchone()
-        n = con.execute(render(statement("count_present"), c=c, raw=st.raw)).fetchone()[0]
+        n_mdy, n_dmy_only, n_mdy_only, n_ambiguous = one_row(con.execute(sql, params.used_in(sql)))
+        n = one_row(con.execute(render(statement("count_present"), c=c, raw=st.raw)))[0]
         if n == 0 or n_mdy < n:
             st.date_formats[c] = ISO
         elif n_dmy_only and not n_mdy_only:
@@ -211,7 +211,7 @@ def _date_rules(c: str, fmt: str) -> list[Rule]:
 
 def _why_not_a_date(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row: int) -> str:
     sql = render(statement("date_kind"), c=column, raw=st.raw, r=st.row_sql)
-    two_digit, mdy = con.execute(sql, {"yy_re": TWO_DIGIT_YEAR_RE, "mdy_re": MDY4_RE, "row": row}).fetchone()
+    two_digit, mdy = one_row(con.execute(sql, {"yy_re": TWO_DIGIT_YEAR_RE, "mdy_re": MDY4_RE, "row": row}))
     if two_digit:
         return f"has a two-digit year, which is ambiguous; {_ISO_HINT}"
     if mdy:
@@ -360,7 +360,7 @@ def _unknown_instrument(params: Params) -> Callable[[duckdb.DuckDBPyConnection, 
 
     def what(con: duckdb.DuckDBPyConnection, st: Staged, column: str, row: int) -> str:
         sql = render(statement("cell"), c=column, raw=st.raw, r=st.row_sql)
-        raw = con.execute(sql, {"row": row}).fetchone()[0] or ""
+        raw = one_row(con.execute(sql, {"row": row}))[0] or ""
         code = raw.strip()
         named = f"instrument {code}" if _SHOWN_CODE_RE.match(code) else "the instrument"
         entry = code.upper().replace("-", "").replace(" ", "") if _SHOWN_CODE_RE.match(code) else "CODE"
@@ -380,7 +380,7 @@ def check_text(
     """Stage A: count rows, settle date formats, and check every cell's text."""
     params = base_params(today, instruments)
     sql = render(statement("row_counts"), e=_all_null(st), raw=st.raw)
-    total, empty = con.execute(sql).fetchone()
+    total, empty = one_row(con.execute(sql))
     if total > max_rows:
         raise LoadError(f"{st.label}: {total:,} rows, more than the limit of {max_rows:,} per file")
     st.rows_read, st.empty_rows = total - empty, empty
@@ -543,16 +543,16 @@ def check_typed(con: duckdb.DuckDBPyConnection, st: Staged, new: str, params: Pa
 def dedupe(con: duckdb.DuckDBPyConnection, st: Staged, new: str) -> None:
     """Drop exact duplicate rows (counted); the same key with different values is refused."""
     key = st.table.key
-    n, distinct = con.execute(render(statement("key_counts"), k=key, n=new)).fetchone()
+    n, distinct = one_row(con.execute(render(statement("key_counts"), k=key, n=new)))
     if n == distinct:
         return
     cols = join([Frag(c) for c in st.table.column_names])
     con.execute(render(statement("collapse_duplicates"), cols=cols, n=new))
-    kept = con.execute(render(statement("count_rows"), t="dd")).fetchone()[0]
+    kept = one_row(con.execute(render(statement("count_rows"), t="dd")))[0]
     st.duplicates_removed = n - kept
     con.execute(render(statement("drop_table"), t=new))
     con.execute(render(statement("rename_collapsed"), n=new))
-    row = con.execute(render(statement("key_conflict"), k=key, n=new)).fetchone()
+    row = one_row(con.execute(render(statement("key_conflict"), k=key, n=new)))
     if row:
         second, first, count = row
         raise cell_error(
@@ -582,13 +582,13 @@ def check_references(con: duckdb.DuckDBPyConnection, st: Staged, loaded: set[str
         entity = contract.TABLES[parent].column(pkey).entity
         # the anti-join finds the rows; the rule carries the column and the message
         rules.append(Rule(column, Frag("false"), f"no such {entity} in this load or in the store (an orphan row)"))
-        found.append(con.execute(render(statement("reference_orphans"), n=new, anti=Frag(" ".join(parents)))).fetchone())
+        found.append(one_row(con.execute(render(statement("reference_orphans"), n=new, anti=Frag(" ".join(parents))))))
     _raise_earliest(con, st, rules, found)
 
 
 def check_one_assessment_a_day(con: duckdb.DuckDBPyConnection, st: Staged) -> None:
     """One assessment per participant, instrument and day, counting rows already stored."""
-    row, count = con.execute(statement("one_assessment_a_day")).fetchone()
+    row, count = one_row(con.execute(statement("one_assessment_a_day")))
     if count:
         raise cell_error(
             st.label, st.display_row(row), "administered_on",

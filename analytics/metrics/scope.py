@@ -20,6 +20,7 @@ from analytics.domain.scope import (
     ScopeError,
 )
 from analytics.metrics.queries import query
+from analytics.store import one_row
 
 SCOPE_CTES = query("scope_ctes")
 warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
@@ -98,9 +99,7 @@ def rows_by(frame, *keys: str) -> dict:
 def data_bounds(con: duckdb.DuckDBPyConnection) -> dict:
     """Store-wide defaults: A = latest session_date, S = earliest matched_on (before filters);
     and the latest date of any kind the store holds (an as-of after it is refused)."""
-    # fetchall: a fetchone leaves DuckDB 2.0's result open on the cursor, and the next call to
-    # take the cursor may register rows on it, which an open result refuses.
-    (row,) = con.execute(query("scope_bounds")).fetchall()
+    row = one_row(con.execute(query("scope_bounds")))
     dates = [d for d in (row[0], *row[2:]) if d is not None]
     return {"latest_session": row[0], "earliest_match": row[1], "latest_match": row[2],
             "latest_data": max(dates) if dates else None}

@@ -134,11 +134,20 @@ MIGRATIONS: list[tuple[int, list[str | Callable[[duckdb.DuckDBPyConnection], Non
 ]
 
 
+def one_row(result: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of an executed statement's result (None: it has none), the result read to
+    its end. DuckDB 2.0 keeps a result that a fetchone has not read past open on its connection
+    or cursor, and a register() on it then fails ("connection has an unfinished result"); the
+    dashboard hands its cursors on from call to call, so no code here calls fetchone."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 def current_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(store_query("has_schema_meta")).fetchone()[0]
+    exists = one_row(con.execute(store_query("has_schema_meta")))[0]
     if not exists:
         return 0
-    row = con.execute(store_query("schema_version")).fetchone()
+    row = one_row(con.execute(store_query("schema_version")))
     return int(row[0]) if row else 0
 
 
@@ -165,7 +174,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute(store_query("meta_get"), [key]).fetchone()
+    row = one_row(con.execute(store_query("meta_get"), [key]))
     return row[0] if row else None
 
 
@@ -221,7 +230,7 @@ def connect_read(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnec
 def use_store(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Make the attached store the default catalog of this connection or cursor (cursors do not
     inherit it). A connection opened on the file directly is left as it is."""
-    attached = con.execute(store_query("is_attached"), [STORE_ALIAS]).fetchone()[0]
+    attached = one_row(con.execute(store_query("is_attached"), [STORE_ALIAS]))[0]
     if attached:
         con.execute("use store")
     return con
