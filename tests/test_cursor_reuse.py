@@ -127,3 +127,53 @@ def test_no_code_of_the_project_calls_fetchone():
              for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
              if isinstance(node, ast.Attribute) and node.attr == "fetchone"]
     assert calls == []
+
+
+def test_sessions_at_once_share_the_cursors_and_get_the_numbers_of_one_at_a_time(tiny_store, tmp_path, monkeypatch):
+    """Six sessions computing every page metric at the same moment, each over its own site (the
+    way users of one server do): no call fails on a cursor another call handed back, and each
+    gets the frames a session alone gets. (The same six sessions over the M demo store failed
+    one run in three while the store's lookups used fetchone; on this tiny store they did not,
+    so the test above is the one that pins that fault.)"""
+    import shutil
+    import threading
+
+    from analytics.domain.access import LOCAL_ACCESS
+    from analytics.domain.scope import Filters
+
+    db = tmp_path / "shared.duckdb"
+    shutil.copyfile(tiny_store, db)  # a store nothing is cached for yet
+    monkeypatch.setenv("OUTCOMES_DB", str(db))
+    data_access._idle_cursors.clear()
+    stamp = data_access.current_stamp()
+    names = [n for n in METRICS if n not in ("summary", "compare_groups")]
+    sites = data_access.filter_choices(stamp, LOCAL_ACCESS)["site"]
+
+    def frames(site: str) -> dict:
+        scope = data_access.scope_for(stamp, None, None, Filters(site=(site,)), LOCAL_ACCESS)
+        data_access.store_info(stamp)
+        return {n: data_access.metric(n, stamp, scope, LOCAL_ACCESS) for n in names}
+
+    got, errors = {}, []
+
+    def session(i: int) -> None:
+        try:
+            got[i] = frames(sites[i % len(sites)])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    data_access._metric.clear()
+    for i in range(6):
+        alone = frames(sites[i % len(sites)])
+        for n in names:
+            if hasattr(alone[n], "columns"):
+                assert_frame_equal(got[i][n], alone[n], check_exact=True)
+            else:
+                assert got[i][n] == alone[n], n
+    data_access._idle_cursors.clear()
