@@ -120,6 +120,10 @@ def compare_settings(by: str, k: int) -> tuple:
     """The settings ``compare_groups`` is asked with, as (name, value) pairs."""
     return (("by", by), ("k", int(k)))
 
+# Metrics of the store alone, the same for every scope and user (no counts, no people): cached
+# once per version of the store, not once per filter (ui.data_access.metric).
+STORE_WIDE_METRICS = frozenset({"instrument_registry"})
+
 # Store facts pages read beside the metrics (not per scope).
 STORE_FACTS = {"store_info": admin.store_info}
 

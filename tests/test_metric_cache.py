@@ -31,7 +31,10 @@ def counted(tiny_store, tmp_path, monkeypatch):
     calls: collections.Counter = collections.Counter()
     for name, fn in list(panels.METRICS.items()):
         def counting(con, scope, _fn=fn, _name=name, **kw):
-            calls[(_name, scope.start, scope.end, tuple(scope.filters.active().items()), scope.by)] += 1
+            if scope is None:  # a store-wide metric (analytics.panels.STORE_WIDE_METRICS)
+                calls[(_name, None)] += 1
+            else:
+                calls[(_name, scope.start, scope.end, tuple(scope.filters.active().items()), scope.by)] += 1
             return _fn(con, scope, **kw)
 
         monkeypatch.setitem(panels.METRICS, name, counting)
@@ -61,3 +64,21 @@ def _period():
     from datetime import date
 
     return date.fromisoformat(PERIOD["start"]), date.fromisoformat(PERIOD["end"])
+
+
+def test_the_instrument_registry_is_computed_once_for_every_filter(counted):
+    """The registry is the store's (no scope changes it): the Outcomes page over three filters,
+    and the Follow-up page after it, read one computed frame."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params.update(PERIOD)
+    at.run()
+    at.switch_page("pages/outcomes.py").run()
+    for sites in (["North"], ["South"], []):
+        at.multiselect(key="filters__site").set_value(sites).run()
+        assert not at.exception, [e.value for e in at.exception]
+    at.switch_page("pages/followup.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    registry = {key: n for key, n in counted.items() if key[0] == "instrument_registry"}
+    assert registry == {("instrument_registry", None): 1}
+    # ... while the page's own metrics were computed for each filter
+    assert sum(n for key, n in counted.items() if key[0] == "outcome_change") >= 3
