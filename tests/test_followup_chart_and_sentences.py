@@ -145,3 +145,62 @@ def test_the_most_missed_puts_hidden_counts_last_and_keeps_ties_in_order():
     # no `missed` column: due - done
     frame = pd.DataFrame({"grp": ["x", "y"], "due": [10, 20], "done": [9, 5]})
     assert most_missed(frame, 1)["grp"].tolist() == ["y"]
+
+
+def _hidden(frame: pd.DataFrame, grps: list[str]) -> pd.DataFrame:
+    # those mentors' counts hidden, as an export's suppressed frame has them
+    out = frame.copy()
+    out.loc[out["grp"].isin(grps), ["done", "missed", "rate"]] = float("nan")
+    return out
+
+
+def test_past_forty_groups_hidden_counts_are_not_ranked_and_the_footnote_says_so():
+    # 45 mentors, m40-m44 (the most missed) with hidden counts: the 40 drawn are the 40 shown,
+    # m39 (39 missed) down to m00, and the note says the ranking is among those shown
+    fig = followup_rate_chart(_hidden(_mentors(45), [f"m{i}" for i in range(40, 45)]), by="mentor",
+                              target=0.8, k=11)
+    assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(39, -1, -1)]
+    footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert ("the 40 of 45 mentors with the most missed windows among the 40 whose missed windows can be"
+            " shown, most first (the other 5 are hidden as small numbers)") in footnote
+    # m35-m44 hidden: the 35 shown, m34 down to m00, then 5 of the 10 hidden in the frame's order
+    fig = followup_rate_chart(_hidden(_mentors(45), [f"m{i}" for i in range(35, 45)]), by="mentor",
+                              target=0.8, k=11)
+    assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(34, -1, -1)] + [f"m{i}" for i in range(35, 40)]
+    footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert ("the 35 of 45 mentors whose missed windows can be shown, most first, then 5 of the 10 hidden"
+            " as small numbers") in footnote
+    # every count hidden: 40 in the frame's order
+    fig = followup_rate_chart(_hidden(_mentors(45), [f"m{i:02d}" for i in range(45)]), by="mentor",
+                              target=0.8, k=11)
+    assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(40)]
+    footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert ("Drawn: 40 of the 45 mentors, in the data's order (the missed windows of every one are hidden"
+            " as small numbers)") in footnote
+
+
+def test_the_image_export_says_its_ranking_leaves_out_the_hidden_counts(tiny_followup_con, monkeypatch):
+    """The screen and the image export of the rate by mentor, one mentor drawn of the tiny
+    program's two: on screen mf1 (2 missed of 4 due; mf2 0 of 1), ranked by its count. In the
+    export mf1's 2 missed (under k = 11) is hidden and never ranked, lest its place tell it:
+    mf2's 0 is the one shown, so mf2 is drawn, and the footnote says the ranking is among the
+    counts shown."""
+    import analytics.present.charts.followup as chart_module
+    from analytics.panels import METRICS, PANELS, ScreenView, export_figure
+
+    monkeypatch.setattr(chart_module, "MAX_GROUPS_DRAWN", 1)
+    scope = resolve_scope(tiny_followup_con)
+
+    def get(name, other=None, settings=()):
+        return METRICS[name](tiny_followup_con, other or scope, **dict(settings))
+
+    def footnote(fig) -> str:
+        return " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+
+    screen = PANELS["followup_by_mentor"].figure(ScreenView(get=get, scope=scope, k=11))
+    assert list(_bar(screen).y) == ["mf1"]
+    assert "Drawn: the 1 of 2 mentors with the most missed windows, most first" in footnote(screen)
+    image, hidden = export_figure("followup_by_mentor", get, scope, 11)
+    assert hidden and list(_bar(image).y) == ["mf2"]
+    assert ("Drawn: the 1 of 2 mentors with the most missed windows among the 1 whose missed windows can be"
+            " shown, most first (the other 1 is hidden as small numbers)") in footnote(image)

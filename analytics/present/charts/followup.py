@@ -45,13 +45,38 @@ def _label(value, by: str) -> str:
     return group_label(value)
 
 
-def most_missed(frame: pd.DataFrame, most: int) -> pd.DataFrame:
-    """The `most` rows of a follow-up count frame with the most missed windows (due - done where
-    the frame has no `missed`), most first; ties, and then the rows whose count is hidden
-    (suppressed), in the frame's order."""
+def _missed(frame: pd.DataFrame) -> pd.Series:
+    """Each row's missed windows (due - done where the frame has no `missed`); NaN where the
+    count is hidden (suppressed)."""
     missed = frame["missed"] if "missed" in frame.columns else frame["due"] - frame["done"]
-    order = pd.to_numeric(missed, errors="coerce").sort_values(ascending=False, na_position="last", kind="stable")
+    return pd.to_numeric(missed, errors="coerce")
+
+
+def most_missed(frame: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The `most` rows of a follow-up count frame with the most missed windows, most first;
+    ties, and then the rows whose count is hidden (suppressed), in the frame's order."""
+    order = _missed(frame).sort_values(ascending=False, na_position="last", kind="stable")
     return frame.loc[order.index[:most]].reset_index(drop=True)
+
+
+def drawn_note(drawn: int, groups: int, hidden: int, word: str) -> str:
+    """What a chart of the `drawn` of `groups` rows with the most missed windows says it draws.
+    A row whose missed windows are hidden (`hidden` of them: suppressed, in an export or on a
+    suppressed screen) is never ranked by them, since its place among the bars would tell the
+    hidden count; where some are hidden, the note says the ranking is among the others."""
+    end = "; the data behind the chart lists every one."
+    if not hidden:
+        return f" Drawn: the {drawn} of {groups:,} {word} with the most missed windows, most first{end}"
+    shown = groups - hidden
+    if not shown:
+        return (f" Drawn: {drawn} of the {groups:,} {word}, in the data's order (the missed windows of"
+                f" every one are hidden as small numbers){end}")
+    if shown >= drawn:
+        others = f"the other {hidden:,} {'is' if hidden == 1 else 'are'} hidden as small numbers"
+        return (f" Drawn: the {drawn} of {groups:,} {word} with the most missed windows among the {shown:,}"
+                f" whose missed windows can be shown, most first ({others}){end}")
+    return (f" Drawn: the {shown:,} of {groups:,} {word} whose missed windows can be shown, most first,"
+            f" then {drawn - shown:,} of the {hidden:,} hidden as small numbers{end}")
 
 
 @escaped_inputs
@@ -87,6 +112,7 @@ def followup_rate_chart(
         return no_data_figure(title)
     n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
     groups = len(df)
+    hidden = int(_missed(df).isna().sum())
     if by != "month" and groups > MAX_GROUPS_DRAWN:
         df = most_missed(df, MAX_GROUPS_DRAWN)
     labels = [_label(v, by) for v in df[key]]
@@ -136,8 +162,7 @@ def followup_rate_chart(
     note = (f"{RULE_LABELS.get(rule, rule)} window, {RULE_WINDOWS.get(rule, '')}. Rate = reassessed inside the "
             "window / due (window closed by the as-of date, excused not counted).")
     if len(df) < groups:
-        note += (f" Drawn: the {len(df)} of {groups:,} {groups_word(by)} with the most missed windows,"
-                 " most first; the data behind the chart lists every one.")
+        note += drawn_note(len(df), groups, hidden, groups_word(by))
     height = max(360, 60 + 26 * len(df)) if horizontal else 440
     return _finish(
         fig, title=_title(title, n, k, "due"), n=n, footnote=_source(note, flagged, k, "bars"),
