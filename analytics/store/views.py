@@ -55,9 +55,8 @@ class StoreOutdated(RuntimeError):
 def outdated_reason(con: duckdb.DuckDBPyConnection) -> str | None:
     """Why the store is not of this release (no marts, or not all of them; no instrument
     registry), or None when it is."""
-    # fetchall, not fetchone: DuckDB 2.0 keeps an unfinished result open on the connection,
-    # and a register() after it then fails with "connection has an unfinished result".
-    has_marts = con.execute(store_query("has_marts"), {"marts": MART_ORDER, "columns": MART_ADDED_COLUMNS}).fetchall()[0][0]
+    params = {"marts": MART_ORDER, "columns": MART_ADDED_COLUMNS}
+    has_marts = store.one_row(con.execute(store_query("has_marts"), params))[0]
     if not has_marts:
         return ("this store was written by an older release: open it once in the dashboard (which"
                 " rebuilds its summary tables), load any export again, or rebuild the demo"
