@@ -605,7 +605,8 @@ def drawn_groups(result: dict, k: int) -> tuple[list[int] | None, tuple[str, ...
     in its order), and the footnote saying so: every group up to ``theme.MAX_GROUPS_DRAWN``
     (None, no note); past it the MAX_GROUPS_DRAWN with the most pairs. A group with fewer than k
     pairs ranks after every other (its count is hidden in exports, so it never decides the
-    order); ties keep the table's order. The same groups on screen and in every export of the
+    order); ties keep the table's order. Where fewer than MAX_GROUPS_DRAWN have k or more pairs,
+    the note says the rest are drawn in the table's order. The same groups on screen and in every export of the
     page's charts; the table, the tests and the data behind each chart keep every group."""
     groups = result["groups"]
     if len(groups) <= MAX_GROUPS_DRAWN:
@@ -613,8 +614,15 @@ def drawn_groups(result: dict, k: int) -> tuple[list[int] | None, tuple[str, ...
     pairs = pd.to_numeric(groups["pairs"], errors="coerce")
     size = pairs.where(pairs >= k, -1).fillna(-1).to_numpy()
     chosen = np.sort(np.argsort(-size, kind="stable")[:MAX_GROUPS_DRAWN])
-    note = (f"Drawn: the {MAX_GROUPS_DRAWN} of {len(groups):,} {groups_word(result['by'])} with the most pairs; "
-            "the table and the tests above cover every one.")
+    n, word, big = len(groups), groups_word(result["by"]), int((size >= 0).sum())
+    end = "; the table and the tests above cover every one."
+    if big >= MAX_GROUPS_DRAWN:
+        note = f"Drawn: the {MAX_GROUPS_DRAWN} of {n:,} {word} with the most pairs{end}"
+    elif big:
+        note = (f"Drawn: the {big} of {n:,} {word} with {k} or more pairs, then {MAX_GROUPS_DRAWN - big} of the"
+                f" {n - big:,} with fewer, in the table's order{end}")
+    else:
+        note = f"Drawn: {MAX_GROUPS_DRAWN} of the {n:,} {word}, in the table's order (none has {k} or more pairs){end}"
     return chosen.tolist(), (note,)
 
 

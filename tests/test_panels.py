@@ -401,6 +401,19 @@ def test_drawn_groups_are_the_most_pairs_in_the_tables_order_with_small_groups_l
     mixed = {"by": "mentor", "groups": pd.DataFrame({"grp": [f"m{i}" for i in range(41)],
                                                      "pairs": [10] + [11] * 40})}
     assert drawn_groups(mixed, K)[0] == list(range(1, 41))
+    # 45 groups, only 30 of them with k or more pairs (g00..g29, 50 each; g30..g44 5 each): the 30,
+    # then the first 10 small ones in the table's order (g30..g39), and the note says so
+    few = {"by": "mentor", "groups": pd.DataFrame({"grp": [f"g{i:02d}" for i in range(45)],
+                                                   "pairs": [50] * 30 + [5] * 15})}
+    rows, notes = drawn_groups(few, K)
+    assert rows == list(range(40))
+    assert notes == ("Drawn: the 30 of 45 mentors with 11 or more pairs, then 10 of the 15 with fewer, in the "
+                     "table's order; the table and the tests above cover every one.",)
+    # none with k or more: the first 40 in the table's order
+    none = {"by": "mentor", "groups": few["groups"].assign(pairs=5)}
+    assert drawn_groups(none, K) == (list(range(40)), (
+        "Drawn: 40 of the 45 mentors, in the table's order (none has 11 or more pairs); the table and the "
+        "tests above cover every one.",))
     assert drawn_groups({"by": "site", "groups": tied["groups"].head(40)}, K) == (None, ())
 
 
