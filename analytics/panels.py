@@ -143,16 +143,26 @@ class ScreenView:
     scope: Scope
     k: int
     suppressed: bool = False  # the user's screens are suppressed as exports are
+    # the frames read so far that had cells hidden (suppressed screens and exports): a chart
+    # drawn from them states no total in its title (exports.images.title_without_total)
+    hidden: list[str] = field(default_factory=list)
     for_export: ClassVar[bool] = False
 
-    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
-        """The metric's frame (grouped ``by``; ``settings``: the metric's own (name, value) pairs)."""
+    def _frame(self, metric: str, by: str | None, settings: tuple) -> pd.DataFrame:
         scope = self.scope.grouped(by) if by else None
         return self.get(metric, scope, settings) if settings else self.get(metric, scope)
 
+    def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
+        """The metric's frame (grouped ``by``; ``settings``: the metric's own (name, value) pairs)."""
+        got = self._frame(metric, by, settings)
+        if self.suppressed and isinstance(got, pd.DataFrame) and metric in frames.FRAME_SPECS:
+            # it came suppressed: whether it hides cells, as an export of it would say
+            self.hidden.extend(frames.chart_frame(got, metric, self.k)[1])
+        return got
+
     def table(self, metric: str) -> pd.DataFrame:
         """The frame a number beside the chart is read from (exports: its suppressed table)."""
-        return self.frame(metric)
+        return self._frame(metric, None, ())
 
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """The Kaplan-Meier curve and its numbers at risk at the chart's tick days."""
@@ -186,19 +196,18 @@ class ExportView(ScreenView):
     """Frames as exports see them: suppressed cells blank; ``hidden`` names the frames that had
     cells hidden (or a group's curve left out) so far."""
 
-    hidden: list[str] = field(default_factory=list)
     for_export: ClassVar[bool] = True
 
     def frame(self, metric: str, by: str | None = None, settings: tuple = ()) -> pd.DataFrame:
-        shown, hidden = frames.chart_frame(super().frame(metric, by, settings), metric, self.k)
+        shown, hidden = frames.chart_frame(self._frame(metric, by, settings), metric, self.k)
         self.hidden.extend(hidden)
         return shown
 
     def table(self, metric: str) -> pd.DataFrame:
-        return frames.suppressed_table(super().frame(metric), metric, self.k)
+        return frames.suppressed_table(self._frame(metric, None, ()), metric, self.k)
 
     def curve_frames(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        shown, at_risk, hidden = frames.km_chart_frames(ScreenView.frame(self, "retention_curve"), self.k)
+        shown, at_risk, hidden = frames.km_chart_frames(self._frame("retention_curve", None, ()), self.k)
         self.hidden.extend(hidden)
         return shown, at_risk
 
@@ -236,7 +245,7 @@ def _one(frame: pd.DataFrame, code: str) -> Any:
 
 def registry_of(view: ScreenView) -> dict[str, Instrument]:
     """The instruments reported, with the store's definitions (never suppressed: no counts)."""
-    return instruments.from_frame(ScreenView.frame(view, "instrument_registry"))
+    return instruments.from_frame(view._frame("instrument_registry", None, ()))
 
 
 def _inst(view: ScreenView, params: Params) -> Instrument | None:

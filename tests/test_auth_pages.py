@@ -529,3 +529,31 @@ def test_local_mode_says_so_on_every_page(tiny_store, monkeypatch):
         assert not at.exception
         assert any(ui_auth.LOCAL_MODE_NOTE in shown(i) for i in at.info), page
         assert not any(b.label in ("Sign in", "Sign out") for b in at.button)
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")
+            if "setup__prime" not in (c.proto.id or "")]
+
+
+def test_a_grant_writers_chart_titles_never_state_a_total_from_suppressed_cells(demo_env):
+    """A chart's n is the sum of the cells it is drawn from. On a suppressed screen some cells
+    are hidden, and that sum would read "n<11" for a total of hundreds (or count only the cells
+    shown); a grant writer's titles say the total is not stated, as the image exports do, while
+    the titles a program manager sees, and those of a grant writer's charts with nothing hidden,
+    keep their n."""
+    from analytics.exports.images import NO_TOTAL
+
+    for page in ("outcomes", "retention", "engagement"):
+        pm = _chart_titles(app("pm@example.org", page, query={}))
+        gw = _chart_titles(app("gw@example.org", page, query={}))
+        assert len(pm) == len(gw) > 0, page
+        assert not any("n<11" in t for t in gw), (page, gw)
+        for mine, theirs in zip(pm, gw, strict=True):
+            assert theirs == mine or theirs.endswith(f"({NO_TOTAL})"), (page, mine, theirs)
+            if theirs != mine:  # the same chart, only its n replaced
+                assert theirs.split(" (")[0] == mine.split(" (")[0]
+        if page == "outcomes":  # the trend's cells of a few scores a month are hidden
+            assert any(t.endswith(f"({NO_TOTAL})") for t in gw)

@@ -242,6 +242,18 @@ def test_titles_without_an_n_are_left_alone():
     assert images.title_without_total("Reliable change") == "Reliable change"
 
 
+def test_a_suppressed_screen_retitles_a_copy_of_the_cached_figure():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(layout={"title": {"text": "Why pairs closed (n<11 closures)"}})
+    shown = images.without_total(fig)
+    assert shown.layout.title.text == f"Why pairs closed ({images.NO_TOTAL})"
+    # the figure every session is handed stays as it was; a title without an n is kept as it is
+    assert fig.layout.title.text == "Why pairs closed (n<11 closures)"
+    plain = go.Figure(layout={"title": {"text": "Reliable change"}})
+    assert images.without_total(plain) is plain
+
+
 # ------------------------------------------------------------------------------- charts drawn from suppressed frames
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from analytics.domain.access import Access
 from analytics.domain.scope import Scope
+from analytics.exports import images
 from analytics.panels import PANELS, Panel, ScreenView, export_figure
 from ui import data_access, downloads
 
@@ -47,6 +48,8 @@ def show(ctx, name: str, **params: Any) -> None:
     p = panel.params(**params)
     view = page_view(ctx)
     fig, args = screen_figure(panel, view, p)
+    if view.hidden:  # a suppressed screen: the title states no total, as an export's would
+        fig = images.without_total(fig)
     downloads.chart_with_downloads(
         ctx, fig, panel.say(view, p), panel.data_frame(view, p, args),
         key=panel.widget_key(ctx.page, **params),

@@ -60,6 +60,18 @@ def title_without_total(title: str) -> str:
     return _TITLE_N.sub(f" ({NO_TOTAL})", title)
 
 
+def without_total(fig: go.Figure) -> go.Figure:
+    """``fig`` drawn from frames with hidden cells, as a suppressed screen shows it: a copy whose
+    title states no total (``title_without_total``), or ``fig`` itself when its title has no n."""
+    title = fig.layout.title.text or ""
+    retitled = title_without_total(title)
+    if retitled == title:
+        return fig
+    out = go.Figure(fig)  # a copy: the figure cached for every session stays as it is
+    out.layout.title.text = retitled
+    return out
+
+
 # A chart for export: a function drawing it from suppressed frames, returning the figure and the
 # frames that had cells hidden (``frames.chart_frame``, ``km_chart_frames``,
 # ``panels.export_figure``).
