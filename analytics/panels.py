@@ -615,8 +615,9 @@ def drawn_groups(result: dict, k: int) -> tuple[list[int] | None, tuple[str, ...
     (None, no note); past it the MAX_GROUPS_DRAWN with the most pairs. A group with fewer than k
     pairs ranks after every other (its count is hidden in exports, so it never decides the
     order); ties keep the table's order. Where fewer than MAX_GROUPS_DRAWN have k or more pairs,
-    the note says the rest are drawn in the table's order. The same groups on screen and in every export of the
-    page's charts; the table, the tests and the data behind each chart keep every group."""
+    the note says the rest are drawn in the table's order. The same groups on screen and in
+    every export of the page's charts; the table, the tests and the data behind each chart keep
+    every group."""
     groups = result["groups"]
     if len(groups) <= MAX_GROUPS_DRAWN:
         return None, ()
@@ -628,10 +629,11 @@ def drawn_groups(result: dict, k: int) -> tuple[list[int] | None, tuple[str, ...
     if big >= MAX_GROUPS_DRAWN:
         note = f"Drawn: the {MAX_GROUPS_DRAWN} of {n:,} {word} with the most pairs{end}"
     elif big:
-        note = (f"Drawn: the {big} of {n:,} {word} with {k} or more pairs, then {MAX_GROUPS_DRAWN - big} of the"
-                f" {n - big:,} with fewer, in the table's order{end}")
+        note = (f"Drawn: the {big} of {n:,} {word} with {k} or more pairs, then"
+                f" {MAX_GROUPS_DRAWN - big} of the {n - big:,} with fewer, in the table's order{end}")
     else:
-        note = f"Drawn: {MAX_GROUPS_DRAWN} of the {n:,} {word}, in the table's order (none has {k} or more pairs){end}"
+        note = (f"Drawn: {MAX_GROUPS_DRAWN} of the {n:,} {word}, in the table's order (none has {k} or more"
+                f" pairs){end}")
     return chosen.tolist(), (note,)
 
 

@@ -129,7 +129,8 @@ def test_no_code_of_the_project_calls_fetchone():
     assert calls == []
 
 
-def test_sessions_at_once_share_the_cursors_and_get_the_numbers_of_one_at_a_time(tiny_store, tmp_path, monkeypatch):
+def test_sessions_at_once_share_the_cursors_and_get_the_numbers_of_one_at_a_time(
+        tiny_store, tmp_path, monkeypatch):
     """Six sessions computing every page metric at the same moment, each over its own site (the
     way users of one server do): no call fails on a cursor another call handed back, and each
     gets the frames a session alone gets. (The same six sessions over the M demo store failed

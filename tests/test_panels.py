@@ -407,8 +407,8 @@ def test_drawn_groups_are_the_most_pairs_in_the_tables_order_with_small_groups_l
                                                    "pairs": [50] * 30 + [5] * 15})}
     rows, notes = drawn_groups(few, K)
     assert rows == list(range(40))
-    assert notes == ("Drawn: the 30 of 45 mentors with 11 or more pairs, then 10 of the 15 with fewer, in the "
-                     "table's order; the table and the tests above cover every one.",)
+    assert notes == ("Drawn: the 30 of 45 mentors with 11 or more pairs, then 10 of the 15 with fewer, "
+                     "in the table's order; the table and the tests above cover every one.",)
     # none with k or more: the first 40 in the table's order
     none = {"by": "mentor", "groups": few["groups"].assign(pairs=5)}
     assert drawn_groups(none, K) == (list(range(40)), (

@@ -582,7 +582,8 @@ def check_references(con: duckdb.DuckDBPyConnection, st: Staged, loaded: set[str
         entity = contract.TABLES[parent].column(pkey).entity
         # the anti-join finds the rows; the rule carries the column and the message
         rules.append(Rule(column, Frag("false"), f"no such {entity} in this load or in the store (an orphan row)"))
-        found.append(one_row(con.execute(render(statement("reference_orphans"), n=new, anti=Frag(" ".join(parents))))))
+        sql = render(statement("reference_orphans"), n=new, anti=Frag(" ".join(parents)))
+        found.append(one_row(con.execute(sql)))
     _raise_earliest(con, st, rules, found)
 
 
