@@ -133,7 +133,7 @@ def test_sessions_in_scope_applies_the_sessions_clean_rule(demo_con):
         """x as (select 1)
         select count(*) as n from sessions_clean as s
         inner join pairs_in_scope as p on p.pair_key = s.pair_key
-        cross join scope_params as sp where s.session_date <= sp.a""",
+        where s.session_date <= $as_of::date""",
     )["n"][0]
     flagged = demo_con.execute("select count(*) from sessions_outside_pair_dates").fetchone()[0]
     assert fast == view > 0 and flagged > 0

@@ -1,11 +1,4 @@
--- grain: CTEs every metric query starts with: scope_params (one row: a, s, e), pairs_at (one row per pair matched on or before A, closing read at A, filters applied, with grp), pairs_in_scope (matched_on <= E and not closed before S), pairs_matched_in_period (matched_on in [S, E]), sessions_in_scope (one row per clean session of a pair in scope dated on or before A, with grp)
-scope_params as (
-    -- the three dates as one row, for a query that needs them as columns; the CTEs below and the
-    -- metric queries compare with the bound dates themselves (a filter on a constant, where a
-    -- join with this one row cost a nested-loop join per query)
-    select $as_of::date as a, $start::date as s, $end::date as e
-),
-
+-- grain: CTEs every metric query starts with (each compares with the bound dates $as_of, $start and $end themselves): pairs_at (one row per pair matched on or before A, closing read at A, filters applied, with grp), pairs_in_scope (matched_on <= E and not closed before S), pairs_matched_in_period (matched_on in [S, E]), sessions_in_scope (one row per clean session of a pair in scope dated on or before A, with grp)
 pairs_at as (
     select
         pf.*,
