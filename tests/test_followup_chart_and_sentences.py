@@ -138,13 +138,82 @@ def test_forty_groups_or_fewer_are_all_drawn_in_their_order():
 def test_the_most_missed_puts_hidden_counts_last_and_keeps_ties_in_order():
     from analytics.present.charts.followup import most_missed
 
-    frame = pd.DataFrame({"grp": list("abcdef"), "missed": [1, 5, float("nan"), 5, 2, 0]})
+    nan = float("nan")
+    frame = pd.DataFrame({"grp": list("abcdef"), "due": [20] * 6, "missed": [1, 5, nan, 5, 2, 0]})
+    frame["rate"] = [(20 - m) / 20 if m == m else nan for m in frame["missed"]]
     # 5 (b), 5 (d) in the frame's order, then 2 (e), 1 (a); the hidden count (c) after 0 (f)
     assert most_missed(frame, 4)["grp"].tolist() == ["b", "d", "e", "a"]
     assert most_missed(frame, 6)["grp"].tolist() == ["b", "d", "e", "a", "f", "c"]
     # no `missed` column: due - done
-    frame = pd.DataFrame({"grp": ["x", "y"], "due": [10, 20], "done": [9, 5]})
+    frame = pd.DataFrame({"grp": ["x", "y"], "due": [12, 20], "done": [9, 5], "rate": [0.75, 0.25]})
     assert most_missed(frame, 1)["grp"].tolist() == ["y"]
+
+
+def test_the_most_missed_draws_the_bars_with_a_rate_before_the_stubs():
+    """A stub (fewer than k due, or its rate hidden) says no rate, so it comes after every bar
+    that does, whatever its missed count: as the Compare charts draw small groups last."""
+    from analytics.present.charts.followup import most_missed
+
+    nan = float("nan")
+    frame = pd.DataFrame({
+        "grp": list("pqrstu"),
+        # p: 6 missed of 8 due (under k = 11: a stub); q: 2 of 30; r: 9 of 40; s: its rate
+        # hidden (an export's suppressed row); t: 0 of 3 (a stub); u: 1 of 11
+        "due": [8, 30, 40, 25, 3, 11],
+        "missed": [6, 2, 9, nan, 0, 1],
+        "rate": [2 / 8, 28 / 30, 31 / 40, nan, 1.0, 10 / 11],
+    })
+    # with rates: r (9), q (2), u (1); then the stubs: p (6), t (0), s (hidden) last
+    assert most_missed(frame, 6)["grp"].tolist() == ["r", "q", "u", "p", "t", "s"]
+    assert most_missed(frame, 4)["grp"].tolist() == ["r", "q", "u", "p"]
+    # with k = 5, p (8 due) shows its rate and is ranked by its 6 missed
+    assert most_missed(frame, 6, k=5)["grp"].tolist() == ["r", "p", "q", "u", "t", "s"]
+
+
+def test_past_forty_groups_a_mentor_with_fewer_than_k_due_is_drawn_after_those_with_rates():
+    # 45 mentors of 50 due each (m00 0 missed ... m44 44 missed); m43 and m44 with 8 due (6 and 7
+    # missed): stubs on any screen, so the 40 drawn are m42 down to m03, with rates
+    frame = _mentors(45)
+    frame.loc[43:44, "due"] = 8
+    frame.loc[43:44, "missed"] = [6, 7]
+    frame.loc[43:44, "done"] = [2, 1]
+    frame["rate"] = frame["done"] / frame["due"]
+    fig = followup_rate_chart(frame, by="mentor", target=0.8, k=11)
+    assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(42, 2, -1)]
+    footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert ("Drawn: the 40 of 45 mentors with the most missed windows among the 43 whose rates are shown,"
+            " most first (the other 2 rest on fewer than 11 due)") in footnote
+    # m39-m42 at 8 due (0 missed) too: the 39 mentors with rates (m00-m38, 50 due) drawn, m38 (38
+    # missed) down to m00, then one of the six stubs m39-m44 (8 due each): m44, with the most (7)
+    frame.loc[39:42, "due"] = 8
+    frame.loc[39:42, ["missed", "done"]] = [0, 8]
+    frame["rate"] = frame["done"] / frame["due"]
+    fig = followup_rate_chart(frame, by="mentor", target=0.8, k=11)
+    assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(38, -1, -1)] + ["m44"]
+    footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
+    assert ("Drawn: 40 of the 45 mentors: the 39 whose rates are shown, the most missed windows first, then"
+            " 1 of the 6 resting on fewer than 11 due, the most missed windows first; the data behind") in footnote
+
+
+def test_the_drawn_note_says_what_each_stub_rests_on():
+    from analytics.present.charts.followup import drawn_note
+
+    # k = 1 (suppression off): a stub is a mentor with no window due (no rate to draw)
+    assert drawn_note(40, 488, 438, 0, "mentors", k=1) == (
+        " Drawn: the 40 of 488 mentors with the most missed windows among the 438 whose rates are shown,"
+        " most first (the other 50 have no window due); the data behind the chart lists every one.")
+    assert drawn_note(40, 50, 30, 0, "mentors", k=1).startswith(
+        " Drawn: 40 of the 50 mentors: the 30 whose rates are shown, the most missed windows first, then 10"
+        " of the 20 with no window due, the most missed windows first;")
+    # suppressed (some counts hidden): "fewer than 11", not "fewer than 11 due" (a rate is also
+    # hidden where its missed windows are under k)
+    assert drawn_note(40, 488, 24, 345, "mentors", k=11).startswith(
+        " Drawn: 40 of the 488 mentors: the 24 whose rates are shown, the most missed windows first, then 16"
+        " of the 464 resting on fewer than 11, the most missed windows first, those whose missed windows are"
+        " hidden as small numbers (345) last, in the data's order;")
+    # no stub: every bar shows its rate
+    assert drawn_note(40, 45, 45, 0, "mentors").startswith(
+        " Drawn: the 40 of 45 mentors with the most missed windows, most first;")
 
 
 def _hidden(frame: pd.DataFrame, grps: list[str]) -> pd.DataFrame:
@@ -161,15 +230,15 @@ def test_past_forty_groups_hidden_counts_are_not_ranked_and_the_footnote_says_so
                               target=0.8, k=11)
     assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(39, -1, -1)]
     footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
-    assert ("the 40 of 45 mentors with the most missed windows among the 40 whose missed windows can be"
-            " shown, most first (the other 5 are hidden as small numbers)") in footnote
+    assert ("the 40 of 45 mentors with the most missed windows among the 40 whose rates are shown, most"
+            " first (the other 5 rest on fewer than 11)") in footnote
     # m35-m44 hidden: the 35 shown, m34 down to m00, then 5 of the 10 hidden in the frame's order
     fig = followup_rate_chart(_hidden(_mentors(45), [f"m{i}" for i in range(35, 45)]), by="mentor",
                               target=0.8, k=11)
     assert list(_bar(fig).y) == [f"m{i:02d}" for i in range(34, -1, -1)] + [f"m{i}" for i in range(35, 40)]
     footnote = " ".join(a.text for a in fig.layout.annotations).replace("<br>", " ")
-    assert ("the 35 of 45 mentors whose missed windows can be shown, most first, then 5 of the 10 hidden"
-            " as small numbers") in footnote
+    assert ("Drawn: 40 of the 45 mentors: the 35 whose rates are shown, the most missed windows first, then"
+            " 5 of the 10 whose counts are hidden as small numbers, in the data's order") in footnote
     # every count hidden: 40 in the frame's order
     fig = followup_rate_chart(_hidden(_mentors(45), [f"m{i:02d}" for i in range(45)]), by="mentor",
                               target=0.8, k=11)
@@ -199,8 +268,9 @@ def test_the_image_export_says_its_ranking_leaves_out_the_hidden_counts(tiny_fol
 
     screen = PANELS["followup_by_mentor"].figure(ScreenView(get=get, scope=scope, k=11))
     assert list(_bar(screen).y) == ["mf1"]
-    assert "Drawn: the 1 of 2 mentors with the most missed windows, most first" in footnote(screen)
+    assert ("Drawn: 1 of the 2 mentors, every one resting on fewer than 11 due: the most missed windows"
+            " first; the data behind") in footnote(screen)
     image, hidden = export_figure("followup_by_mentor", get, scope, 11)
     assert hidden and list(_bar(image).y) == ["mf2"]
-    assert ("Drawn: the 1 of 2 mentors with the most missed windows among the 1 whose missed windows can be"
-            " shown, most first (the other 1 is hidden as small numbers)") in footnote(image)
+    assert ("Drawn: 1 of the 2 mentors, every one resting on fewer than 11: the most missed windows first,"
+            " those whose missed windows are hidden as small numbers (1) last, in the data's order") in footnote(image)

@@ -52,31 +52,54 @@ def _missed(frame: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(missed, errors="coerce")
 
 
-def most_missed(frame: pd.DataFrame, most: int) -> pd.DataFrame:
-    """The `most` rows of a follow-up count frame with the most missed windows, most first;
-    ties, and then the rows whose count is hidden (suppressed), in the frame's order."""
-    order = _missed(frame).sort_values(ascending=False, na_position="last", kind="stable")
+def _stubs(frame: pd.DataFrame, k: int) -> pd.Series:
+    """Whether each row's bar is a stub without its rate: resting on fewer than k due, or its
+    rate hidden (suppressed)."""
+    return pd.Series([flagged_small(due, k) or _num(r) is None
+                      for due, r in zip(frame["due"], frame["rate"], strict=True)], index=frame.index)
+
+
+def most_missed(frame: pd.DataFrame, most: int, k: int = DEFAULT_K) -> pd.DataFrame:
+    """The `most` rows of a follow-up count frame to draw: first the rows whose bar shows its
+    rate, then the stubs (resting on fewer than k, ``_stubs``), each with the most missed
+    windows first; ties, and then the rows whose count is hidden (suppressed), in the frame's
+    order. A stub says no rate, so it comes after every bar that does, as the Compare charts
+    draw small groups last."""
+    key = pd.DataFrame({"stub": _stubs(frame, k), "missed": -_missed(frame)})
+    order = key.sort_values(["stub", "missed"], na_position="last", kind="stable")
     return frame.loc[order.index[:most]].reset_index(drop=True)
 
 
-def drawn_note(drawn: int, groups: int, hidden: int, word: str) -> str:
-    """What a chart of the `drawn` of `groups` rows with the most missed windows says it draws.
-    A row whose missed windows are hidden (`hidden` of them: suppressed, in an export or on a
-    suppressed screen) is never ranked by them, since its place among the bars would tell the
-    hidden count; where some are hidden, the note says the ranking is among the others."""
+def drawn_note(drawn: int, groups: int, shown: int, hidden: int, word: str, k: int = DEFAULT_K) -> str:
+    """What a chart of `drawn` of its `groups` rows (``most_missed``) says it draws: `shown` of
+    them have a bar that shows its rate, `hidden` have their missed windows hidden (suppressed,
+    in an export or on a suppressed screen; always among the stubs, since a rate is hidden with
+    its counts). A hidden count is never ranked: its place among the bars would tell it."""
     end = "; the data behind the chart lists every one."
-    if not hidden:
+    stubs = groups - shown
+    if not stubs:
         return f" Drawn: the {drawn} of {groups:,} {word} with the most missed windows, most first{end}"
-    shown = groups - hidden
-    if not shown:
+    # a stub rests on fewer than k due (with k = 1: none), or on counts hidden as small numbers
+    under = "no window due" if k <= 1 else f"fewer than {k}" + ("" if hidden else " due")
+    if shown >= drawn:
+        rest = "have no window due" if k <= 1 else f"rest on {under}"
+        return (f" Drawn: the {drawn} of {groups:,} {word} with the most missed windows among the {shown:,}"
+                f" whose rates are shown, most first (the other {stubs:,} {rest}){end}")
+    if hidden == groups:
         return (f" Drawn: {drawn} of the {groups:,} {word}, in the data's order (the missed windows of"
                 f" every one are hidden as small numbers){end}")
-    if shown >= drawn:
-        others = f"the other {hidden:,} {'is' if hidden == 1 else 'are'} hidden as small numbers"
-        return (f" Drawn: the {drawn} of {groups:,} {word} with the most missed windows among the {shown:,}"
-                f" whose missed windows can be shown, most first ({others}){end}")
-    return (f" Drawn: the {shown:,} of {groups:,} {word} whose missed windows can be shown, most first,"
-            f" then {drawn - shown:,} of the {hidden:,} hidden as small numbers{end}")
+    resting = "with no window due" if k <= 1 else f"resting on {under}"
+    last = (f", those whose missed windows are hidden as small numbers ({hidden:,}) last, in the data's order"
+            if hidden else "")
+    if not shown:
+        return (f" Drawn: {drawn} of the {groups:,} {word}, every one {resting}: the most missed windows"
+                f" first{last}{end}")
+    if hidden == stubs:
+        rest = f"{drawn - shown:,} of the {stubs:,} whose counts are hidden as small numbers, in the data's order"
+    else:
+        rest = f"{drawn - shown:,} of the {stubs:,} {resting}, the most missed windows first{last}"
+    return (f" Drawn: {drawn} of the {groups:,} {word}: the {shown:,} whose rates are shown, the most missed"
+            f" windows first, then {rest}{end}")
 
 
 @escaped_inputs
@@ -92,8 +115,9 @@ def followup_rate_chart(
 
     `frame`: followup_by_close_month (by="month": grp, month, due, done, rate; groups pooled)
     or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, missed, rate), one
-    bar per row; past MAX_GROUPS_DRAWN groups, the ones with the most missed windows
-    (``most_missed``), and a footnote saying how many are drawn. Bars meeting the target are
+    bar per row; past MAX_GROUPS_DRAWN groups, those whose rates are shown and then the stubs,
+    each with the most missed windows first (``most_missed``), and a footnote saying which are
+    drawn. Bars meeting the target are
     green, those below it vermillion.
     """
     what = "month of window close" if by == "month" else DIMENSION_LABELS.get(by, by).lower()
@@ -113,10 +137,11 @@ def followup_rate_chart(
     n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
     groups = len(df)
     hidden = int(_missed(df).isna().sum())
+    shown = groups - int(_stubs(df, k).sum())
     if by != "month" and groups > MAX_GROUPS_DRAWN:
-        df = most_missed(df, MAX_GROUPS_DRAWN)
+        df = most_missed(df, MAX_GROUPS_DRAWN, k)
     labels = [_label(v, by) for v in df[key]]
-    smalls = [flagged_small(due, k) or _num(r) is None for due, r in zip(df["due"], df["rate"], strict=True)]
+    smalls = _stubs(df, k).tolist()
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
     colours = [
         MUTED if r is None else (IMPROVED if r >= target * 100 - 1e-9 else DECLINED) for r in rates
@@ -162,7 +187,7 @@ def followup_rate_chart(
     note = (f"{RULE_LABELS.get(rule, rule)} window, {RULE_WINDOWS.get(rule, '')}. Rate = reassessed inside the "
             "window / due (window closed by the as-of date, excused not counted).")
     if len(df) < groups:
-        note += drawn_note(len(df), groups, hidden, groups_word(by))
+        note += drawn_note(len(df), groups, shown, hidden, groups_word(by), k)
     height = max(360, 60 + 26 * len(df)) if horizontal else 440
     return _finish(
         fig, title=_title(title, n, k, "due"), n=n, footnote=_source(note, flagged, k, "bars"),
