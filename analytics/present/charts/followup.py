@@ -117,8 +117,7 @@ def followup_rate_chart(
     or followup_counts grouped by a dimension (by=<dimension>: grp, due, done, missed, rate), one
     bar per row; past MAX_GROUPS_DRAWN groups, those whose rates are shown and then the stubs,
     each with the most missed windows first (``most_missed``), and a footnote saying which are
-    drawn. Bars meeting the target are
-    green, those below it vermillion.
+    drawn. Bars meeting the target are green, those below it vermillion.
     """
     what = "month of window close" if by == "month" else DIMENSION_LABELS.get(by, by).lower()
     title = f"Follow-up rate by {what}"
