@@ -192,6 +192,16 @@ def test_palette_colours_are_used(frames, built):
     assert _trace(km_site, "South (n = 2)").line.color == theme.PALETTE[1]
 
 
+def test_km_at_risk_labels_name_each_group_in_the_text_colour_with_its_curves_swatch(frames):
+    # a name in the palette's yellow (#F0E442) or orange was hard to read on white: the label is
+    # the name, then a swatch of the curve's colour
+    km_site = charts.km_chart(frames["curve_site"], k=1)
+    labels = list(km_site.layout.yaxis2.ticktext)
+    assert labels == [f'North <span style="color:{theme.PALETTE[0]}">━━</span>',
+                      f'South <span style="color:{theme.PALETTE[1]}">━━</span>']
+    assert list(km_site.layout.yaxis2.tickvals) == ["North", "South"]
+
+
 def test_house_layout_can_be_applied_again_by_exports(frames):
     fig = charts.closure_reasons_chart(frames["closures"], k=1)
     base_height = fig.layout.height

@@ -182,13 +182,17 @@ def _add_km_curve(fig: go.Figure, part: pd.DataFrame, grp, groups: _KmGroups, k:
 
 def _add_at_risk_rows(fig: go.Figure, at_risk: pd.DataFrame, groups: _KmGroups, k: int) -> tuple[list[str], bool]:
     """Numbers at risk: a text row per group under the x axis, at the tick days. Returns the
-    rows' coloured labels and whether any number printed is small."""
+    rows' labels (each with a swatch of its curve's colour) and whether any number printed is
+    small."""
     row_labels = []
     small_seen = False
     for grp in groups.names:
         rows = at_risk[at_risk["grp"] == grp]
         lab = groups.labels[grp]
-        row_labels.append(f'<span style="color:{groups.colours[grp]}">{lab}</span>')
+        # the name in the text colour, then a line swatch of its curve's colour (the labels are
+        # right-aligned, so the swatches form a column): a name written in the palette's yellow,
+        # orange or sky blue was hard to read on white
+        row_labels.append(f'{lab} <span style="color:{groups.colours[grp]}">━━</span>')
         fig.add_trace(
             trace(
                 "scatter", x=rows["day"],
