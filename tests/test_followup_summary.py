@@ -148,6 +148,72 @@ def test_followup_by_group_is_suppressed_with_complements():
     assert out["tests"] == doc["tests"]
 
 
+def _attrition_doc(n_followed: int, n_missed: int) -> dict:
+    # a hand-made document: 200 due, 150 reassessed, 50 missed; of them, n_followed and n_missed
+    # have an intake GSE10 score (the others none)
+    fu = {"rule": "suprt", "target": 0.8, "cohort": 260, "due": 200, "excused": 0, "done": 150, "missed": 50,
+          "rate": 0.75, "meets_target": False, "open_now": 0, "opening_next_30": 0,
+          "attrition": {"GSE10": {"n_followed": n_followed, "n_missed": n_missed, "baseline_mean_followed": 24.5,
+                                  "baseline_mean_missed": 23.25, "smd": 0.25}}}
+    return {"as_of": "x", "start": "x", "end": "x", "min_cell": 11, "suppressed": [], "followup": fu}
+
+
+def test_attrition_counts_hidden_as_nested_counts_keep_their_means_and_smd():
+    # 45 of the 50 missed have an intake score: 50 - 45 = 5 missed without one is a count of 1-10,
+    # so n_missed goes, and n_followed with it (the two split those with an intake score); the
+    # means and the SMD stay: each rests on 150 and 45 people, and a mean of scores gives no
+    # count back
+    out = privacy.suppress_summary(_attrition_doc(150, 45), k=11)
+    g = out["followup"]["attrition"]["GSE10"]
+    assert g == {"n_followed": None, "n_missed": None, "baseline_mean_followed": 24.5, "baseline_mean_missed": 23.25,
+                 "smd": 0.25}
+    assert set(out["suppressed"]) == {"followup.attrition.GSE10.n_followed", "followup.attrition.GSE10.n_missed"}
+    assert out["followup"]["done"] == 150 and out["followup"]["missed"] == 50
+    # 8 missed with an intake score (1-10 on its own): their mean and the SMD go, the 150's mean stays
+    out = privacy.suppress_summary(_attrition_doc(150, 8), k=11)
+    g = out["followup"]["attrition"]["GSE10"]
+    assert g["baseline_mean_followed"] == 24.5
+    assert g["n_followed"] is g["n_missed"] is g["baseline_mean_missed"] is g["smd"] is None
+    # every one with an intake score: nothing nested to hide
+    assert privacy.suppress_summary(_attrition_doc(150, 50), k=11)["suppressed"] == []
+
+
+def test_the_attrition_table_is_suppressed_as_the_summary_is():
+    """The Follow-up page's table and its CSV (analytics.privacy.frames) hide the same cells as
+    the summary and the report: the counts beside a group's done and missed, not the means."""
+    from analytics.privacy import frames
+
+    def table(n_followed, n_missed):
+        row = {"grp": "all", "instrument": "GSE10", "n_followed": n_followed, "n_missed": n_missed,
+               "baseline_mean_followed": 24.5, "baseline_mean_missed": 23.25, "pooled_sd": 5.0, "smd": 0.25,
+               "due": 200, "done": 150, "missed": 50}
+        return frames.suppressed_table(pd.DataFrame([row]), "followup_attrition", 11).iloc[0]
+
+    r = table(150, 45)
+    assert (r["n_followed"], r["n_missed"]) == ("<11", "<11")
+    assert (r["baseline_mean_followed"], r["baseline_mean_missed"], r["smd"]) == (24.5, 23.25, 0.25)
+    assert (r["due"], r["done"], r["missed"]) == (200, 150, 50)
+    r = table(150, 8)
+    assert (r["n_followed"], r["n_missed"]) == ("<11", "<11")
+    assert r["baseline_mean_followed"] == 24.5
+    assert r["baseline_mean_missed"] == r["smd"] == r["pooled_sd"] == "n<11"
+    r = table(150, 50)
+    assert (r["n_followed"], r["n_missed"], r["smd"]) == (150, 50, 0.25)
+
+
+def test_the_attrition_hides_the_same_counts_in_the_summary_and_in_the_table(demo_con):
+    from analytics.metrics import followup
+    from analytics.privacy import frames
+
+    scope = resolve_scope(demo_con)
+    doc = summary.build_summary(demo_con, scope, min_cell=11)
+    shown = frames.suppressed_table(followup.followup_attrition(demo_con, scope), "followup_attrition", 11)
+    for _, row in shown.iterrows():
+        block = doc["followup"]["attrition"][row["instrument"]]
+        for key in ("n_followed", "n_missed", "baseline_mean_followed", "baseline_mean_missed", "smd"):
+            assert (block[key] is None) == isinstance(row[key], str) or (block[key] is None and pd.isna(row[key])), key
+
+
 # ---------------------------------------------------------------------------------------------
 # Independent computation of METRICS.md "Funder follow-up", straight from the store's tables.
 

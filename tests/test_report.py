@@ -351,7 +351,8 @@ def test_report_contents(full):
                     "Appendix: Methods"):
         assert heading in text
     assert report.data_hash in text and report.filters_hash in text
-    assert "Counts of 1-10 are suppressed (shown as <11); rates on fewer than 11 are not shown." in text
+    assert ("Counts of 1-10, and counts that would give one back, are suppressed (shown as <11); rates on"
+            " fewer than 11 are not shown.") in text
     assert "Data as of" in text and "30 Sep 2026" in text
     assert "synthetic" in text, "a demo store says so"
 

@@ -108,8 +108,8 @@ def table_rule(k: int) -> str:
     """What a table file does to small numbers and formulas (said beside its buttons)."""
     if k <= 1:
         return "Suppression is off (k = 1): for internal use only. Text a spreadsheet could run is escaped."
-    return (f"Counts of 1-{k - 1} are shown as <{k} and rates resting on fewer than {k} as n<{k}; "
-            "text that a spreadsheet could run as a formula is escaped.")
+    return (f"Counts of 1-{k - 1}, and counts that would give one back, are shown as <{k} and rates"
+            f" resting on fewer than {k} as n<{k}; text that a spreadsheet could run as a formula is escaped.")
 
 
 def table_file(df: pd.DataFrame, *, spec: frames.FrameSpec | str, context: ExportContext, fmt: str,
@@ -219,7 +219,7 @@ def report_downloads(ctx, scope, *, program: str = "", key: str = "reports__repo
             file_name=f"{stem}.{fmt}", mime=mime, key=f"{key}__{fmt}", type="primary",
             icon=":material/description:", on_click="ignore",
         )
-    rule = (f"Counts of 1-{ctx.k - 1} print as <{ctx.k}." if ctx.k > 1
+    rule = (f"Counts of 1-{ctx.k - 1}, and counts that would give one back, print as <{ctx.k}." if ctx.k > 1
             else "Suppression is off (k = 1): for internal use only.")
     st.caption(plain(f"{context.describe()}. The report is built when you click (allow 10-20 seconds the "
                      f"first time). {rule}"))

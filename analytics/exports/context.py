@@ -18,7 +18,8 @@ def suppression_rule(k: int = privacy.DEFAULT_K) -> str:
     if k <= 1:
         return "Small-number suppression is off (internal analysis only; not for publication)."
     return (
-        f"Counts of 1-{k - 1} are suppressed (shown as <{k}); rates on fewer than {k} are not shown."
+        f"Counts of 1-{k - 1}, and counts that would give one back, are suppressed (shown as <{k});"
+        f" rates on fewer than {k} are not shown."
     )
 
 

@@ -103,18 +103,25 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
                        windows=None) -> pd.DataFrame:
     """Per group and instrument (every instrument reported, analytics.store.instruments.reported_codes:
     GSE10 and BARC10 always and every other with an assessment; n 0 when nobody): n_followed,
-    n_missed, baseline_mean_followed, baseline_mean_missed, pooled_sd, smd.
+    n_missed, baseline_mean_followed, baseline_mean_missed, pooled_sd, smd, and the group's
+    due, done and missed (as ``followup_counts``), for the suppression of the counts.
 
     Among due members with a baseline of the instrument (earliest assessment on or before A):
     smd = (mean_followed - mean_missed) / pooled SD (both groups, n - 2 denominator); null when
     either group has fewer than 2 or the pooled SD is 0. ``windows``: as for ``followup_counts``.
     """
+    if windows is None:
+        windows = window_rows(con, scope, rule)  # placed once for the two queries below
     raw = _run(con, scope, query("followup_attrition"), rule, ctes=True, windows=windows)
+    # the group's due, done and missed (followup_counts' own), beside each instrument's counts:
+    # the suppression of a table needs them in the row (analytics/privacy/frames.py)
+    block = rows_by(followup_counts(con, scope, rule, windows=windows), "grp")
     groups = run(con, scope, query("groups"))
     rows = []
     codes = reported_codes(con)
     found = rows_by(raw, "grp", "instrument")
     for grp in groups["grp"]:
+        b = block.get(grp)
         for code in codes:
             r = found.get((grp, code))
             rows.append(
@@ -127,6 +134,7 @@ def followup_attrition(con: duckdb.DuckDBPyConnection, scope: Scope, rule: str =
                         k: (None if r is None or pd.isna(r[k]) else float(r[k]))
                         for k in ("baseline_mean_followed", "baseline_mean_missed", "pooled_sd", "smd")
                     },
+                    **{k: int(b[k]) if b is not None else 0 for k in ("due", "done", "missed")},
                 }
             )
     return pd.DataFrame(rows)

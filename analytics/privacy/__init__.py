@@ -77,6 +77,12 @@ denominator or input count is suppressed)::
     followup.attrition.*.baseline_mean_missed    followup.attrition.*.n_missed
     followup.attrition.*.smd               followup.attrition.*.n_followed      followup.attrition.*.n_missed
 
+The follow-up attrition's intake means and SMD are statistics of scores, not of counts: they
+are suppressed when their own counts (n_followed, n_missed) are 1..k-1, not when those counts
+are hidden only as nested counts or complements (``Derived.scores``). A mean of the intake
+scores of 1,158 people gives no count back, and hiding it with its count made the attrition
+check empty wherever a few people due lacked an intake score (the nested difference).
+
 ``followup.rule`` and ``followup.target`` are settings, never suppressed; so is everything
 under the top-level ``tests`` (test statistics across all groups, no count of people).
 
@@ -230,6 +236,10 @@ class Derived:
     # at 90 days): also suppressed when share x denominator, or its complement, is 1..k-1,
     # since rate times the shown n would otherwise give a small count back.
     share: bool = False
+    # A statistic of scores, not of counts (the follow-up attrition's intake means and SMD):
+    # suppressed when a denominator or input count is itself 1..k-1 (``_scores_hide``), not when
+    # one is hidden only as a complement or a nested count.
+    scores: bool = False
 
 
 OUTCOME_STATISTICS = (
@@ -288,6 +298,10 @@ NESTED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("n_paired", "improved"),
     ("n_paired", "declined"),
     ("n_paired", "no_reliable_change"),
+    # the follow-up attrition frame carries its group's done and missed beside the counts of
+    # those with an intake score of each instrument (as the summary's NESTED_COUNTS)
+    ("done", "n_followed"),
+    ("missed", "n_missed"),
 )
 SHARE_COLUMNS: tuple[str, ...] = ("retained_90", "km_30", "km_90", "km_180")
 _INTERVAL_SUFFIXES = ("_lower", "_upper", "_low", "_high")
@@ -339,12 +353,15 @@ DERIVED_RULES: tuple[Derived, ...] = (
         Derived(("followup", name), (("followup", "due"),), (("followup", "done"), ("followup", "missed")))
         for name in ("rate", "meets_target")
     ),
-    Derived(("followup", "attrition", EACH, "baseline_mean_followed"), (("followup", "attrition", EACH, "n_followed"),)),
-    Derived(("followup", "attrition", EACH, "baseline_mean_missed"), (("followup", "attrition", EACH, "n_missed"),)),
+    Derived(("followup", "attrition", EACH, "baseline_mean_followed"), (("followup", "attrition", EACH, "n_followed"),),
+            scores=True),
+    Derived(("followup", "attrition", EACH, "baseline_mean_missed"), (("followup", "attrition", EACH, "n_missed"),),
+            scores=True),
     Derived(
         ("followup", "attrition", EACH, "smd"),
         (("followup", "attrition", EACH, "n_followed"),),
         (("followup", "attrition", EACH, "n_missed"),),
+        scores=True,
     ),
 )
 
@@ -472,6 +489,14 @@ def _denominator_hides(values: Sequence[Any], k: int) -> bool:
     return 0 < sum(values) < k
 
 
+def _scores_hide(denominators: Sequence[Any], inputs: Sequence[Any], k: int) -> bool:
+    """Whether a statistic of scores (a mean, SD or standardized difference of intake scores)
+    over these counts is suppressed: when their sum, or any of them, is 1..k-1 (or cannot be
+    checked). Not when a count is hidden only as a complement: a mean of scores gives no count
+    back, and each group's mean then still rests on k or more people."""
+    return _denominator_hides(denominators, k) or any(_denominator_hides([v], k) for v in (*denominators, *inputs))
+
+
 # --------------------------------------------------------------------------------------
 # The summary document
 
@@ -589,11 +614,15 @@ def suppress_summary(summary: Mapping[str, Any], k: int = DEFAULT_K) -> dict:
                     continue  # undefined stays null; nothing is being hidden
                 dens = [(*block_path, *_bind(p, bound)) for p in rule.denominator]
                 ins = [(*block_path, *_bind(p, bound)) for p in rule.inputs]
-                if (
-                    any(p in hidden for p in (*dens, *ins))
-                    or _denominator_hides([_get(doc, p) for p in dens], k)
-                    or (rule.share and _implied_count_small(_get(block, rel), [_get(doc, p) for p in dens], k))
-                ):
+                if rule.scores:
+                    hides = _scores_hide([_get(doc, p) for p in dens], [_get(doc, p) for p in ins], k)
+                else:
+                    hides = (
+                        any(p in hidden for p in (*dens, *ins))
+                        or _denominator_hides([_get(doc, p) for p in dens], k)
+                        or (rule.share and _implied_count_small(_get(block, rel), [_get(doc, p) for p in dens], k))
+                    )
+                if hides:
                     hidden_derived.add((*block_path, *rel))
 
     # Shares splitting one denominator into classes: with every share shown, n minus the
@@ -661,6 +690,8 @@ def suppress_table(
     row_totals: Mapping[str, Sequence[str]] | None = None,
     nested: Sequence[tuple[str, str]] | None = None,
     shares: Mapping[str, Sequence[str]] | None = None,
+    linked: Sequence[tuple[Sequence[str], Sequence[str]]] = (),
+    scores: Collection[str] = (),
 ) -> tuple[pd.DataFrame, list[tuple[Hashable, str]]]:
     """Suppress a table for export. Rows are the members of one breakdown.
 
@@ -692,6 +723,13 @@ def suppress_table(
     - ``shares``: derived share columns -> the columns of their interval. A share whose implied
       count (share x denominator), or the denominator minus it, is 1..k-1 is hidden with its
       interval. Default: the declared ``SHARE_COLUMNS`` among ``derived``.
+    - ``linked``: (triggers, targets) count columns: within a row, when a trigger is hidden the
+      non-zero targets are hidden too (the summary's LINKED and PARTITIONS: a group's attrition
+      counts go with its hidden done or missed, and with each other), and the completions
+      above run again.
+    - ``scores``: derived columns that are statistics of scores (intake means, their pooled SD
+      and SMD): hidden when their denominator, or any of its or their ``inputs`` columns, is
+      1..k-1 in that row (``_scores_hide``), not when those counts are hidden as complements.
 
     Returns ``(table, cells)``: a new DataFrame and the suppressed cells as
     ``(row label, column)`` in table order. Columns where nothing was suppressed keep their
@@ -735,6 +773,9 @@ def suppress_table(
     unknown_shares = sorted(set(shares) - set(derived))
     if unknown_shares:
         raise ValueError(f"share column(s) that are not derived: {', '.join(unknown_shares)}")
+    unknown_scores = sorted(set(scores) - set(derived))
+    if unknown_scores:
+        raise ValueError(f"score column(s) that are not derived: {', '.join(unknown_scores)}")
 
     hidden: set[tuple[int, str]] = set()
     values = {col: df[col].tolist() for col in count_cols}
@@ -776,6 +817,18 @@ def suppress_table(
             return False
         return True
 
+    links = [(tuple(t), tuple(x)) for t, x in linked]
+    for triggers, targets in links:
+        if not set(triggers) | set(targets) <= set(count_cols):
+            raise ValueError(f"linked counts {triggers!r} and {targets!r} must all be count columns")
+
+    def link(i: int, triggers: tuple[str, ...], targets: tuple[str, ...]) -> bool:
+        if not any((i, t) in hidden for t in triggers):
+            return False
+        extra = {(i, c) for c in targets if _is_number(values[c][i]) and values[c][i] > 0} - hidden
+        hidden.update(extra)
+        return bool(extra)
+
     def nested_difference(i: int, outer: str, inner: str) -> bool:
         if k <= 1 or (i, outer) in hidden or (i, inner) in hidden:
             return False
@@ -796,14 +849,22 @@ def suppress_table(
         for outer, inner in nested:
             for i in range(len(labels)):
                 changed |= nested_difference(i, outer, inner)
+        for triggers, targets in links:
+            for i in range(len(labels)):
+                changed |= link(i, triggers, targets)
 
     hidden_derived: set[tuple[int, str]] = set()
     for col, dens in dens_of.items():
         deps = (*dens, *inputs.get(col, ()))
         column = df[col].tolist()
         den_values = {c: df[c].tolist() for c in dens}
+        input_values = {c: df[c].tolist() for c in inputs.get(col, ())}
         for i, value in enumerate(column):
             if _is_undefined(value):
+                continue
+            if col in scores:
+                if _scores_hide([den_values[c][i] for c in dens], [input_values[c][i] for c in input_values], k):
+                    hidden_derived.add((i, col))
                 continue
             if any((i, c) in hidden for c in deps) or _denominator_hides([den_values[c][i] for c in dens], k):
                 hidden_derived.add((i, col))

@@ -29,6 +29,9 @@ class FrameSpec:
     ``total``: (column, value) marking the totals row of each breakdown (goals' domain "*").
     ``row_totals``: count column -> the count columns adding up to it within a row, so one
     hidden part is never given back by the total minus the others (``privacy.suppress_table``).
+    ``linked``: (triggers, targets): a hidden trigger hides the targets of its row.
+    ``scores``: derived columns that are statistics of scores, hidden only when a count they
+    rest on is itself small (``privacy.suppress_table``).
     """
 
     title: str
@@ -40,6 +43,8 @@ class FrameSpec:
     partition: tuple[str, ...] = ()
     total: tuple[str, object] | None = None
     row_totals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    linked: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    scores: tuple[str, ...] = ()
 
 
 _OUTCOME_STATS = ("baseline_mean", "followup_mean", "mean_change", "sd_change", "sd_baseline", "s_diff",
@@ -159,13 +164,22 @@ FRAME_SPECS: dict[str, FrameSpec] = {
         partition=("grp",),
         row_totals={"due": ("done", "missed")},
     ),
+    # Beside each instrument's counts, its group's due, done and missed (as in followup_counts,
+    # suppressed the same way): those with an intake score are part of done and missed, so a
+    # difference of 1-10 hides them (privacy.NESTED_COLUMNS), they go with a hidden done or
+    # missed and with each other (the summary's LINKED and PARTITIONS), and the intake means,
+    # pooled SD and SMD rest only on counts that are themselves small.
     "followup_attrition": FrameSpec(
         "Intake scores of participants reassessed and missed",
-        ("n_followed", "n_missed"),
+        ("n_followed", "n_missed", "due", "done", "missed"),
         {"baseline_mean_followed": "n_followed", "baseline_mean_missed": "n_missed",
          "pooled_sd": ("n_followed", "n_missed"), "smd": "n_followed"},
         {"smd": ("n_missed",), "pooled_sd": ("n_followed", "n_missed")},
         partition=("instrument",),
+        row_totals={"due": ("done", "missed")},
+        linked=((("done", "missed"), ("n_followed", "n_missed")), (("n_followed",), ("n_missed",)),
+                (("n_missed",), ("n_followed",))),
+        scores=("baseline_mean_followed", "baseline_mean_missed", "pooled_sd", "smd"),
     ),
     # The Compare page's groups (analytics.metrics.compare, with `sessions` added): one row per
     # group, the rows one breakdown. `sessions` is attended + no-show, so it goes with either.
@@ -299,6 +313,8 @@ def suppress(df: pd.DataFrame, spec: FrameSpec, k: int) -> tuple[pd.DataFrame, l
         table, hidden = privacy.suppress_table(
             part, count_cols=count_cols, derived=derived, inputs=inputs, k=k, total_labels=totals,
             row_totals={t: parts for t, parts in spec.row_totals.items() if {t, *parts} <= set(count_cols)},
+            linked=[(t, x) for t, x in spec.linked if {*t, *x} <= set(count_cols)],
+            scores=[c for c in spec.scores if c in derived],
         )
         out_parts.append(table)
         cells.extend(hidden)
