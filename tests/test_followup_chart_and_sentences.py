@@ -250,10 +250,10 @@ def test_past_forty_groups_hidden_counts_are_not_ranked_and_the_footnote_says_so
 
 def test_the_image_export_says_its_ranking_leaves_out_the_hidden_counts(tiny_followup_con, monkeypatch):
     """The screen and the image export of the rate by mentor, one mentor drawn of the tiny
-    program's two: on screen mf1 (2 missed of 4 due; mf2 0 of 1), ranked by its count. In the
-    export mf1's 2 missed (under k = 11) is hidden and never ranked, lest its place tell it:
-    mf2's 0 is the one shown, so mf2 is drawn, and the footnote says the ranking is among the
-    counts shown."""
+    program's two, both stubs (fewer than 11 due): on screen mf1 (2 missed of 4 due; mf2 0 of 1)
+    is ranked by its count. In the export mf1's 2 missed (under k = 11) is hidden and never
+    ranked, lest its place tell it: mf2's 0 is the one shown, so mf2 is drawn, and the footnote
+    says the hidden counts come last."""
     import analytics.present.charts.followup as chart_module
     from analytics.panels import METRICS, PANELS, ScreenView, export_figure
 

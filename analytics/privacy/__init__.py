@@ -494,7 +494,8 @@ def _scores_hide(denominators: Sequence[Any], inputs: Sequence[Any], k: int) -> 
     over these counts is suppressed: when their sum, or any of them, is 1..k-1 (or cannot be
     checked). Not when a count is hidden only as a complement: a mean of scores gives no count
     back, and each group's mean then still rests on k or more people."""
-    return _denominator_hides(denominators, k) or any(_denominator_hides([v], k) for v in (*denominators, *inputs))
+    # each count on its own: a sum of 1..k-1 has a part of 1..k-1 too
+    return any(_denominator_hides([v], k) for v in (*denominators, *inputs))
 
 
 # --------------------------------------------------------------------------------------

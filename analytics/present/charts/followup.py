@@ -136,11 +136,13 @@ def followup_rate_chart(
     n = df["due"].sum(min_count=1) if not df["due"].isna().any() else None
     groups = len(df)
     hidden = int(_missed(df).isna().sum())
-    shown = groups - int(_stubs(df, k).sum())
+    stubs = _stubs(df, k)
+    shown = groups - int(stubs.sum())
     if by != "month" and groups > MAX_GROUPS_DRAWN:
         df = most_missed(df, MAX_GROUPS_DRAWN, k)
+        stubs = _stubs(df, k)
     labels = [_label(v, by) for v in df[key]]
-    smalls = _stubs(df, k).tolist()
+    smalls = stubs.tolist()
     rates = [None if s else _num(r) * 100 for r, s in zip(df["rate"], smalls, strict=True)]
     colours = [
         MUTED if r is None else (IMPROVED if r >= target * 100 - 1e-9 else DECLINED) for r in rates
